@@ -1,0 +1,108 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/** One query's result rows. */
+export interface QueryResult<Row> {
+  rows: Row[];
+}
+
+/** What repositories need from a database: parameterised queries and transactions. */
+export interface Queryable {
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<Row>>;
+}
+
+/** A service's database: PGlite in the embedded default, a PostgreSQL schema otherwise. */
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs several `;`-separated statements with no parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Where a service's data lives. */
+export interface DatabaseOptions {
+  /** Service name; it names the PGlite folder and the PostgreSQL schema. */
+  service: string;
+  /** PostgreSQL URL; when absent the service uses PGlite. */
+  databaseUrl?: string;
+  /** Folder for PGlite data; when absent PGlite keeps everything in memory (tests). */
+  dataDir?: string;
+  /** Connection pool size for PostgreSQL. */
+  poolSize?: number;
+}
+
+/** Opens the service's database, creating its schema or folder when needed. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.service, options.poolSize ?? 10) : openPglite(options);
+}
+
+// pg returns numeric and bigint as strings already; keep it that way so money stays exact.
+// int8 counts (count(*)) are parsed to numbers since they never approach 2^53 here.
+pg.types.setTypeParser(20, (value: string) => Number(value));
+
+async function openPostgres(url: string, service: string, poolSize: number): Promise<Database> {
+  const schema = service.replace(/[^a-z0-9_]/gi, '_');
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } finally {
+    await admin.end();
+  }
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, options: `-c search_path="${schema}"` });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it on next use.
+  });
+  return {
+    kind: 'postgres',
+    query: (text, params) => pool.query(text, params as unknown[]) as never,
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({ query: (text, params) => client.query(text, params as unknown[]) as never });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(options: DatabaseOptions): Promise<Database> {
+  let dataDir: string | undefined;
+  if (options.dataDir) {
+    dataDir = path.resolve(options.dataDir, options.service);
+    mkdirSync(dataDir, { recursive: true });
+  }
+  const db = await PGlite.create(dataDir ? { dataDir } : {});
+  // PGlite runs one statement at a time; transactions are serialised through this chain so that
+  // a plain query never slips into another caller's open transaction.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialise = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work, work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const normalise = <Row>(result: { rows: Row[] }): QueryResult<Row> => ({ rows: result.rows });
+  return {
+    kind: 'pglite',
+    query: (text, params) => serialise(async () => normalise(await db.query(text, params as unknown[]))) as never,
+    exec: (sql) => serialise(async () => void (await db.exec(sql))),
+    transaction: (fn) =>
+      serialise(() => db.transaction((tx) => fn({ query: async (text, params) => normalise(await tx.query(text, params as unknown[])) as never }))),
+    close: () => serialise(() => db.close()),
+  };
+}

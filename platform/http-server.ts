@@ -1,0 +1,111 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from './logger';
+import type { ServiceMetrics } from './metrics';
+import { AppError, ErrorCode, httpStatusOf, isAppError } from './errors';
+import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestContext } from './request-context';
+import { SERVICE_TOKEN_HEADER, verifyServiceToken } from './service-auth';
+
+/** What every HTTP service is built from. */
+export interface HttpServiceOptions {
+  service: string;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** Resolves when the service's dependencies answer; rejects otherwise (drives `/ready`). */
+  ready: () => Promise<void>;
+  /** When set, every route but the open ones requires a valid `x-service-token`. */
+  internalSecret?: string;
+  /** Routes reachable without the internal credential besides /health, /ready, /metrics. */
+  openRoutes?: string[];
+  /** Largest accepted request body in bytes; default 1 MiB. */
+  bodyLimit?: number;
+}
+
+const ALWAYS_OPEN = ['/health', '/ready', '/metrics'];
+
+/**
+ * Builds a Fastify app with what every service shares: request ids carried into the async
+ * context, `/health`, `/ready`, `/metrics`, the internal-credential guard and coded JSON errors.
+ * It never listens; `main.ts` does.
+ */
+export function createHttpService(options: HttpServiceOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
+  });
+  const open = new Set([...ALWAYS_OPEN, ...(options.openRoutes ?? [])]);
+
+  // Every handler runs inside the request's context so loggers and outgoing calls see its id.
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, req.id);
+    runWithRequestContext({ requestId: req.id }, () => {
+      const path = req.url.split('?', 1)[0];
+      if (options.internalSecret && !open.has(path)) {
+        const caller = verifyServiceToken(options.internalSecret, headerValue(req.headers[SERVICE_TOKEN_HEADER]));
+        if (!caller) {
+          void reply.code(401).send({ error: { code: ErrorCode.UNAUTHENTICATED, message: 'internal credential required' } });
+          return;
+        }
+      }
+      done();
+    });
+  });
+
+  app.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    options.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    options.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  app.setErrorHandler((error: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    if (isAppError(error)) {
+      return reply.code(httpStatusOf(error.code)).send({ error: { code: error.code, message: error.message, details: error.details } });
+    }
+    const fastifyError = error as { statusCode?: number; validation?: unknown; code?: string; message?: string };
+    if (fastifyError.validation || (fastifyError.statusCode && fastifyError.statusCode < 500)) {
+      const status = fastifyError.statusCode ?? 400;
+      const code = status === 413 ? ErrorCode.BAD_USER_INPUT : status === 404 ? ErrorCode.NOT_FOUND : ErrorCode.BAD_USER_INPUT;
+      return reply.code(status).send({ error: { code, message: fastifyError.message ?? 'bad request' } });
+    }
+    options.logger.error({ err: error, requestId: req.id, url: req.url }, 'unhandled error');
+    return reply.code(500).send({ error: { code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'internal error' } });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?', 1)[0]}` } });
+  });
+
+  app.get('/health', async () => ({ status: 'ok', service: options.service }));
+  app.get('/ready', async (_req, reply) => {
+    try {
+      await options.ready();
+      return { status: 'ready', service: options.service };
+    } catch (error) {
+      return reply.code(503).send({ status: 'unavailable', service: options.service, reason: (error as Error).message });
+    }
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', options.metrics.registry.contentType);
+    return options.metrics.registry.metrics();
+  });
+  return app;
+}
+
+/** Throws BAD_USER_INPUT unless `value` is present. */
+export function required<T>(value: T | undefined | null, name: string): T {
+  if (value === undefined || value === null || value === '') throw new AppError(ErrorCode.BAD_USER_INPUT, `${name} is required`);
+  return value;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Listens on `port` (0 for a free one) and returns the bound port. */
+export async function listen(app: FastifyInstance, port: number, host = '127.0.0.1'): Promise<number> {
+  await app.listen({ port, host });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('server has no TCP address');
+  return address.port;
+}

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import type { Database, Queryable } from './db';
+import { AppError, ErrorCode } from './errors';
+
+/** The table a backend needs for idempotent writes (put it in one of its migrations). */
+export const IDEMPOTENCY_TABLE_SQL = `
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  key text PRIMARY KEY,
+  request_hash text NOT NULL,
+  status integer,
+  response jsonb,
+  created_at timestamptz NOT NULL DEFAULT now()
+);`;
+
+/** What a write produced: replayed verbatim for the same key. */
+export interface StoredResponse<T = unknown> {
+  status: number;
+  body: T;
+  /** True when this answer is a replay of an earlier call. */
+  replayed: boolean;
+}
+
+/** Hashes what identifies a request: method, route and body. */
+export function requestHash(method: string, route: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${route}\n${JSON.stringify(body ?? null)}`).digest('hex');
+}
+
+/**
+ * Runs `work` at most once per key. The key row is inserted in the same transaction as the write,
+ * so a crash leaves either both or neither. A concurrent call with the same key waits on the row
+ * lock and then replays the stored answer; the same key with another request is a CONFLICT.
+ * Without a key, `work` simply runs in a transaction.
+ */
+export async function runIdempotent<T>(
+  db: Database,
+  key: string | undefined,
+  hash: string,
+  work: (tx: Queryable) => Promise<{ status: number; body: T }>,
+): Promise<StoredResponse<T>> {
+  if (key !== undefined && (key.length === 0 || key.length > 255)) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, 'Idempotency-Key must be 1 to 255 characters');
+  }
+  return db.transaction(async (tx) => {
+    if (key === undefined) return { ...(await work(tx)), replayed: false };
+    const inserted = await tx.query('INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING key', [key, hash]);
+    if (inserted.rows.length === 0) {
+      const stored = await tx.query<{ request_hash: string; status: number; response: T }>(
+        'SELECT request_hash, status, response FROM idempotency_keys WHERE key = $1',
+        [key],
+      );
+      const row = stored.rows[0];
+      if (row.request_hash !== hash) {
+        throw new AppError(ErrorCode.CONFLICT, 'Idempotency-Key was already used for a different request');
+      }
+      return { status: row.status, body: row.response, replayed: true };
+    }
+    const result = await work(tx);
+    await tx.query('UPDATE idempotency_keys SET status = $2, response = $3 WHERE key = $1', [key, result.status, JSON.stringify(result.body)]);
+    return { ...result, replayed: false };
+  });
+}

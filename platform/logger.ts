@@ -1,0 +1,33 @@
+import pino, { type Logger } from 'pino';
+import { currentRequestContext } from './request-context';
+
+export type { Logger };
+
+/** Paths whose values never reach a log line: credentials, tokens, signatures. */
+const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-service-token"]',
+  'req.headers["x-signature"]',
+  'headers.authorization',
+  'headers["x-service-token"]',
+  'headers["x-signature"]',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.internalSecret',
+  '*.webhookSecret',
+  '*.jwtSecret',
+];
+
+/** A JSON logger for one service; every line carries the active request id. */
+export function createLogger(service: string, level = 'info'): Logger {
+  return pino({
+    name: service,
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    mixin() {
+      const ctx = currentRequestContext();
+      return ctx ? { requestId: ctx.requestId } : {};
+    },
+  });
+}

@@ -1,0 +1,4 @@
+/** Per-request context of the erp subgraph (filled in by its implementation). */
+export interface ErpContext {
+  requestId: string;
+}

@@ -3,6 +3,31 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 /** Resolver types for each subgraph, generated from its SDL in schema/ (`npm run codegen`). */
 const subgraphs = ['erp', 'crm', 'integration'] as const;
 
+/** Parent types of resolvers: each subgraph's own models (connector rows), in its models.ts. */
+const mappers: Record<(typeof subgraphs)[number], Record<string, string>> = {
+  erp: {
+    Customer: '../models#CustomerModel',
+    SalesOrder: '../models#SalesOrderModel',
+    SalesOrderLine: '../models#SalesOrderLineModel',
+    Product: '../models#ProductModel',
+    StockLevel: '../models#StockLevelModel',
+    Warehouse: '../models#WarehouseModel',
+    ProductionOrder: '../models#ProductionOrderModel',
+    Shipment: '../models#ShipmentModel',
+    Invoice: '../models#InvoiceModel',
+  },
+  crm: {
+    Customer: '../models#CustomerModel',
+    Contact: '../models#ContactModel',
+    Activity: '../models#ActivityModel',
+    ServiceCase: '../models#ServiceCaseModel',
+    Opportunity: '../models#OpportunityModel',
+    OpportunityLine: '../models#OpportunityLineModel',
+    SalesOrder: '../models#SalesOrderModel',
+  },
+  integration: {},
+};
+
 const config: CodegenConfig = {
   overwrite: true,
   generates: Object.fromEntries(
@@ -15,7 +40,7 @@ const config: CodegenConfig = {
           federation: true,
           useIndexSignature: true,
           contextType: `../context#${name[0].toUpperCase() + name.slice(1)}Context`,
-          mappers: {},
+          mappers: mappers[name],
           scalars: { Decimal: 'string', DateTime: 'string', Date: 'string' },
           enumsAsTypes: true,
           avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },

@@ -14,7 +14,8 @@ export interface DemoDataset {
 export interface ErpDemoData {
   warehouses: { code: string; name: string }[];
   products: { sku: string; name: string; unitPrice: string; currency: string; manufactured: boolean }[];
-  stock: { sku: string; warehouseCode: string; onHand: number; reserved: number }[];
+  /** On-hand quantities; the ERP seed derives `reserved` from the open orders' line reservations. */
+  stock: { sku: string; warehouseCode: string; onHand: number }[];
   customers: {
     customerNo: string;
     name: string;

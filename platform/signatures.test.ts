@@ -1,0 +1,32 @@
+import { signServiceToken, verifyServiceToken } from './service-auth';
+import { signWebhook, verifyWebhook } from './webhook-signature';
+
+describe('service token', () => {
+  const secret = 'a-long-internal-secret-for-tests';
+
+  it('names the caller when signed with the shared secret', () => {
+    expect(verifyServiceToken(secret, signServiceToken(secret, 'gateway'))).toBe('gateway');
+  });
+
+  it('refuses a token signed with another secret, a stale one and garbage', () => {
+    expect(verifyServiceToken(secret, signServiceToken('another-secret-of-some-length', 'gateway'))).toBeNull();
+    expect(verifyServiceToken(secret, signServiceToken(secret, 'gateway', Date.now() - 3_600_000))).toBeNull();
+    expect(verifyServiceToken(secret, 'gateway.123.abc')).toBeNull();
+    expect(verifyServiceToken(secret, undefined)).toBeNull();
+  });
+});
+
+describe('webhook signature', () => {
+  const secret = 'a-long-webhook-secret-for-tests';
+  const body = '{"eventId":"1"}';
+
+  it('verifies the exact body it was made for', () => {
+    expect(verifyWebhook(secret, body, signWebhook(secret, body))).toBe(true);
+    expect(verifyWebhook(secret, body + ' ', signWebhook(secret, body))).toBe(false);
+  });
+
+  it('refuses a signature outside the time window', () => {
+    const old = signWebhook(secret, body, Date.now() - 10 * 60_000);
+    expect(verifyWebhook(secret, body, old)).toBe(false);
+  });
+});

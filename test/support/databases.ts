@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { type Database, openDatabase } from '../../platform/db';
+import { serviceAvailable } from './services';
+
+/** The PostgreSQL server tests use when it is reachable (CI always). */
+export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Creates an empty database on the test PostgreSQL server and returns its URL and a dropper. */
+export async function createScratchPostgres(): Promise<{ url: string; drop: () => Promise<void> } | null> {
+  if (!(await serviceAvailable('postgres', POSTGRES_URL))) return null;
+  const name = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** The database kinds a contract suite runs against: PGlite always, PostgreSQL when reachable. */
+export const DATABASE_KINDS = ['pglite', 'postgres'] as const;
+
+/** Opens a fresh database of a kind for one suite, or null (with a printed reason) when absent. */
+export async function openTestDatabase(kind: (typeof DATABASE_KINDS)[number], service: string): Promise<{ db: Database; dispose: () => Promise<void> } | null> {
+  if (kind === 'pglite') {
+    const db = await openDatabase({ service });
+    return { db, dispose: () => db.close() };
+  }
+  const scratch = await createScratchPostgres();
+  if (!scratch) return null;
+  const db = await openDatabase({ service, databaseUrl: scratch.url, poolSize: 4 });
+  return {
+    db,
+    async dispose() {
+      await db.close();
+      await scratch.drop();
+    },
+  };
+}

@@ -25,7 +25,9 @@ const mappers: Record<(typeof subgraphs)[number], Record<string, string>> = {
     OpportunityLine: '../models#OpportunityLineModel',
     SalesOrder: '../models#SalesOrderModel',
   },
-  integration: {},
+  integration: {
+    Customer: '../models#CustomerModel',
+  },
 };
 
 const config: CodegenConfig = {

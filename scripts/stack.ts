@@ -116,6 +116,7 @@ export function startStack(options: StackOptions = {}): RunningStack {
     dataDir,
     stopService,
     startService(name) {
+      stopping = false;
       wanted.add(name);
       if (!children.has(name)) launch(name);
     },

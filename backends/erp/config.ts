@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { baseConfigSchema, loadConfig } from '../../platform/config';
+
+/** The ERP backend's settings on top of the shared ones. */
+export const erpBackendConfigSchema = baseConfigSchema.extend({
+  /** PORT to listen on; default 4101. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(4101),
+  /** WEBHOOK_TARGETS: comma-separated URLs that receive change events; default none. */
+  WEBHOOK_TARGETS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().url())),
+  /** SEED: seed the demo data on first start when the database is empty; default true. */
+  SEED: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((value) => value === 'true' || value === '1'),
+  /** OVERDUE_SWEEP_MS: how often OPEN invoices past their due date are marked OVERDUE; default 60000. */
+  OVERDUE_SWEEP_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** OUTBOX_INTERVAL_MS: how often the outbox is polled for events to deliver; default 200. */
+  OUTBOX_INTERVAL_MS: z.coerce.number().int().min(10).default(200),
+});
+
+/** The ERP backend's validated, frozen configuration. */
+export type ErpBackendConfig = ReturnType<typeof loadErpBackendConfig>;
+
+/** Reads the ERP backend's configuration from the environment. */
+export function loadErpBackendConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(erpBackendConfigSchema, env);
+}

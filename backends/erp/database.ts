@@ -1,0 +1,17 @@
+import path from 'node:path';
+import type { Database } from '../../platform/db';
+import { IDEMPOTENCY_TABLE_SQL } from '../../platform/idempotency';
+import { migrate } from '../../platform/migrate';
+import { OUTBOX_TABLE_SQL } from '../../platform/outbox';
+
+/** Folder of the ERP's numbered SQL migrations. */
+export const ERP_MIGRATIONS_DIR = path.join(__dirname, 'migrations');
+
+/**
+ * Brings the ERP database to the current schema: the platform's idempotency and outbox tables
+ * (their SQL is owned by the platform and safe to re-run), then the ERP's own migrations.
+ */
+export async function migrateErpDatabase(db: Database): Promise<string[]> {
+  await db.exec(`${IDEMPOTENCY_TABLE_SQL}\n${OUTBOX_TABLE_SQL}`);
+  return migrate(db, ERP_MIGRATIONS_DIR);
+}

@@ -1,0 +1,93 @@
+import type { Queryable } from '../../../platform/db';
+import { AppError, ErrorCode } from '../../../platform/errors';
+import { decodeCursor, encodeCursor } from '../../../platform/pagination';
+import type { Page } from '../../../connectors/page';
+
+/**
+ * How a list is ordered. `key`: by the primary key; `changed`: by updated_at then key, for change
+ * polling; `newest`: by created_at descending then key descending, the way people read orders.
+ * Each is a total order, so a cursor (the last row's sort values) never skips or repeats a row.
+ */
+export type ListOrder = 'key' | 'changed' | 'newest';
+
+/** One keyset-paged query: the filtered source and how to sort and cut it. */
+export interface KeysetQuery {
+  /** Columns to select; must include the key, and updated_at / created_at when ordered by them. */
+  select: string;
+  /** Table (with alias if needed) the rows come from. */
+  from: string;
+  /** Qualified key column, e.g. "c.customer_no"; its value must be selected as `key`. */
+  keyColumn: string;
+  /** Qualified timestamp column for `changed` / `newest`, selected as `sort_at`. */
+  timeColumn?: string;
+  where: string[];
+  params: unknown[];
+  order: ListOrder;
+  first: number;
+  after?: string | null;
+}
+
+interface KeysetRow {
+  key: string;
+  sort_at?: Date | string;
+}
+
+/** Runs a keyset-paged list and its total count; rows come back as selected. */
+export async function keysetPage<Row extends KeysetRow>(q: Queryable, query: KeysetQuery): Promise<Page<Row>> {
+  const params = [...query.params];
+  const filters = [...query.where];
+  const countSql = `SELECT count(*)::int AS n FROM ${query.from}${filters.length ? ` WHERE ${filters.join(' AND ')}` : ''}`;
+  const countParams = [...params];
+  const cursor = parseCursor(query.after, query.order === 'key' ? 1 : 2);
+  const time = query.timeColumn ?? 'updated_at';
+  if (cursor) {
+    if (query.order === 'key') {
+      params.push(cursor[0]);
+      filters.push(`${query.keyColumn} > $${params.length}`);
+    } else {
+      params.push(cursor[0], cursor[1]);
+      const op = query.order === 'changed' ? '>' : '<';
+      filters.push(`(${time}, ${query.keyColumn}) ${op} ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
+  }
+  const orderBy =
+    query.order === 'key' ? `${query.keyColumn}` : query.order === 'changed' ? `${time}, ${query.keyColumn}` : `${time} DESC, ${query.keyColumn} DESC`;
+  params.push(query.first + 1);
+  const sql = `SELECT ${query.select}${query.order === 'key' ? '' : `, ${time} AS sort_at`} FROM ${query.from}${
+    filters.length ? ` WHERE ${filters.join(' AND ')}` : ''
+  } ORDER BY ${orderBy} LIMIT $${params.length}`;
+  const [rows, count] = await Promise.all([q.query<Row>(sql, params), q.query<{ n: number }>(countSql, countParams)]);
+  const items = rows.rows.slice(0, query.first);
+  const last = items[items.length - 1];
+  const more = rows.rows.length > query.first && last !== undefined;
+  return {
+    items,
+    nextCursor: more ? encodeCursor(JSON.stringify(query.order === 'key' ? [last.key] : [new Date(last.sort_at as string).toISOString(), last.key])) : null,
+    totalCount: Number(count.rows[0]?.n ?? 0),
+  };
+}
+
+function parseCursor(after: string | null | undefined, length: number): string[] | undefined {
+  const text = decodeCursor(after);
+  if (text === undefined) return undefined;
+  let values: unknown;
+  try {
+    values = JSON.parse(text);
+  } catch {
+    values = undefined;
+  }
+  if (!Array.isArray(values) || values.length !== length || !values.every((v) => typeof v === 'string')) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, 'after is not a cursor of this list', { field: 'after' });
+  }
+  return values as string[];
+}
+
+/** Maps a timestamp column value to an ISO string. */
+export function iso(value: Date | string): string {
+  return new Date(value).toISOString();
+}
+
+/** Maps a nullable timestamp column value to an ISO string or null. */
+export function isoOrNull(value: Date | string | null): string | null {
+  return value === null ? null : iso(value);
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { baseConfigSchema, loadConfig } from '../platform/config';
+import { loadOrCreateLocalSecrets } from '../platform/secrets';
+
+/** Settings of the gateway. */
+const gatewayConfigSchema = baseConfigSchema.extend({
+  /** PORT the gateway listens on; default 4000. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** SUPERGRAPH_PATH: the composed supergraph SDL; default schema/supergraph.graphql. */
+  SUPERGRAPH_PATH: z.string().default('schema/supergraph.graphql'),
+  /** ERP_SUBGRAPH_URL: GraphQL endpoint of the ERP subgraph; default http://127.0.0.1:4001/graphql. */
+  ERP_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
+  /** CRM_SUBGRAPH_URL: GraphQL endpoint of the CRM subgraph; default http://127.0.0.1:4002/graphql. */
+  CRM_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
+  /** INTEGRATION_SUBGRAPH_URL: GraphQL endpoint of the integration subgraph; default http://127.0.0.1:4003/graphql. */
+  INTEGRATION_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
+  /** SUBGRAPH_TIMEOUT_MS: longest wait for one subgraph fetch before its fields fail as UPSTREAM_UNAVAILABLE; default 5000. */
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  /** JWT_SECRET: HS256 key of client tokens; default from DATA_DIR/secrets.json (what `npm run token` signs with). */
+  JWT_SECRET: z.string().min(16).optional(),
+  /** AUTH_JWKS_URL: identity provider's JWKS; when set, tokens are verified against it instead of JWT_SECRET. Default unset. */
+  AUTH_JWKS_URL: z.string().url().optional(),
+  /** AUTH_ISSUER: required `iss` of tokens verified through AUTH_JWKS_URL; default unset (not checked). */
+  AUTH_ISSUER: z.string().optional(),
+  /** AUTH_AUDIENCE: required `aud` of tokens verified through AUTH_JWKS_URL; default unset (not checked). */
+  AUTH_AUDIENCE: z.string().optional(),
+  /** MAX_BODY_BYTES: largest accepted request body; default 1 MiB. */
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+});
+
+/** The gateway's validated, frozen configuration, JWT_SECRET resolved. */
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+
+/** Reads the gateway's configuration; a missing JWT_SECRET comes from the local secrets file. */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
+  const config = loadConfig(gatewayConfigSchema, env);
+  const jwtSecret = config.JWT_SECRET ?? loadOrCreateLocalSecrets(config.DATA_DIR).jwtSecret;
+  return Object.freeze({ ...config, JWT_SECRET: jwtSecret });
+}
+
+/** The subgraph URL the gateway uses for a supergraph service name; unknown names keep the supergraph's URL. */
+export function subgraphUrlFor(config: GatewayConfig, name: string, supergraphUrl: string | undefined): string | undefined {
+  switch (name) {
+    case 'erp':
+      return config.ERP_SUBGRAPH_URL;
+    case 'crm':
+      return config.CRM_SUBGRAPH_URL;
+    case 'integration':
+      return config.INTEGRATION_SUBGRAPH_URL;
+    default:
+      return supergraphUrl;
+  }
+}

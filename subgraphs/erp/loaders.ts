@@ -1,0 +1,85 @@
+import type DataLoader from 'dataloader';
+import type {
+  ErpConnector,
+  ErpCustomer,
+  ErpInvoice,
+  ErpInvoiceStatus,
+  ErpOpenBalance,
+  ErpProduct,
+  ErpProductionOrder,
+  ErpSalesOrder,
+  ErpSalesOrderStatus,
+  ErpShipment,
+  ErpStockLevel,
+  ErpWarehouse,
+} from '../../connectors/erp/erp.connector';
+import { groupedRowsLoader, rowByIdLoader, rowsByOwnerLoader } from '../../platform/batch-loaders';
+
+/** A customer's newest orders, optionally of one status. */
+export interface OrdersKey {
+  customerNo: string;
+  status: ErpSalesOrderStatus | null;
+  first: number;
+}
+
+/** A customer's invoices, optionally of one status. */
+export interface InvoicesKey {
+  customerNo: string;
+  status: ErpInvoiceStatus | null;
+}
+
+/** The ERP subgraph's per-request loaders: one backend call per type and level of a query. */
+export interface ErpLoaders {
+  customerByNo: DataLoader<string, ErpCustomer | null>;
+  /** The ERP customer linked to a CRM account id (lower case), found by its external reference. */
+  customerByCrmAccount: DataLoader<string, ErpCustomer | null>;
+  openBalanceByCustomer: DataLoader<string, ErpOpenBalance | null>;
+  ordersByCustomer: DataLoader<OrdersKey, ErpSalesOrder[], string>;
+  invoicesByCustomer: DataLoader<InvoicesKey, ErpInvoice[], string>;
+  salesOrderById: DataLoader<string, ErpSalesOrder | null>;
+  productsBySku: DataLoader<string, ErpProduct | null>;
+  stockBySku: DataLoader<string, ErpStockLevel[]>;
+  shipmentsBySalesOrder: DataLoader<string, ErpShipment[]>;
+  invoicesBySalesOrder: DataLoader<string, ErpInvoice[]>;
+  productionOrdersBySalesOrder: DataLoader<string, ErpProductionOrder[]>;
+  productionOrderById: DataLoader<string, ErpProductionOrder | null>;
+  shipmentById: DataLoader<string, ErpShipment | null>;
+  invoiceById: DataLoader<string, ErpInvoice | null>;
+  /** Warehouses by code, read once per request. */
+  warehouses(): Promise<Map<string, ErpWarehouse>>;
+}
+
+/** Creates fresh loaders for one request, so no request sees another's cached rows. */
+export function createErpLoaders(erp: ErpConnector): ErpLoaders {
+  let warehouses: Promise<Map<string, ErpWarehouse>> | undefined;
+  return {
+    customerByNo: rowByIdLoader((nos) => erp.getCustomers(nos), (c) => c.customerNo),
+    customerByCrmAccount: rowByIdLoader((refs) => erp.findCustomersByExternalRefs(refs), (c) => (c.externalRef ?? '').toLowerCase()),
+    openBalanceByCustomer: rowByIdLoader((nos) => erp.getOpenBalances(nos), (b) => b.customerNo),
+    ordersByCustomer: groupedRowsLoader<OrdersKey, ErpSalesOrder>({
+      ownerOf: (key) => key.customerNo,
+      argsOf: (key) => `${key.status ?? ''}/${key.first}`,
+      fetch: (nos, key) => erp.listSalesOrdersByCustomers(nos, { status: key.status ?? undefined, perCustomer: key.first }),
+      rowOwner: (order) => order.customerNo,
+    }),
+    invoicesByCustomer: groupedRowsLoader<InvoicesKey, ErpInvoice>({
+      ownerOf: (key) => key.customerNo,
+      argsOf: (key) => key.status ?? '',
+      fetch: (nos, key) => erp.listInvoicesByCustomers(nos, { status: key.status ?? undefined }),
+      rowOwner: (invoice) => invoice.customerNo,
+    }),
+    salesOrderById: rowByIdLoader((ids) => erp.getSalesOrders(ids), (o) => o.id),
+    productsBySku: rowByIdLoader((skus) => erp.getProducts(skus), (p) => p.sku),
+    stockBySku: rowsByOwnerLoader((skus) => erp.getStockLevels(skus), (s) => s.sku),
+    shipmentsBySalesOrder: rowsByOwnerLoader((ids) => erp.listShipmentsBySalesOrders(ids), (s) => s.salesOrderId),
+    invoicesBySalesOrder: rowsByOwnerLoader((ids) => erp.listInvoicesBySalesOrders(ids), (i) => i.salesOrderId ?? ''),
+    productionOrdersBySalesOrder: rowsByOwnerLoader((ids) => erp.listProductionOrdersBySalesOrders(ids), (p) => p.salesOrderId ?? ''),
+    productionOrderById: rowByIdLoader((ids) => erp.getProductionOrders(ids), (p) => p.id),
+    shipmentById: rowByIdLoader((ids) => erp.getShipments(ids), (s) => s.id),
+    invoiceById: rowByIdLoader((ids) => erp.getInvoices(ids), (i) => i.id),
+    warehouses() {
+      warehouses ??= erp.listWarehouses().then((rows) => new Map(rows.map((w) => [w.code, w])));
+      return warehouses;
+    },
+  };
+}

@@ -64,3 +64,8 @@ export function optionalText(value: string | null | undefined, field: string, ma
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return null;
   return requiredText(value, field, maxLength);
 }
+
+/** The connection of a filter that matches nothing, e.g. a customer the backend does not know. */
+export function emptyConnection<Node>(): ConnectionValue<Node> {
+  return { nodes: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 };
+}

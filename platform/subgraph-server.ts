@@ -1,4 +1,5 @@
 import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -30,7 +31,8 @@ export async function mountSubgraph<Context extends BaseContext>(options: Subgra
     schema: buildSubgraphSchema({ typeDefs: parse(options.typeDefs), resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
     introspection: options.development,
     includeStacktraceInErrorResponses: false,
-    plugins: [fastifyApolloDrainPlugin(options.app)],
+    // Inline traces are for Apollo's hosted reporting, which this product does not use.
+    plugins: [fastifyApolloDrainPlugin(options.app), ApolloServerPluginInlineTraceDisabled()],
     formatError: (formatted, error) => formatSubgraphError(formatted, error, options.logger),
   });
   await server.start();

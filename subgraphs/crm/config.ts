@@ -13,9 +13,6 @@ const crmSubgraphConfigSchema = baseConfigSchema.extend({
   BACKEND_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
 });
 
-/** The CRM subgraph's validated, frozen configuration. */
-export type CrmSubgraphConfig = ReturnType<typeof loadCrmSubgraphConfig>;
-
 /** Reads the CRM subgraph's configuration from the environment. */
 export function loadCrmSubgraphConfig(env: NodeJS.ProcessEnv = process.env) {
   return loadConfig(crmSubgraphConfigSchema, env);

@@ -1,4 +1,19 @@
-/** Per-request context of the crm subgraph (filled in by its implementation). */
+import type { CrmConnector } from '../../connectors/crm/crm.connector';
+import type { ErpConnector } from '../../connectors/erp/erp.connector';
+import { createCrmLoaders, type CrmLoaders } from './loaders';
+
+/**
+ * Per-request context of the CRM subgraph: the request id, the CRM connector, the ERP connector
+ * (the catalogue prices new opportunities) and fresh loaders.
+ */
 export interface CrmContext {
   requestId: string;
+  crm: CrmConnector;
+  erp: ErpConnector;
+  loaders: CrmLoaders;
+}
+
+/** Builds the context of one request. */
+export function createCrmContext(crm: CrmConnector, erp: ErpConnector, requestId: string): CrmContext {
+  return { requestId, crm, erp, loaders: createCrmLoaders(crm) };
 }

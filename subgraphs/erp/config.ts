@@ -11,9 +11,6 @@ const erpSubgraphConfigSchema = baseConfigSchema.extend({
   BACKEND_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
 });
 
-/** The ERP subgraph's validated, frozen configuration. */
-export type ErpSubgraphConfig = ReturnType<typeof loadErpSubgraphConfig>;
-
 /** Reads the ERP subgraph's configuration from the environment. */
 export function loadErpSubgraphConfig(env: NodeJS.ProcessEnv = process.env) {
   return loadConfig(erpSubgraphConfigSchema, env);

@@ -1,0 +1,54 @@
+import { openDatabase } from '../../platform/db';
+import { listen } from '../../platform/http-server';
+import { createLogger } from '../../platform/logger';
+import { buildDemoDataset } from '../demo-data/demo-dataset';
+import { CRM_SERVICE } from './app';
+import { loadCrmBackendConfig } from './config';
+import { seedCrm } from './seed';
+import { createCrmBackend, prepareCrmDatabase } from './server';
+
+/** Starts the CRM backend: database, migrations, first-start seed, REST API, webhook delivery. */
+async function main(): Promise<void> {
+  const config = loadCrmBackendConfig();
+  const logger = createLogger(CRM_SERVICE, config.LOG_LEVEL);
+  const db = await openDatabase({ service: 'crm', databaseUrl: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR });
+  const applied = await prepareCrmDatabase(db);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
+  if (config.SEED) {
+    const started = Date.now();
+    if (await seedCrm(db, buildDemoDataset().crm)) logger.info({ ms: Date.now() - started }, 'demo data seeded');
+  }
+  const backend = createCrmBackend({
+    db,
+    logger,
+    internalSecret: config.INTERNAL_SECRET,
+    webhookSecret: config.WEBHOOK_SECRET,
+    webhookTargets: config.WEBHOOK_TARGETS,
+    outboxIntervalMs: config.OUTBOX_INTERVAL_MS,
+  });
+  const port = await listen(backend.app, config.PORT, config.HOST);
+  backend.dispatcher.start();
+  logger.info({ port, webhookTargets: config.WEBHOOK_TARGETS }, 'crm backend listening');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    try {
+      await backend.close();
+      await db.close();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'unclean stop');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error) => {
+  createLogger(CRM_SERVICE).fatal({ err: error }, 'crm backend failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import type { Database } from '../../../platform/db';
+import { recordCrmChange } from '../events';
+import { accountExists } from '../repositories/account.repository';
+import {
+  findOpportunitiesByAccounts,
+  findOpportunitiesByIds,
+  findOpportunitiesBySalesOrders,
+  insertOpportunity,
+  listOpportunities,
+  updateOpportunity,
+} from '../repositories/opportunity.repository';
+import { userExists } from '../repositories/user.repository';
+import { opportunityInputSchema, opportunityPatchSchema, parseInput } from '../validation';
+import { idParam, idempotentWrite, listQuery, notFound, oneBatch, pageRequest, wholePage } from './route-helpers';
+
+/** Opportunities with their lines; the amount is always the exact sum of the lines. */
+export function registerOpportunityRoutes(app: FastifyInstance, db: Database): void {
+  app.get('/opportunities', async (req) => {
+    const query = listQuery(req);
+    const batch = oneBatch(req, ['ids', 'account_ids', 'erp_sales_order_ids']);
+    if (batch?.name === 'ids') return wholePage(await findOpportunitiesByIds(db, batch.values));
+    if (batch?.name === 'account_ids') return wholePage(await findOpportunitiesByAccounts(db, batch.values, query.stage));
+    if (batch?.name === 'erp_sales_order_ids') return wholePage(await findOpportunitiesBySalesOrders(db, batch.values));
+    return listOpportunities(db, { stage: query.stage, accountId: query.account_id, search: query.search || undefined }, pageRequest(query));
+  });
+
+  app.get('/opportunities/:id', async (req) => {
+    const id = idParam(req);
+    const [opportunity] = await findOpportunitiesByIds(db, [id]);
+    if (!opportunity) throw notFound('opportunity', id);
+    return opportunity;
+  });
+
+  app.post('/opportunities', async (req, reply) => {
+    const input = parseInput(opportunityInputSchema, req.body, 'opportunity');
+    return idempotentWrite(db, req, reply, async (tx) => {
+      if (!(await accountExists(tx, input.accountId))) throw notFound('account', input.accountId, 'accountId');
+      if (input.ownerId && !(await userExists(tx, input.ownerId))) throw notFound('user', input.ownerId, 'ownerId');
+      const opportunity = await insertOpportunity(tx, input);
+      await recordCrmChange(tx, 'opportunity', opportunity, 'created');
+      return { status: 201, body: opportunity };
+    });
+  });
+
+  app.patch('/opportunities/:id', async (req, reply) => {
+    const id = idParam(req);
+    const patch = parseInput(opportunityPatchSchema, req.body, 'opportunity');
+    return idempotentWrite(db, req, reply, async (tx) => {
+      const result = await updateOpportunity(tx, id, patch);
+      if (!result) throw notFound('opportunity', id);
+      if (result.changed) await recordCrmChange(tx, 'opportunity', result.opportunity, 'updated');
+      return { status: 200, body: result.opportunity };
+    });
+  });
+}

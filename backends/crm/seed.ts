@@ -1,0 +1,20 @@
+import type { Database } from '../../platform/db';
+import type { CrmDemoData } from '../demo-data/demo-dataset.types';
+import { insertAccounts, insertActivities, insertCases, insertContacts, insertOpportunities, insertUsers, lockIfEmpty } from './repositories/seed.repository';
+
+/**
+ * Loads the CRM's part of the demo data in one transaction, once: when the CRM already holds
+ * accounts it does nothing and returns false. No change events are written for seeded rows.
+ */
+export async function seedCrm(db: Database, data: CrmDemoData): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    if (!(await lockIfEmpty(tx))) return false;
+    await insertUsers(tx, data.users);
+    await insertAccounts(tx, data.accounts);
+    await insertContacts(tx, data.contacts);
+    await insertOpportunities(tx, data.opportunities);
+    await insertActivities(tx, data.activities);
+    await insertCases(tx, data.cases);
+    return true;
+  });
+}

@@ -1,0 +1,9 @@
+import type { Principal } from './auth';
+
+/** What every GraphQL operation at the gateway runs with. */
+export interface GatewayContext {
+  /** The verified caller; passed to subgraphs as x-user-* headers. */
+  principal: Principal;
+  /** The request id, passed to subgraphs as x-request-id. */
+  requestId: string;
+}

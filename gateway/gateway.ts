@@ -1,0 +1,109 @@
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import type { FastifyInstance } from 'fastify';
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../platform/errors';
+import { createHttpService } from '../platform/http-server';
+import type { Logger } from '../platform/logger';
+import type { ServiceMetrics } from '../platform/metrics';
+import { serviceTokenSigner } from '../platform/service-auth';
+import { authenticationHook, createTokenVerifier } from './auth';
+import type { GatewayConfig } from './config';
+import { subgraphUrlFor } from './config';
+import type { GatewayContext } from './context';
+import { formatGatewayError } from './errors';
+import { createGatewayMetrics, graphqlMetricsPlugin, operationLabeler } from './metrics';
+import { SubgraphDataSource } from './subgraph-data-source';
+
+/** What the gateway is built from. */
+export interface GatewayDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** The composed supergraph SDL (schema/supergraph.graphql). */
+  supergraphSdl: string;
+}
+
+/** A built gateway: the Fastify app (not listening yet) and how to stop it. */
+export interface BuiltGateway {
+  app: FastifyInstance;
+  server: ApolloServer<GatewayContext>;
+  /** Stops Apollo, closes the app and the subgraph connection pools. */
+  close(): Promise<void>;
+}
+
+const GRAPHQL_PATH = '/graphql';
+
+/**
+ * Builds the federation gateway on the supergraph: JWT authentication on /graphql, subgraph
+ * fetches with timeouts and the service credential, partial answers with coded errors, metrics.
+ * It never listens; main.ts does, tests use port 0.
+ */
+export async function createGateway({ config, logger, metrics, supergraphSdl }: GatewayDeps): Promise<BuiltGateway> {
+  const gatewayMetrics = createGatewayMetrics(metrics.registry);
+  const serviceToken = serviceTokenSigner(config.INTERNAL_SECRET, 'gateway');
+  const dataSources: SubgraphDataSource[] = [];
+
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    logger,
+    buildService: ({ name, url }) => {
+      const subgraphUrl = subgraphUrlFor(config, name, url);
+      if (!subgraphUrl) throw new Error(`no URL for subgraph ${name}`);
+      const dataSource = new SubgraphDataSource({ name, url: subgraphUrl, timeoutMs: config.SUBGRAPH_TIMEOUT_MS, serviceToken, metrics: gatewayMetrics, logger });
+      dataSources.push(dataSource);
+      return dataSource;
+    },
+  });
+
+  // No internalSecret: clients prove themselves with JWTs, checked on /graphql below.
+  const app = createHttpService({
+    service: 'gateway',
+    logger,
+    metrics,
+    bodyLimit: config.MAX_BODY_BYTES,
+    ready: async () => {
+      await Promise.all(dataSources.map((dataSource) => dataSource.ready()));
+    },
+  });
+
+  const server = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: config.NODE_ENV !== 'production',
+    includeStacktraceInErrorResponses: false,
+    stopOnTerminationSignals: false,
+    logger,
+    formatError: (formatted, error) => formatGatewayError(formatted, error, logger),
+    plugins: [fastifyApolloDrainPlugin(app), graphqlMetricsPlugin<GatewayContext>(gatewayMetrics, operationLabeler())],
+  });
+  await server.start();
+
+  const verify = createTokenVerifier({ jwtSecret: config.JWT_SECRET, jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE });
+  const authenticate = authenticationHook(verify, () => gatewayMetrics.graphqlRequests.inc({ operation: 'unknown', outcome: 'unauthenticated' }));
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url.split('?', 1)[0] === GRAPHQL_PATH) return authenticate(req, reply);
+    return undefined;
+  });
+
+  await app.register(fastifyApollo(server), {
+    path: GRAPHQL_PATH,
+    context: async (req) => {
+      // Only the landing page passes the hook without a token; any operation without one stops here.
+      if (!req.principal) {
+        throw new GraphQLError('authentication required', { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
+      }
+      return { principal: req.principal, requestId: req.id };
+    },
+  });
+
+  return {
+    app,
+    server,
+    close: async () => {
+      await server.stop();
+      await app.close();
+      await Promise.all(dataSources.map((dataSource) => dataSource.close()));
+    },
+  };
+}

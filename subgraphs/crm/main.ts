@@ -1,0 +1,49 @@
+import { HttpCrmConnector } from '../../connectors/crm/http-crm.connector';
+import { HttpErpConnector } from '../../connectors/erp/http-erp.connector';
+import { listen } from '../../platform/http-server';
+import { createLogger } from '../../platform/logger';
+import { createMetrics } from '../../platform/metrics';
+import { serviceTokenSigner } from '../../platform/service-auth';
+import { loadCrmSubgraphConfig } from './config';
+import { createCrmSubgraph } from './server';
+
+/** Starts the CRM subgraph on its port and closes it cleanly on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const config = loadCrmSubgraphConfig();
+  const logger = createLogger('crm-subgraph', config.LOG_LEVEL);
+  const metrics = createMetrics('crm-subgraph');
+  const serviceToken = serviceTokenSigner(config.INTERNAL_SECRET, 'crm-subgraph');
+  const crm = new HttpCrmConnector({ baseUrl: config.CRM_BACKEND_URL, serviceToken, timeoutMs: config.BACKEND_TIMEOUT_MS, metrics });
+  const erp = new HttpErpConnector({ baseUrl: config.ERP_BACKEND_URL, serviceToken, timeoutMs: config.BACKEND_TIMEOUT_MS, metrics });
+  const subgraph = await createCrmSubgraph({
+    crm,
+    erp,
+    logger,
+    metrics,
+    internalSecret: config.INTERNAL_SECRET,
+    development: config.NODE_ENV !== 'production',
+  });
+  const port = await listen(subgraph.app, config.PORT, config.HOST);
+  logger.info({ port, crm: config.CRM_BACKEND_URL, erp: config.ERP_BACKEND_URL }, 'crm subgraph listening');
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'crm subgraph stopping');
+    subgraph.close().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'crm subgraph failed to stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

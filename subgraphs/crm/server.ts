@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { CrmConnector } from '../../connectors/crm/crm.connector';
+import type { ErpConnector } from '../../connectors/erp/erp.connector';
+import { createHttpService } from '../../platform/http-server';
+import type { Logger } from '../../platform/logger';
+import type { ServiceMetrics } from '../../platform/metrics';
+import { mountSubgraph } from '../../platform/subgraph-server';
+import { createCrmContext, type CrmContext } from './context';
+import { crmResolvers } from './resolvers';
+
+/** The subgraph's SDL, the one home of its shape. */
+const typeDefs = readFileSync(path.resolve(__dirname, '../../schema/crm.graphql'), 'utf8');
+
+/** What the CRM subgraph is built from. */
+export interface CrmSubgraphDeps {
+  crm: CrmConnector;
+  /** The ERP's catalogue prices the lines of new opportunities. */
+  erp: ErpConnector;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** When set, /graphql answers only callers holding the internal credential (gateway, integration). */
+  internalSecret?: string;
+  /** Introspection and error details; off in production. */
+  development: boolean;
+}
+
+/** A built CRM subgraph: its Fastify app (not listening) and how to close it. */
+export interface CrmSubgraph {
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Builds the CRM subgraph's HTTP service with /graphql, /health, /ready and /metrics; never listens. */
+export async function createCrmSubgraph(deps: CrmSubgraphDeps): Promise<CrmSubgraph> {
+  const app = createHttpService({
+    service: 'crm-subgraph',
+    logger: deps.logger,
+    metrics: deps.metrics,
+    internalSecret: deps.internalSecret,
+    // Ready means the CRM answers; without the ERP only new opportunities fail, reads still work.
+    ready: async () => void (await deps.crm.listAccounts({ first: 1 })),
+  });
+  await mountSubgraph<CrmContext>({
+    app,
+    typeDefs,
+    resolvers: crmResolvers,
+    context: async (request) => createCrmContext(deps.crm, deps.erp, request.id),
+    logger: deps.logger,
+    development: deps.development,
+  });
+  return { app, close: () => app.close() };
+}

@@ -1,0 +1,50 @@
+import { HttpErpConnector } from '../../connectors/erp/http-erp.connector';
+import { listen } from '../../platform/http-server';
+import { createLogger } from '../../platform/logger';
+import { createMetrics } from '../../platform/metrics';
+import { serviceTokenSigner } from '../../platform/service-auth';
+import { loadErpSubgraphConfig } from './config';
+import { createErpSubgraph } from './server';
+
+/** Starts the ERP subgraph on its port and closes it cleanly on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const config = loadErpSubgraphConfig();
+  const logger = createLogger('erp-subgraph', config.LOG_LEVEL);
+  const metrics = createMetrics('erp-subgraph');
+  const erp = new HttpErpConnector({
+    baseUrl: config.ERP_BACKEND_URL,
+    serviceToken: serviceTokenSigner(config.INTERNAL_SECRET, 'erp-subgraph'),
+    timeoutMs: config.BACKEND_TIMEOUT_MS,
+    metrics,
+  });
+  const subgraph = await createErpSubgraph({
+    erp,
+    logger,
+    metrics,
+    internalSecret: config.INTERNAL_SECRET,
+    development: config.NODE_ENV !== 'production',
+  });
+  const port = await listen(subgraph.app, config.PORT, config.HOST);
+  logger.info({ port, erp: config.ERP_BACKEND_URL }, 'erp subgraph listening');
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'erp subgraph stopping');
+    subgraph.close().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'erp subgraph failed to stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+import type { Resolvers } from '../generated/resolvers-types';
+import { money } from '../../../platform/graphql-values';
+import { paymentInput } from '../inputs';
+
+/** Invoices and the payments finance records against them. */
+export const invoiceResolvers: Resolvers = {
+  Mutation: {
+    recordPayment: (_parent, { invoiceId, amount, reference }, { erp }) => erp.recordPayment(invoiceId, paymentInput(amount, reference)),
+  },
+  Invoice: {
+    __resolveReference: (reference, { loaders }) => loaders.invoiceById.load(reference.id),
+    total: (invoice) => money(invoice.total, invoice.currency),
+    amountDue: (invoice) => money(invoice.amountDue, invoice.currency),
+    customer: (invoice) => ({ erpCustomerNo: invoice.customerNo }),
+    salesOrder: (invoice, _args, { loaders }) => (invoice.salesOrderId ? loaders.salesOrderById.load(invoice.salesOrderId) : null),
+  },
+};

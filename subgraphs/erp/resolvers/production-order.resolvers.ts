@@ -1,0 +1,14 @@
+import type { Resolvers } from '../generated/resolvers-types';
+import { productOf } from './product.resolvers';
+
+/** Production orders and the shop floor's completion report. */
+export const productionOrderResolvers: Resolvers = {
+  Mutation: {
+    completeProductionOrder: (_parent, { id }, { erp }) => erp.completeProductionOrder(id),
+  },
+  ProductionOrder: {
+    __resolveReference: (reference, { loaders }) => loaders.productionOrderById.load(reference.id),
+    product: (productionOrder, _args, { loaders }) => productOf(productionOrder.sku, loaders),
+    salesOrder: (productionOrder, _args, { loaders }) => (productionOrder.salesOrderId ? loaders.salesOrderById.load(productionOrder.salesOrderId) : null),
+  },
+};

@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { ErpConnector } from '../../connectors/erp/erp.connector';
+import { createHttpService } from '../../platform/http-server';
+import type { Logger } from '../../platform/logger';
+import type { ServiceMetrics } from '../../platform/metrics';
+import { mountSubgraph } from '../../platform/subgraph-server';
+import { createErpContext, type ErpContext } from './context';
+import { erpResolvers } from './resolvers';
+
+/** The subgraph's SDL, the one home of its shape. */
+const typeDefs = readFileSync(path.resolve(__dirname, '../../schema/erp.graphql'), 'utf8');
+
+/** What the ERP subgraph is built from. */
+export interface ErpSubgraphDeps {
+  erp: ErpConnector;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** When set, /graphql answers only callers holding the internal credential (gateway, integration). */
+  internalSecret?: string;
+  /** Introspection and error details; off in production. */
+  development: boolean;
+}
+
+/** A built ERP subgraph: its Fastify app (not listening) and how to close it. */
+export interface ErpSubgraph {
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Builds the ERP subgraph's HTTP service with /graphql, /health, /ready and /metrics; never listens. */
+export async function createErpSubgraph(deps: ErpSubgraphDeps): Promise<ErpSubgraph> {
+  const app = createHttpService({
+    service: 'erp-subgraph',
+    logger: deps.logger,
+    metrics: deps.metrics,
+    internalSecret: deps.internalSecret,
+    // The warehouse list is the cheapest read that proves the ERP answers.
+    ready: async () => void (await deps.erp.listWarehouses()),
+  });
+  await mountSubgraph<ErpContext>({
+    app,
+    typeDefs,
+    resolvers: erpResolvers,
+    context: async (request) => createErpContext(deps.erp, request.id),
+    logger: deps.logger,
+    development: deps.development,
+  });
+  return { app, close: () => app.close() };
+}

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import type { CrmAccount } from '../../../connectors/crm/crm.connector';
+import type { ErpCustomer, ErpCustomerInput } from '../../../connectors/erp/erp.connector';
+import { customerId } from '../../../platform/customer-id';
+import { AppError, ErrorCode, isAppError } from '../../../platform/errors';
+import type { Logger } from '../../../platform/logger';
+import type { CreateCustomerInput, UpdateCustomerInput } from '../generated/resolvers-types';
+import { CustomerLinkRepository, type CustomerLink, type LinkSyncState } from '../links/customer-link.repository';
+import type { Queryable } from '../../../platform/db';
+import type { CustomerModel } from '../models';
+import type { IntegrationCrm, IntegrationErp } from '../ports';
+import { validateCustomerChanges, validateNewCustomer } from './customer-input';
+import { toModel } from './customer.reader';
+
+/** What a customer write produced: the customer and the fresh rows, so reads after it cost no call. */
+export interface CustomerWriteResult {
+  customer: CustomerModel;
+  account?: CrmAccount;
+  erpCustomer?: ErpCustomer;
+}
+
+/** What the customer writes need. */
+export interface CustomerServiceDeps {
+  db: Queryable;
+  erp: IntegrationErp;
+  crm: IntegrationCrm;
+  logger: Logger;
+  /** Makes the id of one mutation call, from which every step's idempotency key is derived. */
+  newOperationId?: () => string;
+  /** Attempts per backend step when the backend is unavailable; default 2. */
+  stepAttempts?: number;
+  /** Wait before the first retry of a step, doubled per attempt; default 200 ms. */
+  stepRetryMs?: number;
+  now?: () => Date;
+}
+
+/**
+ * Customer writes that span both systems. Each field goes to the system that owns it first (the
+ * CRM owns name, email, industry and country; the ERP credit limit and payment terms) and is then
+ * mirrored to the other. Every backend write carries an idempotency key derived from the
+ * operation and the step, so retrying a step never creates a second account or customer.
+ */
+export class CustomerService {
+  private readonly links: CustomerLinkRepository;
+
+  constructor(private readonly deps: CustomerServiceDeps) {
+    this.links = new CustomerLinkRepository(deps.db);
+  }
+
+  /**
+   * Creates the CRM account, then the ERP customer referring to it, then writes the ERP number
+   * back to the account, and keeps the link. Input is validated before anything is written.
+   *
+   * When the ERP step fails after the account exists, the customer is returned anyway with
+   * `sync.state` ERROR and `inErp` false rather than failing the mutation: the customer does
+   * exist (in the CRM, which owns it), a client retry would only create a second account, and
+   * the link records what is missing for the sync to complete.
+   */
+  async create(input: CreateCustomerInput): Promise<CustomerWriteResult> {
+    const fields = validateNewCustomer(input);
+    const key = this.keys('create-customer');
+    let account = await this.step('createAccount', () => this.deps.crm.createAccount(fields.crm, key('crm-account')));
+    const accountId = account.id.toLowerCase();
+    const id = customerId('crm', accountId);
+    // The link exists from the moment the account does, so a crash below leaves a PENDING link, not an orphan.
+    await this.links.insert({ id, crmAccountId: accountId, erpCustomerNo: null, syncState: 'PENDING', lastSyncedAt: null });
+
+    let erpCustomer: ErpCustomer;
+    try {
+      const erpInput: ErpCustomerInput = { ...fields.crm, ...fields.erp, externalRef: accountId };
+      erpCustomer = await this.step('createCustomer', () => this.deps.erp.createCustomer(erpInput, key('erp-customer')));
+    } catch (error) {
+      this.deps.logger.warn({ err: error, customerId: id }, 'ERP customer not created; customer kept in the CRM with sync state ERROR');
+      return { customer: await this.mark(id, { syncState: 'ERROR', syncError: `ERP customer not created: ${messageOf(error)}` }), account };
+    }
+    await this.links.update(id, { erpCustomerNo: erpCustomer.customerNo });
+
+    try {
+      account = await this.step('updateAccount', () => this.deps.crm.updateAccount(accountId, { erpCustomerNo: erpCustomer.customerNo }, key('crm-erp-link')));
+    } catch (error) {
+      // Both records exist and the ERP refers to the account, so the link stands; only the CRM's copy is missing.
+      this.deps.logger.warn({ err: error, customerId: id }, 'ERP number not written back to the CRM account');
+      return { customer: await this.mark(id, { syncState: 'ERROR', syncError: `ERP number not written to the CRM: ${messageOf(error)}` }), erpCustomer };
+    }
+    const customer = await this.mark(id, { syncState: 'IN_SYNC', syncError: null, lastSyncedAt: this.now() });
+    return { customer, account, erpCustomer };
+  }
+
+  /**
+   * Applies changes to an existing customer: CRM-owned fields to the CRM account first, then
+   * mirrored to the ERP customer together with the ERP-owned fields. A customer that exists only
+   * in the ERP takes every field there (its only record). A failed mirror leaves the customer in
+   * sync state ERROR and still answers; a failed write of an ERP-owned field fails the mutation,
+   * since what the caller asked for did not happen.
+   */
+  async update(customer: CustomerModel | null, input: UpdateCustomerInput): Promise<CustomerWriteResult> {
+    if (!customer) throw new AppError(ErrorCode.NOT_FOUND, 'no customer with this id', { field: 'id' });
+    const changes = validateCustomerChanges(input);
+    const erpOwned = Object.keys(changes.erp);
+    if (erpOwned.length > 0 && !customer.erpCustomerNo) {
+      throw new AppError(ErrorCode.CONFLICT, `customer ${customer.id} has no ERP record yet, which ${erpOwned.join(' and ')} belong to`, { field: erpOwned[0] });
+    }
+    const crmChanged = Object.keys(changes.crm).length > 0;
+    if (!crmChanged && erpOwned.length === 0) return { customer };
+    // A customer resolved from a backend without a link gets one now, so its state is kept from here on.
+    await this.links.insert({ ...customer, syncError: null });
+
+    const key = this.keys('update-customer');
+    let account: CrmAccount | undefined;
+    if (crmChanged && customer.crmAccountId) {
+      const accountId = customer.crmAccountId;
+      account = await this.step('updateAccount', () => this.deps.crm.updateAccount(accountId, changes.crm, key('crm-account')));
+    }
+    let erpCustomer: ErpCustomer | undefined;
+    let mirrorError: string | null = null;
+    const erpPatch: Partial<ErpCustomerInput> = { ...changes.crm, ...changes.erp };
+    if (customer.erpCustomerNo && Object.keys(erpPatch).length > 0) {
+      const customerNo = customer.erpCustomerNo;
+      try {
+        erpCustomer = await this.step('updateCustomer', () => this.deps.erp.updateCustomer(customerNo, erpPatch, key('erp-customer')));
+      } catch (error) {
+        mirrorError = `ERP customer not updated: ${messageOf(error)}`;
+        await this.mark(customer.id, { syncState: 'ERROR', syncError: mirrorError });
+        if (erpOwned.length > 0) throw error;
+        this.deps.logger.warn({ err: error, customerId: customer.id }, 'CRM change not mirrored to the ERP');
+      }
+    }
+    const bothExist = customer.crmAccountId !== null && customer.erpCustomerNo !== null;
+    const state: LinkSyncState = mirrorError ? 'ERROR' : bothExist ? 'IN_SYNC' : 'PENDING';
+    const updated = await this.mark(customer.id, {
+      syncState: state,
+      syncError: mirrorError,
+      ...(state === 'IN_SYNC' ? { lastSyncedAt: this.now() } : {}),
+    });
+    return { customer: updated, account, erpCustomer };
+  }
+
+  /** Idempotency keys of one operation: the same operation and step always give the same key. */
+  private keys(operation: string): (step: string) => string {
+    const operationId = (this.deps.newOperationId ?? randomUUID)();
+    return (step) => `integration:${operation}:${operationId}:${step}`;
+  }
+
+  /** Runs one backend write, retrying with the same key while the backend is unavailable. */
+  private async step<T>(name: string, write: () => Promise<T>): Promise<T> {
+    const attempts = this.deps.stepAttempts ?? 2;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        const transient = isAppError(error) && error.code === ErrorCode.UPSTREAM_UNAVAILABLE;
+        if (!transient || attempt >= attempts) throw error;
+        this.deps.logger.info({ step: name, attempt }, 'backend unavailable; retrying the step with the same idempotency key');
+        await new Promise((resolve) => setTimeout(resolve, (this.deps.stepRetryMs ?? 200) * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  private async mark(id: string, patch: Parameters<CustomerLinkRepository['update']>[1]): Promise<CustomerModel> {
+    const link: CustomerLink | null = await this.links.update(id, patch);
+    if (!link) throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, `customer link ${id} vanished during a write`);
+    return toModel(link);
+  }
+
+  private now(): string {
+    return (this.deps.now?.() ?? new Date()).toISOString();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return isAppError(error) ? `${error.code}: ${error.message}` : (error as Error)?.message ?? String(error);
+}

@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { HttpCrmConnector } from '../../connectors/crm/http-crm.connector';
+import { HttpErpConnector } from '../../connectors/erp/http-erp.connector';
+import { openDatabase } from '../../platform/db';
+import { listen } from '../../platform/http-server';
+import { createLogger } from '../../platform/logger';
+import { createMetrics } from '../../platform/metrics';
+import { migrate } from '../../platform/migrate';
+import { serviceTokenSigner } from '../../platform/service-auth';
+import { loadIntegrationConfig } from './config';
+import { createIntegrationSubgraph } from './server';
+
+/** Runs the integration subgraph: migrate, build, listen, build the customer links in the background. */
+async function main(): Promise<void> {
+  const config = loadIntegrationConfig();
+  const logger = createLogger('integration', config.LOG_LEVEL);
+  const metrics = createMetrics('integration');
+  const db = await openDatabase({ service: 'integration', databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  await migrate(db, path.join(__dirname, 'migrations'));
+
+  const serviceToken = serviceTokenSigner(config.INTERNAL_SECRET, 'integration');
+  const timeoutMs = config.BACKEND_TIMEOUT_MS;
+  const erp = new HttpErpConnector({ baseUrl: config.ERP_BACKEND_URL, serviceToken, timeoutMs, metrics });
+  const crm = new HttpCrmConnector({ baseUrl: config.CRM_BACKEND_URL, serviceToken, timeoutMs, metrics });
+
+  const subgraph = await createIntegrationSubgraph({
+    db,
+    erp,
+    crm,
+    logger,
+    metrics,
+    internalSecret: config.INTERNAL_SECRET,
+    webhookSecret: config.WEBHOOK_SECRET,
+    development: config.NODE_ENV !== 'production',
+    bootstrapRetryMs: config.LINK_BOOTSTRAP_RETRY_MS,
+  });
+  const port = await listen(subgraph.app, config.PORT, config.HOST);
+  logger.info({ port }, 'integration subgraph listening');
+  // The backends may still be starting; the bootstrap retries without holding up /health.
+  subgraph.bootstrap.start();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'integration subgraph stopping');
+    try {
+      await subgraph.close();
+      await db.close();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'unclean shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error('integration subgraph failed to start', error);
+  process.exit(1);
+});

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { type Database, openDatabase } from '../../../platform/db';
+import { listen } from '../../../platform/http-server';
+import { createLogger } from '../../../platform/logger';
+import { createMetrics } from '../../../platform/metrics';
+import { migrate } from '../../../platform/migrate';
+import { signServiceToken } from '../../../platform/service-auth';
+import { type IntegrationSubgraph, createIntegrationSubgraph } from '../server';
+import { InMemoryCrm, InMemoryErp, type RecordedCall } from './in-memory-connectors';
+
+/** Test keys; never used outside tests. */
+export const TEST_INTERNAL_SECRET = 'test-internal-secret-0123456789';
+export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
+
+/** A GraphQL answer as a client sees it. */
+export interface GraphQLAnswer<Data = Record<string, any>> {
+  data?: Data | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; field?: string } }[];
+}
+
+/** An integration subgraph listening on a free port, on an in-memory database and in-memory ERP and CRM. */
+export interface IntegrationHarness {
+  subgraph: IntegrationSubgraph;
+  baseUrl: string;
+  db: Database;
+  erp: InMemoryErp;
+  crm: InMemoryCrm;
+  /** Every backend call of both systems, in order. */
+  journal: RecordedCall[];
+  /** Every SQL statement sent through the database. */
+  sql: string[];
+  /** When set, the operation id every customer write derives its idempotency keys from. */
+  operationId?: string;
+  /** Posts a GraphQL operation with the service credential, as the gateway does. */
+  gql<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer<Data>>;
+  /** Empties the database, both systems and the logs, for the next test. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the subgraph the way main.ts does, on a migrated in-memory PGlite. Opening PGlite takes
+ * seconds, so a test file starts one harness and resets it between tests.
+ */
+export async function startIntegrationHarness(): Promise<IntegrationHarness> {
+  const raw = await openDatabase({ service: 'integration' });
+  await migrate(raw, path.resolve(__dirname, '../migrations'));
+  const sql: string[] = [];
+  const db: Database = {
+    ...raw,
+    query: (text, params) => {
+      sql.push(text);
+      return raw.query(text, params);
+    },
+  };
+  const journal: RecordedCall[] = [];
+  const erp = new InMemoryErp(journal);
+  const crm = new InMemoryCrm(journal);
+  const harness: IntegrationHarness = {
+    subgraph: undefined as unknown as IntegrationSubgraph,
+    baseUrl: '',
+    db,
+    erp,
+    crm,
+    journal,
+    sql,
+    async gql(query, variables) {
+      const response = await fetch(`${harness.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-service-token': signServiceToken(TEST_INTERNAL_SECRET, 'gateway') },
+        body: JSON.stringify({ query, variables }),
+      });
+      return response.json();
+    },
+    async reset() {
+      await raw.exec('TRUNCATE customer_links, received_events');
+      erp.reset();
+      crm.reset();
+      journal.length = 0;
+      sql.length = 0;
+      harness.operationId = undefined;
+    },
+    async close() {
+      await harness.subgraph.close();
+      await raw.close();
+    },
+  };
+  harness.subgraph = await createIntegrationSubgraph({
+    db,
+    erp,
+    crm,
+    logger: createLogger('integration', 'silent'),
+    metrics: createMetrics('integration'),
+    internalSecret: TEST_INTERNAL_SECRET,
+    webhookSecret: TEST_WEBHOOK_SECRET,
+    development: true,
+    bootstrapRetryMs: 20,
+    customerWrites: { stepRetryMs: 1, newOperationId: () => harness.operationId ?? randomUUID() },
+  });
+  harness.baseUrl = `http://127.0.0.1:${await listen(harness.subgraph.app, 0)}`;
+  return harness;
+}

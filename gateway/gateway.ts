@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../platform/errors';
 import { createHttpService } from '../platform/http-server';
+import type { Cache } from '../platform/cache';
 import type { Logger } from '../platform/logger';
 import type { ServiceMetrics } from '../platform/metrics';
 import { serviceTokenSigner } from '../platform/service-auth';
@@ -23,6 +24,8 @@ export interface GatewayDeps {
   metrics: ServiceMetrics;
   /** The composed supergraph SDL (schema/supergraph.graphql). */
   supergraphSdl: string;
+  /** Holds automatic persisted queries; Redis when configured so every replica knows them. */
+  cache?: Cache;
 }
 
 /** A built gateway: the Fastify app (not listening yet) and how to stop it. */
@@ -40,7 +43,7 @@ const GRAPHQL_PATH = '/graphql';
  * fetches with timeouts and the service credential, partial answers with coded errors, metrics.
  * It never listens; main.ts does, tests use port 0.
  */
-export async function createGateway({ config, logger, metrics, supergraphSdl }: GatewayDeps): Promise<BuiltGateway> {
+export async function createGateway({ config, logger, metrics, supergraphSdl, cache }: GatewayDeps): Promise<BuiltGateway> {
   const gatewayMetrics = createGatewayMetrics(metrics.registry);
   const serviceToken = serviceTokenSigner(config.INTERNAL_SECRET, 'gateway');
   const dataSources: SubgraphDataSource[] = [];
@@ -74,6 +77,7 @@ export async function createGateway({ config, logger, metrics, supergraphSdl }: 
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
     logger,
+    ...(cache ? { cache: keyValueCacheOf(cache) } : {}),
     formatError: (formatted, error) => formatGatewayError(formatted, error, logger),
     plugins: [fastifyApolloDrainPlugin(app), graphqlMetricsPlugin<GatewayContext>(gatewayMetrics, operationLabeler())],
   });
@@ -105,5 +109,14 @@ export async function createGateway({ config, logger, metrics, supergraphSdl }: 
       await app.close();
       await Promise.all(dataSources.map((dataSource) => dataSource.close()));
     },
+  };
+}
+
+/** Adapts the platform cache to the KeyValueCache Apollo Server keeps persisted queries in. */
+function keyValueCacheOf(cache: Cache) {
+  return {
+    get: (key: string) => cache.get(key),
+    set: (key: string, value: string, options?: { ttl?: number | null }) => cache.set(key, value, options?.ttl ?? undefined),
+    delete: (key: string) => cache.delete(key),
   };
 }

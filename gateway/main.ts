@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { createCache } from '../platform/cache';
 import { listen } from '../platform/http-server';
 import { createLogger } from '../platform/logger';
 import { createMetrics } from '../platform/metrics';
@@ -11,7 +12,8 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const supergraphSdl = readFileSync(path.resolve(config.SUPERGRAPH_PATH), 'utf8');
-  const gateway = await createGateway({ config, logger, metrics: createMetrics('gateway'), supergraphSdl });
+  const cache = createCache({ redisUrl: config.REDIS_URL, prefix: 'gateway:apq:' });
+  const gateway = await createGateway({ config, logger, metrics: createMetrics('gateway'), supergraphSdl, cache });
   const port = await listen(gateway.app, config.PORT, config.HOST);
   const url = `http://${config.HOST}:${port}/graphql`;
   logger.info({ url }, 'gateway listening');
@@ -22,7 +24,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'gateway stopping');
-    gateway.close().then(
+    Promise.all([gateway.close(), cache.close()]).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'gateway did not stop cleanly');

@@ -98,7 +98,7 @@ describe('deploy/ Kubernetes manifests', () => {
     .filter((file) => file.endsWith('.yaml'))
     .flatMap((file) => parseAllDocuments(readFileSync(path.join(ROOT, 'deploy', file), 'utf8')).map((doc) => doc.toJSON() as Manifest))
     .filter(Boolean);
-  const find = (kind: string, name: string) => manifests.find((m) => m.kind === kind && m.metadata.name === name);
+  const find = (kind: string, name: string) => manifests.find((m) => m.kind === kind && m.metadata?.name === name);
 
   it.each(SERVICES.map((s) => [s.name, s] as const))('deploys %s with a Service on its port and health probes', (name, service) => {
     const deployment = find('Deployment', name);

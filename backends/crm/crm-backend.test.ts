@@ -35,7 +35,7 @@ describe.each(DATABASE_KINDS)('CRM backend on %s', (kind) => {
     if (!opened) return;
     ({ db, dispose } = opened);
     await prepareCrmDatabase(db);
-    await seedCrm(db, crmFixture());
+    await seedCrm(db, crmFixture);
     backend = createCrmBackend({ db, internalSecret: INTERNAL_SECRET, webhookSecret: WEBHOOK_SECRET });
     // Real HTTP on a free port: Fastify's inject pulls in an ESM-only module that jest does not transform.
     baseUrl = `http://127.0.0.1:${await listen(backend.app, 0)}`;
@@ -369,8 +369,10 @@ describe.each(DATABASE_KINDS)('CRM backend on %s', (kind) => {
       const fresh = opened.db;
       try {
         await prepareCrmDatabase(fresh);
-        expect(await seedCrm(fresh, crmFixture())).toBe(true);
-        expect(await seedCrm(fresh, crmFixture())).toBe(false);
+        expect(await seedCrm(fresh, crmFixture)).toBe(true);
+        let built = 0;
+        expect(await seedCrm(fresh, () => (built++, crmFixture()))).toBe(false);
+        expect(built).toBe(0);
         const counts = await fresh.query<{ accounts: number; lines: number; events: number }>(
           `SELECT (SELECT count(*)::int FROM accounts) AS accounts, (SELECT count(*)::int FROM opportunity_lines) AS lines,
                   (SELECT count(*)::int FROM outbox_events) AS events`,
@@ -392,7 +394,7 @@ describe.each(DATABASE_KINDS)('CRM backend on %s', (kind) => {
           const data = buildDemoDataset().crm;
           await prepareCrmDatabase(opened.db);
           const started = Date.now();
-          expect(await seedCrm(opened.db, data)).toBe(true);
+          expect(await seedCrm(opened.db, () => buildDemoDataset().crm)).toBe(true);
           expect(Date.now() - started).toBeLessThan(10_000);
           digests.push(await tableDigests(opened.db));
 
@@ -426,7 +428,7 @@ describe.each(DATABASE_KINDS)('CRM backend on %s', (kind) => {
       if (!opened) return;
       const eventDb = opened.db;
       await prepareCrmDatabase(eventDb);
-      await seedCrm(eventDb, crmFixture());
+      await seedCrm(eventDb, crmFixture);
       const events = createCrmBackend({
         db: eventDb,
         internalSecret: INTERNAL_SECRET,

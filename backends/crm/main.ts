@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
   if (config.SEED) {
     const started = Date.now();
-    if (await seedCrm(db, buildDemoDataset().crm)) logger.info({ ms: Date.now() - started }, 'demo data seeded');
+    if (await seedCrm(db, () => buildDemoDataset().crm)) logger.info({ ms: Date.now() - started }, 'demo data seeded');
   }
   const backend = createCrmBackend({
     db,

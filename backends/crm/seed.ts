@@ -4,11 +4,13 @@ import { insertAccounts, insertActivities, insertCases, insertContacts, insertOp
 
 /**
  * Loads the CRM's part of the demo data in one transaction, once: when the CRM already holds
- * accounts it does nothing and returns false. No change events are written for seeded rows.
+ * accounts it does nothing and returns false. `dataset` is only built when needed, so a restart
+ * does not pay for generating it. No change events are written for seeded rows.
  */
-export async function seedCrm(db: Database, data: CrmDemoData): Promise<boolean> {
+export async function seedCrm(db: Database, dataset: () => CrmDemoData): Promise<boolean> {
   return db.transaction(async (tx) => {
     if (!(await lockIfEmpty(tx))) return false;
+    const data = dataset();
     await insertUsers(tx, data.users);
     await insertAccounts(tx, data.accounts);
     await insertContacts(tx, data.contacts);

@@ -599,10 +599,12 @@ function buildOrderBook(rng: DemoRandom, customers: CustomerPlan[], products: Pr
   };
 }
 
+const LINE_COUNT_WEIGHTS = [[1, 30], [2, 25], [3, 20], [4, 15], [5, 10]] as const;
+
 /** Lines of a new order with quantities that fit its status. */
 function draftLines(rng: DemoRandom, products: ProductPlan[], status: OrderStatus): DraftLine[] {
   const reserving = RESERVING_ORDER_STATUSES.includes(status);
-  const count = rng.weighted([[1, 30], [2, 25], [3, 20], [4, 15], [5, 10]] as const);
+  const count = rng.weighted(LINE_COUNT_WEIGHTS);
   const chosen = new Set<ProductPlan>();
   if (status === 'IN_PRODUCTION') {
     // The reason it is in production: a manufactured product that is short of stock.
@@ -922,8 +924,23 @@ function buildCases(rng: DemoRandom, accounts: CustomerPlan[]): CrmDemoData['cas
 
 // ---------------------------------------------------------------- dates
 
+const dayPrefixes = new Map<number, string>();
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
+}
+
+/** ISO timestamp; the date part is cached per day because large builds format hundreds of thousands. */
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY);
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    prefix = new Date(day * DAY).toISOString().slice(0, 11);
+    dayPrefixes.set(day, prefix);
+  }
+  const rest = ms - day * DAY;
+  const millis = rest % 1000;
+  return `${prefix}${two(Math.floor(rest / HOUR))}:${two(Math.floor(rest / 60_000) % 60)}:${two(Math.floor(rest / 1000) % 60)}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
 }
 
 function date(ms: number): string {

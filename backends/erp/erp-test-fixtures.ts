@@ -1,5 +1,4 @@
 import type { Database } from '../../platform/db';
-import { openDatabase } from '../../platform/db';
 import { createLogger } from '../../platform/logger';
 import { serviceTokenSigner } from '../../platform/service-auth';
 import type { ErpDemoData } from '../demo-data/demo-dataset.types';
@@ -111,35 +110,15 @@ export function tinyErpData(): ErpDemoData {
   };
 }
 
-/**
- * Opens an in-memory ERP database with the schema applied; with DATABASE_URL set, a fresh
- * PostgreSQL schema instead, dropped again on close.
- */
-export async function openTestErpDatabase(): Promise<Database> {
-  const url = process.env.DATABASE_URL;
-  const schema = `erp_test_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const db = await openDatabase({ service: url ? schema : 'erp', databaseUrl: url });
+/** Migrates and tiny-seeds `db` and builds a backend on it (not listening). */
+export async function buildTestErpBackend(db: Database, overrides: Partial<ErpBackendDeps> = {}): Promise<ErpBackend> {
   await migrateErpDatabase(db);
-  if (!url) return db;
-  const close = db.close.bind(db);
-  return Object.assign(db, {
-    close: async () => {
-      await db.exec(`DROP SCHEMA "${schema}" CASCADE`);
-      await close();
-    },
-  });
-}
-
-/** A migrated, tiny-seeded database and a backend built on it (not listening). */
-export async function buildTestErpBackend(overrides: Partial<ErpBackendDeps> = {}): Promise<{ db: Database; backend: ErpBackend }> {
-  const db = overrides.db ?? (await openTestErpDatabase());
   await seedErpDatabase(db, tinyErpData());
-  const backend = createErpBackend({
+  return createErpBackend({
     db,
     internalSecret: TEST_INTERNAL_SECRET,
     webhookSecret: TEST_WEBHOOK_SECRET,
     logger: createLogger('erp-backend-test', 'silent'),
     ...overrides,
   });
-  return { db, backend };
 }

@@ -88,16 +88,27 @@ export async function lockStockLevels(q: Queryable, skus: readonly string[]): Pr
 }
 
 /**
- * Changes on-hand and reserved of one stock row by the given amounts, creating the row when
- * needed; returns the row's new version. The table's CHECKs refuse negative or over-reserved stock.
+ * Changes on-hand and reserved of an existing stock row by the given amounts; returns the row's
+ * new version. The table's CHECKs refuse negative or over-reserved stock.
  */
 export async function adjustStock(q: Queryable, sku: string, warehouseCode: string, onHandDelta: number, reservedDelta: number): Promise<number> {
   const { rows } = await q.query<{ version: number }>(
-    `INSERT INTO stock_levels (sku, warehouse_code, on_hand, reserved) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (sku, warehouse_code) DO UPDATE SET on_hand = stock_levels.on_hand + $3, reserved = stock_levels.reserved + $4,
+    `UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, version = version + 1, updated_at = date_trunc('milliseconds', now())
+     WHERE sku = $1 AND warehouse_code = $2 RETURNING version`,
+    [sku, warehouseCode, onHandDelta, reservedDelta],
+  );
+  if (!rows[0]) throw new Error(`no stock row for ${sku} in ${warehouseCode}`);
+  return rows[0].version;
+}
+
+/** Puts `quantity` units of a product on stock in a warehouse, creating the row when needed. */
+export async function receiveStock(q: Queryable, sku: string, warehouseCode: string, quantity: number): Promise<number> {
+  const { rows } = await q.query<{ version: number }>(
+    `INSERT INTO stock_levels (sku, warehouse_code, on_hand, reserved) VALUES ($1, $2, $3, 0)
+     ON CONFLICT (sku, warehouse_code) DO UPDATE SET on_hand = stock_levels.on_hand + $3,
        version = stock_levels.version + 1, updated_at = date_trunc('milliseconds', now())
      RETURNING version`,
-    [sku, warehouseCode, onHandDelta, reservedDelta],
+    [sku, warehouseCode, quantity],
   );
   return rows[0].version;
 }

@@ -2,7 +2,7 @@ import type { Queryable } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
 import type { ErpProductionOrder } from '../../../connectors/erp/erp.connector';
 import { ErpEntity, recordCreated, recordUpdated, stockEntityId } from '../events';
-import { adjustStock, getProducts, listWarehouses } from '../repositories/product.repository';
+import { adjustStock, getProducts, listWarehouses, receiveStock } from '../repositories/product.repository';
 import { insertProductionOrder, lockProductionOrder, setProductionOrderStatus } from '../repositories/production-order.repository';
 import { addReservation, adjustSalesOrderLine, getSalesOrderLines, touchSalesOrder } from '../repositories/sales-order.repository';
 import { lockExistingSalesOrder, RESERVING_STATUSES } from './sales-order.service';
@@ -46,7 +46,7 @@ export async function completeProductionOrder(tx: Queryable, id: string): Promis
   if (!warehouse) throw new AppError(ErrorCode.CONFLICT, 'there is no warehouse to put the output in');
   // The sales order is locked before any stock row, the order every writer locks them in.
   const salesOrder = order.salesOrderId ? await lockExistingSalesOrder(tx, order.salesOrderId) : null;
-  let version = await adjustStock(tx, order.sku, warehouse.code, order.quantity, 0);
+  let version = await receiveStock(tx, order.sku, warehouse.code, order.quantity);
   if (salesOrder && RESERVING_STATUSES.includes(salesOrder.status)) {
     let output = order.quantity;
     let reserved = 0;

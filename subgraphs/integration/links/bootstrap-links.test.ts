@@ -114,7 +114,7 @@ describe('customer link bootstrap', () => {
       expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
       const unready = await fetch(`${baseUrl}/ready`);
       expect(unready.status).toBe(503);
-      expect((await unready.json()).reason).toMatch(/customer links/);
+      expect(((await unready.json()) as { reason: string }).reason).toMatch(/customer links/);
       await until(() => h.crm.callsOf('listAccounts').length >= 2);
 
       h.crm.down = false;

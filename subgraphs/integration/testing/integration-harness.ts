@@ -71,7 +71,7 @@ export async function startIntegrationHarness(): Promise<IntegrationHarness> {
         headers: { 'content-type': 'application/json', 'x-service-token': signServiceToken(TEST_INTERNAL_SECRET, 'gateway') },
         body: JSON.stringify({ query, variables }),
       });
-      return response.json();
+      return (await response.json()) as GraphQLAnswer<never>;
     },
     async reset() {
       await raw.exec('TRUNCATE customer_links, received_events');

@@ -3,7 +3,7 @@ import type { Page } from '../../../connectors/page';
 import type { Database, Queryable } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
 import { requestHash, runIdempotent } from '../../../platform/idempotency';
-import type { PageRequest } from '../repositories/keyset-page';
+import { type PageRequest, UUID_PATTERN } from '../repositories/keyset-page';
 import { listQuerySchema, parseInput } from '../validation';
 
 /** Largest number of ids one batch read accepts. */
@@ -48,7 +48,7 @@ export function wholePage<T>(items: T[]): Page<T> {
 /** A path parameter that must be a UUID. */
 export function idParam(req: FastifyRequest): string {
   const id = (req.params as { id: string }).id;
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+  if (!UUID_PATTERN.test(id)) {
     throw new AppError(ErrorCode.BAD_USER_INPUT, 'id must be a UUID', { field: 'id' });
   }
   return id.toLowerCase();

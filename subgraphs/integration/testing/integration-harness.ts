@@ -9,8 +9,9 @@ import { signServiceToken } from '../../../platform/service-auth';
 import { type IntegrationSubgraph, createIntegrationSubgraph } from '../server';
 import { InMemoryCrm, InMemoryErp, type RecordedCall } from './in-memory-connectors';
 
-/** Test keys; never used outside tests. */
+/** The service credential key of tests; never used outside them. */
 export const TEST_INTERNAL_SECRET = 'test-internal-secret-0123456789';
+/** The webhook signing key of tests; never used outside them. */
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 
 /** A GraphQL answer as a client sees it. */

@@ -25,7 +25,7 @@ export const customerInputSchema = z.strictObject({
 });
 
 /** Changed fields of a customer; at least one. */
-export const customerPatchSchema = customerInputSchema.partial().refine((patch) => Object.keys(patch).length > 0, 'name at least one field to change');
+export const customerPatchSchema = customerInputSchema.partial().refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change');
 
 /** A new sales order. */
 export const salesOrderInputSchema = z.strictObject({

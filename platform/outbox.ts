@@ -88,6 +88,8 @@ export class OutboxDispatcher {
   /** Delivers what is due now; returns how many events were delivered. */
   async deliverDue(): Promise<number> {
     const { db, batchSize = 100 } = this.options;
+    // With nobody subscribed, events wait: marking them delivered would lose them for good.
+    if (this.options.targets.length === 0) return 0;
     const due = await db.query<{ seq: string; event_id: string; entity: string; entity_id: string; version: number; action: ChangeEvent['action']; occurred_at: Date; attempts: number }>(
       `SELECT seq, event_id, entity, entity_id, version, action, occurred_at, attempts FROM outbox_events
        WHERE delivered_at IS NULL AND next_attempt_at <= now() ORDER BY seq LIMIT $1`,

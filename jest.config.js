@@ -1,8 +1,8 @@
-/** Jest runs TypeScript through SWC; jose and cookie ship ESM only, so they are transformed too. */
+/** Jest runs TypeScript through SWC; the cookie package ships ESM only, so it is transformed too. */
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
-  transformIgnorePatterns: ['/node_modules/(?!(jose|cookie)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(cookie)/)'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/.data/'],
   testTimeout: 60000,

@@ -60,6 +60,8 @@ export function startStack(options: StackOptions = {}): RunningStack {
     CRM_SUBGRAPH_URL: `${url('crm-subgraph')}/graphql`,
     INTEGRATION_SUBGRAPH_URL: `${url('integration')}/graphql`,
   };
+  // An empty value means "unset" (e.g. a PGlite stack started from a shell that has DATABASE_URL).
+  for (const [key, value] of Object.entries(shared)) if (value === '') delete shared[key];
   const envFor = (name: ServiceName): NodeJS.ProcessEnv => {
     const env: NodeJS.ProcessEnv = { ...shared, PORT: String(port(name)) };
     if (name === 'erp-backend') env.WEBHOOK_TARGETS = `${url('integration')}/webhooks/erp`;

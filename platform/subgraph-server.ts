@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GraphQLError, type GraphQLFormattedError, parse } from 'graphql';
 import { ErrorCode, isAppError } from './errors';
 import type { Logger } from './logger';
+import { degradeUnavailableLists, partialAnswersPlugin } from './partial-answers';
 
 /** How a subgraph is mounted on a service's Fastify app. */
 export interface SubgraphMountOptions<Context extends BaseContext> {
@@ -28,11 +29,11 @@ export interface SubgraphMountOptions<Context extends BaseContext> {
  */
 export async function mountSubgraph<Context extends BaseContext>(options: SubgraphMountOptions<Context>): Promise<ApolloServer<Context>> {
   const server = new ApolloServer<Context>({
-    schema: buildSubgraphSchema({ typeDefs: parse(options.typeDefs), resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+    schema: degradeUnavailableLists(buildSubgraphSchema({ typeDefs: parse(options.typeDefs), resolvers: options.resolvers as GraphQLResolverMap<unknown> })),
     introspection: options.development,
     includeStacktraceInErrorResponses: false,
     // Inline traces are for Apollo's hosted reporting, which this product does not use.
-    plugins: [fastifyApolloDrainPlugin(options.app), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [fastifyApolloDrainPlugin(options.app), ApolloServerPluginInlineTraceDisabled(), partialAnswersPlugin<Context>()],
     formatError: (formatted, error) => formatSubgraphError(formatted, error, options.logger),
   });
   await server.start();

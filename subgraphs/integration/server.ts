@@ -12,6 +12,7 @@ import { LinkBootstrap } from './links/bootstrap-links';
 import { CustomerLinkRepository } from './links/customer-link.repository';
 import type { IntegrationCrm, IntegrationErp } from './ports';
 import { resolvers } from './resolvers';
+import { ChangeEventBus } from './webhooks/change-event-bus';
 import { ReceivedEventRepository } from './webhooks/received-event.repository';
 import { WEBHOOK_ROUTES, registerWebhookRoutes } from './webhooks/webhook.routes';
 
@@ -40,6 +41,8 @@ export interface IntegrationSubgraph {
   app: FastifyInstance;
   /** Builds the customer links from both systems; main starts it, tests may run it directly. */
   bootstrap: LinkBootstrap;
+  /** Where received backend change events are handed on (flows and sync subscribe). */
+  events: ChangeEventBus;
   /** Stops the bootstrap and closes the app (the database belongs to the caller). */
   close(): Promise<void>;
 }
@@ -52,6 +55,7 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
   const links = new CustomerLinkRepository(db);
   const bootstrap = new LinkBootstrap({ db, erp, crm, logger, retryMs: deps.bootstrapRetryMs });
   const customerWrites = new CustomerService({ db, erp, crm, logger, ...deps.customerWrites });
+  const events = new ChangeEventBus(logger);
 
   const app = createHttpService({
     service: 'integration',
@@ -64,7 +68,7 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
       if (!bootstrap.isDone()) throw new Error('customer links are not built yet (waiting for the ERP and CRM)');
     },
   });
-  await registerWebhookRoutes(app, { secret: deps.webhookSecret, events: new ReceivedEventRepository(db), logger });
+  await registerWebhookRoutes(app, { secret: deps.webhookSecret, events: new ReceivedEventRepository(db), bus: events, logger });
   await mountSubgraph<IntegrationContext>({
     app,
     typeDefs: readFileSync(SCHEMA_FILE, 'utf8'),
@@ -76,6 +80,7 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
   return {
     app,
     bootstrap,
+    events,
     async close() {
       await bootstrap.stop();
       await app.close();

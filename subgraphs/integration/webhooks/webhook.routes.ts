@@ -4,6 +4,7 @@ import { AppError, ErrorCode } from '../../../platform/errors';
 import type { Logger } from '../../../platform/logger';
 import type { ChangeEvent } from '../../../platform/outbox';
 import { WEBHOOK_SIGNATURE_HEADER, verifyWebhook } from '../../../platform/webhook-signature';
+import type { ChangeEventBus } from './change-event-bus';
 import type { ReceivedEventRepository } from './received-event.repository';
 
 /** The webhook paths; they are open to the service-token guard and check their own signature. */
@@ -22,9 +23,10 @@ const changeEventSchema = z.object({
 /**
  * Receives the backends' change events: verifies the HMAC signature over exactly the bytes that
  * arrived (so the body is kept as a string, never re-serialised), records each event once by its
- * id and answers 204, also for a redelivery, so the sender's outbox moves on.
+ * id, hands new ones to the event bus, and answers 204, also for a redelivery, so the sender's
+ * outbox moves on.
  */
-export async function registerWebhookRoutes(app: FastifyInstance, deps: { secret: string; events: ReceivedEventRepository; logger: Logger }): Promise<void> {
+export async function registerWebhookRoutes(app: FastifyInstance, deps: { secret: string; events: ReceivedEventRepository; bus: ChangeEventBus; logger: Logger }): Promise<void> {
   await app.register(async (scope) => {
     // Only in this scope: the GraphQL route keeps Fastify's JSON parser.
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -38,6 +40,8 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: { secret
         const event = parseEvent(raw, source);
         const fresh = await deps.events.record(event);
         deps.logger.debug({ source, entity: event.entity, entityId: event.entityId, version: event.version, fresh }, 'change event received');
+        // A redelivery was already handed on the first time it arrived.
+        if (fresh) await deps.bus.publish(event);
         return reply.code(204).send();
       });
     }

@@ -29,6 +29,8 @@ export interface RunningStack {
   stopService(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a stopped service again. */
   startService(name: ServiceName): void;
+  /** Kills a service's process as a crash would (the supervisor restarts it); returns the old pid. */
+  crashService(name: ServiceName): number | undefined;
   /** Resolves when every service's /ready answers 200. */
   waitUntilReady(timeoutMs?: number): Promise<void>;
   /** Stops everything cleanly. */
@@ -121,6 +123,11 @@ export function startStack(options: StackOptions = {}): RunningStack {
       stopping = false;
       wanted.add(name);
       if (!children.has(name)) launch(name);
+    },
+    crashService(name) {
+      const child = children.get(name);
+      child?.kill('SIGKILL');
+      return child?.pid;
     },
     async waitUntilReady(timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;

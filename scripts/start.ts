@@ -4,10 +4,21 @@
  * .data/ and seeds demo data on first start; DATABASE_URL and REDIS_URL switch to PostgreSQL
  * and Redis.
  */
+import { SERVICES, type ServiceName } from './services';
 import { startStack } from './stack';
 
+/** Ports can be moved one by one, e.g. GATEWAY_PORT=5000 or ERP_BACKEND_PORT=5101. */
+function portOverrides(): Partial<Record<ServiceName, number>> {
+  const ports: Partial<Record<ServiceName, number>> = {};
+  for (const service of SERVICES) {
+    const value = process.env[`${service.name.toUpperCase().replace(/-/g, '_')}_PORT`];
+    if (value && /^\d+$/.test(value)) ports[service.name] = Number(value);
+  }
+  return ports;
+}
+
 function main(): void {
-  const stack = startStack({ dataDir: process.env.DATA_DIR });
+  const stack = startStack({ dataDir: process.env.DATA_DIR, ports: portOverrides() });
   let shuttingDown = false;
   const shutdown = (signal: string) => {
     if (shuttingDown) return;

@@ -75,6 +75,15 @@ describe.each<StackKind>(['pglite', 'postgres'])('writes, outages and restarts o
     expect(completed.errors).toBeUndefined();
     expect(completed.data.completeProductionOrder).toEqual({ number: production.number, status: 'COMPLETED' });
 
+    const pending = dataset.erp.shipments.find((s) => s.status === 'PENDING')!;
+    const shipped = await stack.gql(`mutation($id: ID!) { confirmShipment(id: $id, carrier: " DHL ", trackingNumber: "00340434") { number status carrier trackingNumber shippedAt } }`, { id: pending.number });
+    expect(shipped.errors).toBeUndefined();
+    expect(shipped.data.confirmShipment).toMatchObject({ number: pending.number, status: 'SHIPPED', carrier: 'DHL', trackingNumber: '00340434' });
+    expect(new Date(shipped.data.confirmShipment.shippedAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    const order = await stack.gql(`query($id: ID!) { salesOrder(id: $id) { status shipments { number status } } }`, { id: pending.salesOrderNumber });
+    expect(order.data.salesOrder.status).toMatch(/^(SHIPPED|PARTIALLY_SHIPPED)$/);
+    expect(order.data.salesOrder.shipments).toContainEqual({ number: pending.number, status: 'SHIPPED' });
+
     const invoice = dataset.erp.invoices.find((i) => i.status === 'OPEN' && new Money(i.amountDue).gt(10))!;
     const paid = await stack.gql(`mutation($id: ID!) { recordPayment(invoiceId: $id, amount: "10.00", reference: "e2e") { amountDue { amount } status } }`, { id: invoice.number });
     expect(paid.errors).toBeUndefined();

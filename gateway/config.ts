@@ -26,6 +26,18 @@ const gatewayConfigSchema = baseConfigSchema.extend({
   AUTH_AUDIENCE: z.string().optional(),
   /** MAX_BODY_BYTES: largest accepted request body; default 1 MiB. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** MAX_QUERY_DEPTH: deepest field nesting an operation may have; default 15. */
+  MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(15),
+  /** MAX_QUERY_ALIASES: most aliased fields in one operation; default 30. */
+  MAX_QUERY_ALIASES: z.coerce.number().int().nonnegative().default(30),
+  /** MAX_QUERY_TOKENS: most lexical tokens in one document, refused while parsing; default 5000. */
+  MAX_QUERY_TOKENS: z.coerce.number().int().positive().default(5000),
+  /** MAX_QUERY_COST: highest estimated cost (fields × the list sizes around them); default 1,000,000. */
+  MAX_QUERY_COST: z.coerce.number().int().positive().default(1_000_000),
+  /** MAX_PAGE_SIZE: largest `first`/`last` a client may ask for; default 100. */
+  MAX_PAGE_SIZE: z.coerce.number().int().positive().default(100),
+  /** RATE_LIMIT_PER_MINUTE: requests per token subject per minute, in Redis when REDIS_URL is set; 0 is off; default 3000. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(3000),
 });
 
 /** The gateway's validated, frozen configuration, JWT_SECRET resolved. */

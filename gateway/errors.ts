@@ -7,7 +7,7 @@ import type { Logger } from '../platform/logger';
  * Extension keys a client may see. Everything else (stack traces, a subgraph's HTTP response and
  * URL, exception objects) stays inside; a later concern that needs another key adds it here.
  */
-export const PUBLIC_EXTENSION_KEYS = ['code', 'serviceName', 'field', 'system'] as const;
+export const PUBLIC_EXTENSION_KEYS = ['code', 'serviceName', 'field', 'system', 'limit'] as const;
 
 /**
  * Formats every error leaving the gateway: a coded error keeps its code, message and

@@ -15,6 +15,8 @@ import { subgraphUrlFor } from './config';
 import type { GatewayContext } from './context';
 import { formatGatewayError } from './errors';
 import { createGatewayMetrics, graphqlMetricsPlugin, operationLabeler } from './metrics';
+import { queryLimitsPlugin } from './limits';
+import { type RateLimiter, createRateLimiter } from './rate-limit';
 import { SubgraphDataSource } from './subgraph-data-source';
 
 /** What the gateway is built from. */
@@ -26,6 +28,8 @@ export interface GatewayDeps {
   supergraphSdl: string;
   /** Holds automatic persisted queries; Redis when configured so every replica knows them. */
   cache?: Cache;
+  /** Counts requests per token subject; default from config (Redis when REDIS_URL is set). */
+  rateLimiter?: RateLimiter;
 }
 
 /** A built gateway: the Fastify app (not listening yet) and how to stop it. */
@@ -43,7 +47,7 @@ const GRAPHQL_PATH = '/graphql';
  * fetches with timeouts and the service credential, partial answers with coded errors, metrics.
  * It never listens; main.ts does, tests use port 0.
  */
-export async function createGateway({ config, logger, metrics, supergraphSdl, cache }: GatewayDeps): Promise<BuiltGateway> {
+export async function createGateway({ config, logger, metrics, supergraphSdl, cache, ...deps }: GatewayDeps): Promise<BuiltGateway> {
   const gatewayMetrics = createGatewayMetrics(metrics.registry);
   const serviceToken = serviceTokenSigner(config.INTERNAL_SECRET, 'gateway');
   const dataSources: SubgraphDataSource[] = [];
@@ -74,20 +78,44 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
   const server = new ApolloServer<GatewayContext>({
     gateway,
     introspection: config.NODE_ENV !== 'production',
+    // In production a typo gets no "did you mean" list of the schema's fields.
+    hideSchemaDetailsFromClientErrors: config.NODE_ENV === 'production',
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
     stopOnTerminationSignals: false,
     logger,
     ...(cache ? { cache: keyValueCacheOf(cache) } : {}),
     formatError: (formatted, error) => formatGatewayError(formatted, error, logger),
-    plugins: [fastifyApolloDrainPlugin(app), graphqlMetricsPlugin<GatewayContext>(gatewayMetrics, operationLabeler())],
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      graphqlMetricsPlugin<GatewayContext>(gatewayMetrics, operationLabeler()),
+      queryLimitsPlugin<GatewayContext>({
+        maxDepth: config.MAX_QUERY_DEPTH,
+        maxAliases: config.MAX_QUERY_ALIASES,
+        maxCost: config.MAX_QUERY_COST,
+        maxPageSize: config.MAX_PAGE_SIZE,
+        assumedListSize: 5,
+      }),
+    ],
   });
   await server.start();
 
   const verify = createTokenVerifier({ jwtSecret: config.JWT_SECRET, jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE });
   const authenticate = authenticationHook(verify, () => gatewayMetrics.graphqlRequests.inc({ operation: 'unknown', outcome: 'unauthenticated' }));
+  const rateLimiter = deps.rateLimiter ?? createRateLimiter({ limit: config.RATE_LIMIT_PER_MINUTE, windowSeconds: 60, redisUrl: config.REDIS_URL });
   app.addHook('onRequest', async (req, reply) => {
-    if (req.url.split('?', 1)[0] === GRAPHQL_PATH) return authenticate(req, reply);
-    return undefined;
+    if (req.url.split('?', 1)[0] !== GRAPHQL_PATH) return undefined;
+    const refused = await authenticate(req, reply);
+    if (refused) return refused;
+    // Only the landing page comes through without a principal; it costs nothing to serve.
+    if (!req.principal) return undefined;
+    const decision = await rateLimiter.hit(`${req.principal.role}:${req.principal.sub}`);
+    if (decision.allowed) return undefined;
+    return reply
+      .code(429)
+      .header('retry-after', String(decision.retryAfterSeconds))
+      .send({ errors: [{ message: `rate limit exceeded; retry in ${decision.retryAfterSeconds} s`, extensions: { code: ErrorCode.RATE_LIMITED } }] });
   });
 
   await app.register(fastifyApollo(server), {
@@ -107,7 +135,7 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
     close: async () => {
       await server.stop();
       await app.close();
-      await Promise.all(dataSources.map((dataSource) => dataSource.close()));
+      await Promise.all([...dataSources.map((dataSource) => dataSource.close()), rateLimiter.close()]);
     },
   };
 }

@@ -9,6 +9,7 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   CONFLICT: 'CONFLICT',
   UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
+  RATE_LIMITED: 'RATE_LIMITED',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   CREDIT_LIMIT_EXCEEDED: 'CREDIT_LIMIT_EXCEEDED',
   OUT_OF_STOCK: 'OUT_OF_STOCK',
@@ -54,6 +55,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.CREDIT_LIMIT_EXCEEDED:
     case ErrorCode.OUT_OF_STOCK:
       return 422;
+    case ErrorCode.RATE_LIMITED:
+      return 429;
     case ErrorCode.NOT_IMPLEMENTED:
       return 501;
     case ErrorCode.UPSTREAM_UNAVAILABLE:
@@ -72,6 +75,7 @@ export function codeOfHttpStatus(status: number): ErrorCode {
   if (status === 403) return ErrorCode.FORBIDDEN;
   if (status === 404) return ErrorCode.NOT_FOUND;
   if (status === 409) return ErrorCode.CONFLICT;
+  if (status === 429) return ErrorCode.RATE_LIMITED;
   if (status === 501) return ErrorCode.NOT_IMPLEMENTED;
   if (status >= 500) return ErrorCode.UPSTREAM_UNAVAILABLE;
   return ErrorCode.INTERNAL_SERVER_ERROR;

@@ -20,6 +20,8 @@ export interface TestGatewayOptions {
   crmUrl: string;
   timeoutMs?: number;
   nodeEnv?: 'test' | 'production';
+  /** Further settings, e.g. limits: { RATE_LIMIT_PER_MINUTE: '3' }. */
+  env?: Record<string, string>;
 }
 
 /** Builds a gateway on the test supergraph (not listening; use `post`/`get` through supertest). */
@@ -31,6 +33,7 @@ export async function buildTestGateway(options: TestGatewayOptions): Promise<Bui
     ERP_SUBGRAPH_URL: options.erpUrl,
     CRM_SUBGRAPH_URL: options.crmUrl,
     SUBGRAPH_TIMEOUT_MS: String(options.timeoutMs ?? 2000),
+    ...options.env,
   });
   const gateway = await createGateway({ config, logger: createLogger('gateway-test', 'silent'), metrics: createMetrics('gateway'), supergraphSdl: composeTestSupergraph() });
   await gateway.app.ready();

@@ -45,7 +45,8 @@ export async function freePorts(count: number): Promise<number[]> {
 
 /** Starts a stack of `kind`; null when that kind's server is absent locally (skip, with a reason). */
 export async function startTestStack(kind: StackKind, options: { dataDir?: string; databaseUrl?: string } = {}): Promise<TestStack | null> {
-  let env: NodeJS.ProcessEnv = { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn', NODE_ENV: 'test' };
+  // Suites drive many requests through a few tokens; the rate limit has its own tests (gateway/).
+  let env: NodeJS.ProcessEnv = { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn', NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '0' };
   let dropDatabase = async () => {};
   if (kind === 'postgres') {
     const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

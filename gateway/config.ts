@@ -24,6 +24,8 @@ const gatewayConfigSchema = baseConfigSchema.extend({
   AUTH_ISSUER: z.string().optional(),
   /** AUTH_AUDIENCE: required `aud` of tokens verified through AUTH_JWKS_URL; default unset (not checked). */
   AUTH_AUDIENCE: z.string().optional(),
+  /** QUERY_PLAN_CACHE_MIB: approximate size of the in-memory query plan cache; default 64 MiB. */
+  QUERY_PLAN_CACHE_MIB: z.coerce.number().int().positive().default(64),
   /** MAX_BODY_BYTES: largest accepted request body; default 1 MiB. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   /** MAX_QUERY_DEPTH: deepest field nesting an operation may have; default 15. */

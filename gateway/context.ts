@@ -1,4 +1,5 @@
 import type { Principal } from './auth';
+import type { AuthorizationOutcome } from './authorization';
 
 /** What every GraphQL operation at the gateway runs with. */
 export interface GatewayContext {
@@ -6,4 +7,6 @@ export interface GatewayContext {
   principal: Principal;
   /** The request id, passed to subgraphs as x-request-id. */
   requestId: string;
+  /** The fields refused to this request, set by the authorization hook. */
+  authorization?: AuthorizationOutcome;
 }

@@ -1,19 +1,23 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../platform/errors';
 import { createHttpService } from '../platform/http-server';
-import type { Cache } from '../platform/cache';
+import { type Cache, MemoryCache } from '../platform/cache';
 import type { Logger } from '../platform/logger';
 import type { ServiceMetrics } from '../platform/metrics';
 import { serviceTokenSigner } from '../platform/service-auth';
+import { auditPlugin, httpAuditReporter } from './audit';
 import { authenticationHook, createTokenVerifier } from './auth';
+import { apiSchemaOf, authorizationHook, authorizationPlugin, gatewaySupergraphSdl, readFieldScopes } from './authorization';
 import type { GatewayConfig } from './config';
 import { subgraphUrlFor } from './config';
 import type { GatewayContext } from './context';
 import { formatGatewayError } from './errors';
+import { registerExportRoutes } from './export.routes';
 import { createGatewayMetrics, graphqlMetricsPlugin, operationLabeler } from './metrics';
 import { queryLimitsPlugin } from './limits';
 import { type RateLimiter, createRateLimiter } from './rate-limit';
@@ -51,10 +55,22 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
   const gatewayMetrics = createGatewayMetrics(metrics.registry);
   const serviceToken = serviceTokenSigner(config.INTERNAL_SECRET, 'gateway');
   const dataSources: SubgraphDataSource[] = [];
+  // Field rules (@requiresScopes) are enforced here, before execution; see authorization.ts.
+  const fieldScopes = readFieldScopes(supergraphSdl);
+  const apiSchema = apiSchemaOf(supergraphSdl);
+  // The authorization hook reads persisted queries from the same cache Apollo keeps them in.
+  const apqCache = cache ?? new MemoryCache();
+  const auditReporter = httpAuditReporter({
+    url: new URL('/internal/audit', config.INTEGRATION_SUBGRAPH_URL).toString(),
+    serviceToken,
+    logger,
+  });
 
   const gateway = new ApolloGateway({
-    supergraphSdl,
+    supergraphSdl: gatewaySupergraphSdl(supergraphSdl),
     logger,
+    // Plans are cached per operation; sized so a busy API's operations all stay planned.
+    experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MIB,
     buildService: ({ name, url }) => {
       const subgraphUrl = subgraphUrlFor(config, name, url);
       if (!subgraphUrl) throw new Error(`no URL for subgraph ${name}`);
@@ -85,10 +101,14 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
     parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
     stopOnTerminationSignals: false,
     logger,
-    ...(cache ? { cache: keyValueCacheOf(cache) } : {}),
+    cache: keyValueCacheOf(apqCache),
     formatError: (formatted, error) => formatGatewayError(formatted, error, logger),
     plugins: [
       fastifyApolloDrainPlugin(app),
+      // Cache-control hints are unused; the default plugin still costs work on every request.
+      ApolloServerPluginCacheControlDisabled(),
+      authorizationPlugin<GatewayContext>(apiSchema, fieldScopes),
+      auditPlugin<GatewayContext>(auditReporter),
       graphqlMetricsPlugin<GatewayContext>(gatewayMetrics, operationLabeler()),
       queryLimitsPlugin<GatewayContext>({
         maxDepth: config.MAX_QUERY_DEPTH,
@@ -118,6 +138,12 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
       .send({ errors: [{ message: `rate limit exceeded; retry in ${decision.retryAfterSeconds} s`, extensions: { code: ErrorCode.RATE_LIMITED } }] });
   });
 
+  const authorize = authorizationHook({ schema: apiSchema, fieldScopes, apqCache });
+  app.addHook('preHandler', async (req, reply) => {
+    if (req.url.split('?', 1)[0] !== GRAPHQL_PATH) return undefined;
+    return authorize(req, reply);
+  });
+
   await app.register(fastifyApollo(server), {
     path: GRAPHQL_PATH,
     context: async (req) => {
@@ -125,9 +151,10 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
       if (!req.principal) {
         throw new GraphQLError('authentication required', { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
       }
-      return { principal: req.principal, requestId: req.id };
+      return { principal: req.principal, requestId: req.id, authorization: req.authorization };
     },
   });
+  registerExportRoutes(app, { server, authenticate, logger });
 
   return {
     app,
@@ -135,7 +162,8 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
     close: async () => {
       await server.stop();
       await app.close();
-      await Promise.all([...dataSources.map((dataSource) => dataSource.close()), rateLimiter.close()]);
+      await Promise.all([...dataSources.map((dataSource) => dataSource.close()), rateLimiter.close(), auditReporter.close()]);
+      if (!cache) await apqCache.close();
     },
   };
 }

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { Supergraph } from '@apollo/federation-internals';
 import { type OperationDefinitionNode, parse } from 'graphql';
 import request from 'supertest';
 import { SUPERGRAPH_PATH } from '../scripts/compose';
+import { apiSchemaOf } from './authorization';
 import type { BuiltGateway } from './gateway';
 import { type QueryLimits, checkOperation } from './limits';
 import { buildTestGateway, postGraphql, testToken } from './test-support/test-gateway';
 import { TEST_SECRETS } from './test-support/test-gateway';
 import { type TestSubgraph, startTestSubgraph } from './test-support/test-subgraphs';
 
-const apiSchema = Supergraph.build(readFileSync(SUPERGRAPH_PATH, 'utf8')).apiSchema().toGraphQLJSSchema();
+const apiSchema = apiSchemaOf(readFileSync(SUPERGRAPH_PATH, 'utf8'));
 const LIMITS: QueryLimits = { maxDepth: 15, maxAliases: 30, maxCost: 1_000_000, maxPageSize: 100, assumedListSize: 5 };
 
 function check(query: string, variables: Record<string, unknown> = {}, limits: QueryLimits = LIMITS): void {

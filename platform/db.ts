@@ -18,6 +18,8 @@ export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs several `;`-separated statements with no parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /** Like exec, but returns the rows of the last statement (job engines send migrations this way). */
+  execResult<Row = Record<string, unknown>>(sql: string): Promise<QueryResult<Row>>;
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -63,6 +65,12 @@ async function openPostgres(url: string, service: string, poolSize: number): Pro
     async exec(sql) {
       await pool.query(sql);
     },
+    async execResult(sql) {
+      // pg answers a multi-statement text with one result per statement.
+      const result = (await pool.query(sql)) as unknown as { rows: never[] } | { rows: never[] }[];
+      const last = Array.isArray(result) ? result[result.length - 1] : result;
+      return { rows: last?.rows ?? [] };
+    },
     async transaction(fn) {
       const client = await pool.connect();
       try {
@@ -101,6 +109,11 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     kind: 'pglite',
     query: (text, params) => serialise(async () => normalise(await db.query(text, params as unknown[]))) as never,
     exec: (sql) => serialise(async () => void (await db.exec(sql))),
+    execResult: (sql) =>
+      serialise(async () => {
+        const results = await db.exec(sql);
+        return { rows: (results[results.length - 1]?.rows ?? []) as never[] };
+      }),
     transaction: (fn) =>
       serialise(() => db.transaction((tx) => fn({ query: async (text, params) => normalise(await tx.query(text, params as unknown[])) as never }))),
     close: () => serialise(() => db.close()),

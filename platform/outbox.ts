@@ -47,6 +47,19 @@ export async function recordChange(
   ]);
 }
 
+/** Records many changes in one statement (bulk writes), in the caller's transaction. */
+export async function recordChanges(
+  tx: Queryable,
+  changes: readonly { entity: string; entityId: string; version: number; action: ChangeEvent['action'] }[],
+): Promise<void> {
+  if (changes.length === 0) return;
+  await tx.query(
+    `INSERT INTO outbox_events (event_id, entity, entity_id, version, action)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[])`,
+    [changes.map(() => randomUUID()), changes.map((c) => c.entity), changes.map((c) => c.entityId), changes.map((c) => c.version), changes.map((c) => c.action)],
+  );
+}
+
 /** Where and how the dispatcher delivers. */
 export interface OutboxDispatcherOptions {
   db: Database;

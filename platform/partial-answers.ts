@@ -28,16 +28,23 @@ export function degradeUnavailableLists(schema: GraphQLSchema): GraphQLSchema {
     for (const field of Object.values(type.getFields())) {
       if (!isNonNullType(field.type) || !isListType(field.type.ofType)) continue;
       const resolve: GraphQLFieldResolver<unknown, object> = field.resolve ?? defaultFieldResolver;
-      field.resolve = async (source, args, context, info) => {
+      const degrade = (error: unknown, context: object, info: Parameters<GraphQLFieldResolver<unknown, object>>[3]) => {
+        if (!isAppError(error) || error.code !== ErrorCode.UPSTREAM_UNAVAILABLE || typeof context !== 'object' || context === null) throw error;
+        const errors = degraded.get(context) ?? [];
+        errors.push({ message: error.message, path: responsePathAsArray(info.path), extensions: { code: error.code } });
+        degraded.set(context, errors);
+        return [];
+      };
+      // A list resolved synchronously stays synchronous: a promise per list is a measurable cost on large answers.
+      field.resolve = (source, args, context, info) => {
+        let result: unknown;
         try {
-          return await resolve(source, args, context, info);
+          result = resolve(source, args, context, info);
         } catch (error) {
-          if (!isAppError(error) || error.code !== ErrorCode.UPSTREAM_UNAVAILABLE || typeof context !== 'object' || context === null) throw error;
-          const errors = degraded.get(context) ?? [];
-          errors.push({ message: error.message, path: responsePathAsArray(info.path), extensions: { code: error.code } });
-          degraded.set(context, errors);
-          return [];
+          return degrade(error, context, info);
         }
+        if (result && typeof (result as PromiseLike<unknown>).then === 'function') return (result as Promise<unknown>).catch((error: unknown) => degrade(error, context, info));
+        return result;
       };
     }
   }

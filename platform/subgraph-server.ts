@@ -1,5 +1,5 @@
 import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -32,8 +32,9 @@ export async function mountSubgraph<Context extends BaseContext>(options: Subgra
     schema: degradeUnavailableLists(buildSubgraphSchema({ typeDefs: parse(options.typeDefs), resolvers: options.resolvers as GraphQLResolverMap<unknown> })),
     introspection: options.development,
     includeStacktraceInErrorResponses: false,
-    // Inline traces are for Apollo's hosted reporting, which this product does not use.
-    plugins: [fastifyApolloDrainPlugin(options.app), ApolloServerPluginInlineTraceDisabled(), partialAnswersPlugin<Context>()],
+    // Inline traces are for Apollo's hosted reporting, which this product does not use. Cache
+    // control hints are unused too, and its per-field hook wraps every resolver (a top CPU cost).
+    plugins: [fastifyApolloDrainPlugin(options.app), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), partialAnswersPlugin<Context>()],
     formatError: (formatted, error) => formatSubgraphError(formatted, error, options.logger),
   });
   await server.start();

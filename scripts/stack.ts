@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { loadOrCreateLocalSecrets } from '../platform/secrets';
 import { SERVICES, type ServiceName } from './services';
@@ -15,6 +16,8 @@ export interface StackOptions {
   restart?: boolean;
   /** Where service output goes: inherit the terminal (default) or ignore it. */
   output?: 'inherit' | 'ignore';
+  /** Append every service's output to this file instead (tests scan it for secrets). */
+  logFile?: string;
   /** Called with one line about each lifecycle event (started, crashed, restarting). */
   log?: (line: string) => void;
 }
@@ -66,8 +69,9 @@ export function startStack(options: StackOptions = {}): RunningStack {
   for (const [key, value] of Object.entries(shared)) if (value === '') delete shared[key];
   const envFor = (name: ServiceName): NodeJS.ProcessEnv => {
     const env: NodeJS.ProcessEnv = { ...shared, PORT: String(port(name)) };
-    if (name === 'erp-backend') env.WEBHOOK_TARGETS = `${url('integration')}/webhooks/erp`;
-    if (name === 'crm-backend') env.WEBHOOK_TARGETS = `${url('integration')}/webhooks/crm`;
+    // The subgraphs hear changes too: their entity caches drop changed records.
+    if (name === 'erp-backend') env.WEBHOOK_TARGETS = `${url('integration')}/webhooks/erp,${url('erp-subgraph')}/webhooks/erp`;
+    if (name === 'crm-backend') env.WEBHOOK_TARGETS = `${url('integration')}/webhooks/crm,${url('crm-subgraph')}/webhooks/crm`;
     return env;
   };
 
@@ -77,11 +81,14 @@ export function startStack(options: StackOptions = {}): RunningStack {
 
   const launch = (name: ServiceName) => {
     const service = SERVICES.find((s) => s.name === name)!;
+    const output = options.logFile ? openSync(options.logFile, 'a') : (options.output ?? 'inherit');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, service.entry)], {
       cwd: ROOT,
       env: envFor(name),
-      stdio: ['ignore', options.output ?? 'inherit', options.output ?? 'inherit'],
+      stdio: ['ignore', output, output],
     });
+    // The child holds its own copy of the file descriptor.
+    if (typeof output === 'number') closeSync(output);
     children.set(name, child);
     const startedAt = Date.now();
     child.on('exit', (code, signal) => {

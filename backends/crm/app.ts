@@ -5,6 +5,7 @@ import type { Logger } from '../../platform/logger';
 import type { ServiceMetrics } from '../../platform/metrics';
 import { registerAccountRoutes } from './routes/account.routes';
 import { registerActivityRoutes } from './routes/activity.routes';
+import { registerImportRoutes } from './routes/import.routes';
 import { registerOpportunityRoutes } from './routes/opportunity.routes';
 
 /** The service name in logs, metrics and /health. */
@@ -33,5 +34,6 @@ export function buildCrmApp(deps: CrmAppDeps): FastifyInstance {
   registerAccountRoutes(app, deps.db);
   registerOpportunityRoutes(app, deps.db);
   registerActivityRoutes(app, deps.db);
+  registerImportRoutes(app, deps.db);
   return app;
 }

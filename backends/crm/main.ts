@@ -3,7 +3,7 @@ import { listen } from '../../platform/http-server';
 import { createLogger } from '../../platform/logger';
 import { buildDemoDataset } from '../demo-data/demo-dataset';
 import { CRM_SERVICE } from './app';
-import { loadCrmBackendConfig } from './config';
+import { demoScaleOf, loadCrmBackendConfig } from './config';
 import { seedCrm } from './seed';
 import { createCrmBackend, prepareCrmDatabase } from './server';
 
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
   if (config.SEED) {
     const started = Date.now();
-    if (await seedCrm(db, () => buildDemoDataset().crm)) logger.info({ ms: Date.now() - started }, 'demo data seeded');
+    if (await seedCrm(db, () => buildDemoDataset(demoScaleOf(config)).crm)) logger.info({ ms: Date.now() - started }, 'demo data seeded');
   }
   const backend = createCrmBackend({
     db,

@@ -99,3 +99,14 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what:
 function formatPath(path: PropertyKey[]): string {
   return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
 }
+
+const importKey = text(200);
+
+/** One account of a bulk import, keyed by the source system's id. */
+export const accountImportSchema = accountInputSchema.omit({ erpCustomerNo: true }).extend({ importKey });
+
+/** One opportunity of a bulk import, keyed by its source id, naming its account by the account's import key. */
+export const opportunityImportSchema = opportunityInputSchema.omit({ accountId: true, ownerId: true }).extend({ importKey, accountImportKey: importKey });
+
+/** A bulk request: up to 500 rows, each checked on its own so one bad row does not sink the rest. */
+export const bulkRowsSchema = (field: string) => z.strictObject({ [field]: z.array(z.unknown()).min(1, 'needs at least one row').max(500, 'takes at most 500 rows') });

@@ -7,6 +7,7 @@ import { registerCatalogueRoutes } from './routes/catalogue.routes';
 import { registerCustomerRoutes } from './routes/customer.routes';
 import { registerFinanceRoutes } from './routes/finance.routes';
 import { registerFulfilmentRoutes } from './routes/fulfilment.routes';
+import { registerImportRoutes } from './routes/import.routes';
 import { registerSalesOrderRoutes } from './routes/sales-order.routes';
 
 /** The service name the ERP backend reports in logs, metrics and /health. */
@@ -37,5 +38,6 @@ export function buildErpApp(deps: ErpAppDeps): FastifyInstance {
   registerSalesOrderRoutes(app, deps.db);
   registerFulfilmentRoutes(app, deps.db);
   registerFinanceRoutes(app, deps.db);
+  registerImportRoutes(app, deps.db);
   return app;
 }

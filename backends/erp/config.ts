@@ -25,6 +25,12 @@ export const erpBackendConfigSchema = baseConfigSchema.extend({
   OVERDUE_SWEEP_MS: z.coerce.number().int().min(1000).default(60_000),
   /** OUTBOX_INTERVAL_MS: how often the outbox is polled for events to deliver; default 200. */
   OUTBOX_INTERVAL_MS: z.coerce.number().int().min(10).default(200),
+  /** DEMO_SCALE_CUSTOMERS: customers in the first-start demo seed (both backends must agree); default the dataset's own. */
+  DEMO_SCALE_CUSTOMERS: z.coerce.number().int().min(40).optional(),
+  /** DEMO_SCALE_ORDERS: sales orders in the first-start demo seed; default the dataset's own. */
+  DEMO_SCALE_ORDERS: z.coerce.number().int().min(20).optional(),
+  /** DEMO_SCALE_OPPORTUNITIES: opportunities in the first-start demo seed; default the dataset's own. */
+  DEMO_SCALE_OPPORTUNITIES: z.coerce.number().int().min(20).optional(),
 });
 
 /** The ERP backend's validated, frozen configuration. */
@@ -33,4 +39,13 @@ export type ErpBackendConfig = ReturnType<typeof loadErpBackendConfig>;
 /** Reads the ERP backend's configuration from the environment. */
 export function loadErpBackendConfig(env: NodeJS.ProcessEnv = process.env) {
   return loadConfig(erpBackendConfigSchema, env);
+}
+
+/** The demo seed's sizes from DEMO_SCALE_*; absent values keep the dataset's defaults. */
+export function demoScaleOf(config: { DEMO_SCALE_CUSTOMERS?: number; DEMO_SCALE_ORDERS?: number; DEMO_SCALE_OPPORTUNITIES?: number }) {
+  return {
+    ...(config.DEMO_SCALE_CUSTOMERS !== undefined ? { customers: config.DEMO_SCALE_CUSTOMERS } : {}),
+    ...(config.DEMO_SCALE_ORDERS !== undefined ? { salesOrders: config.DEMO_SCALE_ORDERS } : {}),
+    ...(config.DEMO_SCALE_OPPORTUNITIES !== undefined ? { opportunities: config.DEMO_SCALE_OPPORTUNITIES } : {}),
+  };
 }

@@ -3,7 +3,7 @@ import { listen } from '../../platform/http-server';
 import { createLogger } from '../../platform/logger';
 import { buildDemoDataset } from '../demo-data/demo-dataset';
 import { ERP_BACKEND_SERVICE } from './app';
-import { loadErpBackendConfig } from './config';
+import { demoScaleOf, loadErpBackendConfig } from './config';
 import { migrateErpDatabase } from './database';
 import { seedErpDatabase } from './seed';
 import { createErpBackend } from './server';
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
   if (config.SEED) {
     const started = Date.now();
-    const counts = await seedErpDatabase(db, buildDemoDataset().erp);
+    const counts = await seedErpDatabase(db, buildDemoDataset(demoScaleOf(config)).erp);
     if (counts) logger.info({ ms: Date.now() - started, ...counts }, 'demo data seeded');
   }
   const backend = createErpBackend({

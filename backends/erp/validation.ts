@@ -133,3 +133,18 @@ export function listParams(query: QueryString): { first: number; after?: string;
   }
   return { first: size, after: single(query, 'after'), updatedSince };
 }
+
+/** One customer of a bulk import, found again by its CRM account id (`externalRef`). */
+export const customerImportSchema = customerInputSchema.extend({ externalRef: text(100) });
+
+/** One product of a bulk import, found again by its SKU. */
+export const productImportSchema = z.strictObject({
+  sku: text(60),
+  name: text(200),
+  unitPrice: amountSchema,
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO-4217 code such as "EUR"'),
+  manufactured: z.boolean(),
+});
+
+/** A bulk request: up to 500 rows, each checked on its own so one bad row does not sink the rest. */
+export const bulkRowsSchema = (field: string) => z.strictObject({ [field]: z.array(z.unknown()).min(1).max(ERP_MAX_PAGE_SIZE) });

@@ -1,4 +1,5 @@
 import type { ListParams, Page } from '../page';
+import type { BulkUpsertResult } from '../bulk';
 
 /**
  * What the product needs from a CRM. Subgraphs and flows depend on this interface only;
@@ -147,4 +148,35 @@ export interface CrmCaseInput {
   subject: string;
   priority: CrmCasePriority;
   erpSalesOrderId?: string | null;
+}
+
+/**
+ * Bulk import into the CRM, separate from CrmConnector so test doubles of the everyday API need
+ * not implement it. Rows are upserted by `importKey` (the source system's id): a re-import
+ * updates, never duplicates. At most 500 rows per call; results come back in row order.
+ */
+export interface CrmBulkConnector {
+  upsertAccounts(rows: readonly CrmAccountImport[], idempotencyKey?: string): Promise<BulkUpsertResult[]>;
+  upsertOpportunities(rows: readonly CrmOpportunityImport[], idempotencyKey?: string): Promise<BulkUpsertResult[]>;
+}
+
+/** One imported account: every field is written as given (absent = null). */
+export interface CrmAccountImport {
+  importKey: string;
+  name: string;
+  email?: string | null;
+  industry?: string | null;
+  country?: string | null;
+  ownerId?: string | null;
+}
+
+/** One imported opportunity, of the account imported under `accountImportKey`; its lines replace the old ones. */
+export interface CrmOpportunityImport {
+  importKey: string;
+  accountImportKey: string;
+  name: string;
+  stage?: CrmOpportunityStage;
+  currency: string;
+  expectedCloseDate?: string | null;
+  lines: CrmOpportunityLine[];
 }

@@ -1,5 +1,6 @@
 import { JsonHttpClient } from '../../platform/http-client';
 import type { ServiceMetrics } from '../../platform/metrics';
+import type { BulkUpsertResult } from '../bulk';
 import type { ListParams, Page } from '../page';
 import type {
   CrmAccount,
@@ -9,7 +10,10 @@ import type {
   CrmCase,
   CrmCaseInput,
   CrmCaseStatus,
+  CrmAccountImport,
+  CrmBulkConnector,
   CrmConnector,
+  CrmOpportunityImport,
   CrmContact,
   CrmOpportunity,
   CrmOpportunityInput,
@@ -38,7 +42,7 @@ const SYSTEM = 'crm';
  * The CrmConnector for the reference CRM backend's REST API. Batch reads send many ids in one
  * call (split in chunks so URLs stay short); an empty batch costs no call at all.
  */
-export class HttpCrmConnector implements CrmConnector {
+export class HttpCrmConnector implements CrmConnector, CrmBulkConnector {
   private readonly client: JsonHttpClient;
   private readonly batchSize: number;
 
@@ -126,6 +130,22 @@ export class HttpCrmConnector implements CrmConnector {
 
   openCase(input: CrmCaseInput, idempotencyKey?: string): Promise<CrmCase> {
     return this.client.call({ operation: 'openCase', method: 'POST', path: '/cases', body: input, idempotencyKey });
+  }
+
+  async upsertAccounts(rows: readonly CrmAccountImport[], idempotencyKey?: string): Promise<BulkUpsertResult[]> {
+    const body = await this.client.call<{ results: BulkUpsertResult[] }>({ operation: 'upsertAccounts', method: 'POST', path: '/accounts/bulk', body: { accounts: rows }, idempotencyKey });
+    return body.results;
+  }
+
+  async upsertOpportunities(rows: readonly CrmOpportunityImport[], idempotencyKey?: string): Promise<BulkUpsertResult[]> {
+    const body = await this.client.call<{ results: BulkUpsertResult[] }>({
+      operation: 'upsertOpportunities',
+      method: 'POST',
+      path: '/opportunities/bulk',
+      body: { opportunities: rows },
+      idempotencyKey,
+    });
+    return body.results;
   }
 
   /** Closes the pooled connections. */

@@ -1,4 +1,5 @@
 import type { ListParams, Page } from '../page';
+import type { BulkUpsertResult } from '../bulk';
 
 /**
  * What the product needs from an ERP. Subgraphs and flows depend on this interface only;
@@ -217,4 +218,32 @@ export interface ErpInvoice {
   issuedAt: string;
   version: number;
   updatedAt: string;
+}
+
+/**
+ * Bulk import into the ERP, separate from ErpConnector so test doubles of the everyday API need
+ * not implement it. At most 500 rows per call; results come back in row order, keyed by the
+ * row's key (externalRef for customers, SKU for products).
+ */
+export interface ErpBulkConnector {
+  /**
+   * Upserts customers by their CRM account id (`externalRef`): a new one is created with every
+   * field; an existing one only takes the ERP-owned fields given (credit limit, payment terms,
+   * currency), since the CRM owns the rest and the sync mirrors it.
+   */
+  upsertCustomersByExternalRef(rows: readonly ErpCustomerImport[], idempotencyKey?: string): Promise<BulkUpsertResult[]>;
+  /** Upserts products by SKU. */
+  upsertProducts(rows: readonly ErpProductImport[], idempotencyKey?: string): Promise<BulkUpsertResult[]>;
+}
+
+/** One imported customer; `externalRef` is the CRM account id. */
+export type ErpCustomerImport = ErpCustomerInput & { externalRef: string };
+
+/** One imported catalogue product. */
+export interface ErpProductImport {
+  sku: string;
+  name: string;
+  unitPrice: string;
+  currency: string;
+  manufactured: boolean;
 }

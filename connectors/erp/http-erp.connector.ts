@@ -1,14 +1,18 @@
 import { JsonHttpClient, type HttpCall } from '../../platform/http-client';
 import type { ServiceMetrics } from '../../platform/metrics';
+import type { BulkUpsertResult } from '../bulk';
 import type { ListParams, Page } from '../page';
 import type {
+  ErpBulkConnector,
   ErpConnector,
+  ErpCustomerImport,
   ErpCustomer,
   ErpCustomerInput,
   ErpInvoice,
   ErpInvoiceStatus,
   ErpOpenBalance,
   ErpProduct,
+  ErpProductImport,
   ErpProductionOrder,
   ErpSalesOrder,
   ErpSalesOrderInput,
@@ -47,7 +51,7 @@ interface ItemsBody<T> {
  * timeouts, retries only for reads and keyed writes, the service credential on every call.
  * Batch reads of nothing make no call; long id lists are split into several calls.
  */
-export class HttpErpConnector implements ErpConnector {
+export class HttpErpConnector implements ErpConnector, ErpBulkConnector {
   private readonly client: JsonHttpClient;
 
   constructor(options: HttpErpConnectorOptions) {
@@ -65,6 +69,18 @@ export class HttpErpConnector implements ErpConnector {
   /** Closes the pooled connections. */
   close(): Promise<void> {
     return this.client.close();
+  }
+
+  // bulk import
+
+  async upsertCustomersByExternalRef(rows: readonly ErpCustomerImport[], idempotencyKey?: string): Promise<BulkUpsertResult[]> {
+    const body = await this.client.call<{ results: BulkUpsertResult[] }>({ operation: 'upsertCustomersByExternalRef', method: 'POST', path: '/customers/bulk', body: { customers: rows }, idempotencyKey });
+    return body.results;
+  }
+
+  async upsertProducts(rows: readonly ErpProductImport[], idempotencyKey?: string): Promise<BulkUpsertResult[]> {
+    const body = await this.client.call<{ results: BulkUpsertResult[] }>({ operation: 'upsertProducts', method: 'POST', path: '/products/bulk', body: { products: rows }, idempotencyKey });
+    return body.results;
   }
 
   // customers

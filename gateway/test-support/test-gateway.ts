@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 import request from 'supertest';
+import type { Cache } from '../../platform/cache';
 import { createLogger } from '../../platform/logger';
 import { createMetrics } from '../../platform/metrics';
 import { jwtKey } from '../auth';
@@ -22,6 +23,8 @@ export interface TestGatewayOptions {
   nodeEnv?: 'test' | 'production';
   /** Further settings, e.g. limits: { RATE_LIMIT_PER_MINUTE: '3' }. */
   env?: Record<string, string>;
+  /** Where persisted queries live; default the gateway's own in-process cache. */
+  cache?: Cache;
 }
 
 /** Builds a gateway on the test supergraph (not listening; use `post`/`get` through supertest). */
@@ -35,7 +38,7 @@ export async function buildTestGateway(options: TestGatewayOptions): Promise<Bui
     SUBGRAPH_TIMEOUT_MS: String(options.timeoutMs ?? 2000),
     ...options.env,
   });
-  const gateway = await createGateway({ config, logger: createLogger('gateway-test', 'silent'), metrics: createMetrics('gateway'), supergraphSdl: composeTestSupergraph() });
+  const gateway = await createGateway({ config, logger: createLogger('gateway-test', 'silent'), metrics: createMetrics('gateway'), supergraphSdl: composeTestSupergraph(), cache: options.cache });
   await gateway.app.ready();
   return gateway;
 }

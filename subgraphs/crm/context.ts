@@ -1,5 +1,6 @@
 import type { CrmConnector } from '../../connectors/crm/crm.connector';
 import type { ErpConnector } from '../../connectors/erp/erp.connector';
+import type { EntityCache } from '../../platform/entity-cache';
 import { createCrmLoaders, type CrmLoaders } from './loaders';
 
 /**
@@ -14,6 +15,6 @@ export interface CrmContext {
 }
 
 /** Builds the context of one request. */
-export function createCrmContext(crm: CrmConnector, erp: ErpConnector, requestId: string): CrmContext {
-  return { requestId, crm, erp, loaders: createCrmLoaders(crm) };
+export function createCrmContext(crm: CrmConnector, erp: ErpConnector, requestId: string, cache?: EntityCache): CrmContext {
+  return { requestId, crm, erp, loaders: createCrmLoaders(crm, cache) };
 }

@@ -10,6 +10,13 @@ import type {
   CrmOpportunityStage,
 } from '../../connectors/crm/crm.connector';
 import { groupedRowsLoader, rowByIdLoader, rowsByOwnerLoader } from '../../platform/batch-loaders';
+import { type EntityCache, type InvalidationRule, cachedRows } from '../../platform/entity-cache';
+
+/** How long CRM accounts (customer master data) stay cached, in seconds; change events remove them sooner. */
+export const CRM_ACCOUNT_TTL_SECONDS = 300;
+
+/** The cache keys a CRM change event touches: the account's master data. */
+export const crmInvalidationRule: InvalidationRule = ({ entity, entityId }) => (entity === 'account' ? [{ kind: 'account', id: entityId }] : []);
 
 /** An account's opportunities, optionally of one stage. */
 export interface OpportunitiesKey {
@@ -44,9 +51,10 @@ export interface CrmLoaders {
 }
 
 /** Creates fresh loaders for one request, so no request sees another's cached rows. */
-export function createCrmLoaders(crm: CrmConnector): CrmLoaders {
+export function createCrmLoaders(crm: CrmConnector, cache?: EntityCache): CrmLoaders {
+  const getAccounts = cache ? cachedRows(cache, 'account', CRM_ACCOUNT_TTL_SECONDS, (ids) => crm.getAccounts(ids), (a) => a.id) : (ids: readonly string[]) => crm.getAccounts(ids);
   return {
-    accountById: rowByIdLoader((ids) => crm.getAccounts(ids), (a) => a.id),
+    accountById: rowByIdLoader(getAccounts, (a) => a.id),
     accountByErpCustomerNo: rowByIdLoader((nos) => crm.findAccountsByErpCustomerNos(nos), (a) => a.erpCustomerNo ?? ''),
     contactsByAccount: rowsByOwnerLoader((ids) => crm.listContactsByAccounts(ids), (c) => c.accountId),
     opportunitiesByAccount: groupedRowsLoader<OpportunitiesKey, CrmOpportunity>({

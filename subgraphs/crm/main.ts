@@ -1,5 +1,7 @@
 import { HttpCrmConnector } from '../../connectors/crm/http-crm.connector';
 import { HttpErpConnector } from '../../connectors/erp/http-erp.connector';
+import { createCache } from '../../platform/cache';
+import { EntityCache } from '../../platform/entity-cache';
 import { listen } from '../../platform/http-server';
 import { createLogger } from '../../platform/logger';
 import { createMetrics } from '../../platform/metrics';
@@ -15,7 +17,10 @@ async function main(): Promise<void> {
   const serviceToken = serviceTokenSigner(config.INTERNAL_SECRET, 'crm-subgraph');
   const crm = new HttpCrmConnector({ baseUrl: config.CRM_BACKEND_URL, serviceToken, timeoutMs: config.BACKEND_TIMEOUT_MS, metrics });
   const erp = new HttpErpConnector({ baseUrl: config.ERP_BACKEND_URL, serviceToken, timeoutMs: config.BACKEND_TIMEOUT_MS, metrics });
+  const cache = config.ENTITY_CACHE ? createCache({ redisUrl: config.REDIS_URL, prefix: 'crm-subgraph:entity:', maxEntries: config.ENTITY_CACHE_MAX_ENTRIES }) : undefined;
   const subgraph = await createCrmSubgraph({
+    entityCache: cache ? new EntityCache(cache) : undefined,
+    webhookSecret: config.WEBHOOK_SECRET,
     crm,
     erp,
     logger,
@@ -31,7 +36,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'crm subgraph stopping');
-    subgraph.close().then(
+    Promise.all([subgraph.close(), cache?.close()]).then(
       () => process.exit(0),
       (error) => {
         logger.error({ err: error }, 'crm subgraph failed to stop cleanly');

@@ -3,11 +3,13 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { CrmConnector } from '../../connectors/crm/crm.connector';
 import type { ErpConnector } from '../../connectors/erp/erp.connector';
+import { type EntityCache, cacheWebhookPath, registerCacheInvalidationWebhooks } from '../../platform/entity-cache';
 import { createHttpService } from '../../platform/http-server';
 import type { Logger } from '../../platform/logger';
 import type { ServiceMetrics } from '../../platform/metrics';
 import { mountSubgraph } from '../../platform/subgraph-server';
 import { createCrmContext, type CrmContext } from './context';
+import { crmInvalidationRule } from './loaders';
 import { crmResolvers } from './resolvers';
 
 /** The subgraph's SDL, the one home of its shape. */
@@ -24,6 +26,10 @@ export interface CrmSubgraphDeps {
   internalSecret?: string;
   /** Introspection and error details; off in production. */
   development: boolean;
+  /** Customer master data shared across requests; without it every request reads the backend. */
+  entityCache?: EntityCache;
+  /** Key of the CRM's webhook signatures; with entityCache, /webhooks/crm drops changed accounts. */
+  webhookSecret?: string;
 }
 
 /** A built CRM subgraph: its Fastify app (not listening) and how to close it. */
@@ -39,14 +45,18 @@ export async function createCrmSubgraph(deps: CrmSubgraphDeps): Promise<CrmSubgr
     logger: deps.logger,
     metrics: deps.metrics,
     internalSecret: deps.internalSecret,
+    openRoutes: deps.entityCache && deps.webhookSecret ? [cacheWebhookPath('crm')] : [],
     // Ready means the CRM answers; without the ERP only new opportunities fail, reads still work.
     ready: async () => void (await deps.crm.listAccounts({ first: 1 })),
   });
+  if (deps.entityCache && deps.webhookSecret) {
+    await registerCacheInvalidationWebhooks(app, { secret: deps.webhookSecret, cache: deps.entityCache, rules: { crm: crmInvalidationRule }, logger: deps.logger });
+  }
   await mountSubgraph<CrmContext>({
     app,
     typeDefs,
     resolvers: crmResolvers,
-    context: async (request) => createCrmContext(deps.crm, deps.erp, request.id),
+    context: async (request) => createCrmContext(deps.crm, deps.erp, request.id, deps.entityCache),
     logger: deps.logger,
     development: deps.development,
   });

@@ -9,6 +9,13 @@ const erpSubgraphConfigSchema = baseConfigSchema.extend({
   ERP_BACKEND_URL: z.string().url().default('http://127.0.0.1:4101'),
   /** BACKEND_TIMEOUT_MS: per-attempt timeout of a backend call in milliseconds; default 5000. */
   BACKEND_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  /** ENTITY_CACHE: keep hot master data across requests (Redis when REDIS_URL is set), invalidated by webhooks; default true. */
+  ENTITY_CACHE: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((value) => value === 'true' || value === '1'),
+  /** ENTITY_CACHE_MAX_ENTRIES: bound of the in-process entity cache; default 50000. */
+  ENTITY_CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(50_000),
 });
 
 /** Reads the ERP subgraph's configuration from the environment. */

@@ -14,6 +14,30 @@ import type {
   ErpWarehouse,
 } from '../../connectors/erp/erp.connector';
 import { groupedRowsLoader, rowByIdLoader, rowsByOwnerLoader } from '../../platform/batch-loaders';
+import { type EntityCache, type InvalidationRule, cachedGroups, cachedRows } from '../../platform/entity-cache';
+
+/** How long hot ERP records stay cached, in seconds; change events remove them sooner. */
+export const ERP_CACHE_TTL = { product: 300, warehouses: 300, customer: 300, stock: 5 };
+
+/** Seconds each kind of cached ERP record lives. */
+export type ErpCacheTtl = typeof ERP_CACHE_TTL;
+
+/** The cache keys an ERP change event touches: the product, its stock, the customer, the warehouses. */
+export const erpInvalidationRule: InvalidationRule = ({ entity, entityId }) => {
+  switch (entity) {
+    case 'product':
+      return [{ kind: 'product', id: entityId }];
+    case 'stock':
+      // A stock event's id is "<sku>/<warehouseCode>"; stock is cached per SKU.
+      return [{ kind: 'stock', id: entityId.split('/', 1)[0] }];
+    case 'customer':
+      return [{ kind: 'customer', id: entityId }];
+    case 'warehouse':
+      return [{ kind: 'warehouses', id: 'all' }];
+    default:
+      return [];
+  }
+};
 
 /** A customer's newest orders, optionally of one status. */
 export interface OrdersKey {
@@ -50,10 +74,16 @@ export interface ErpLoaders {
 }
 
 /** Creates fresh loaders for one request, so no request sees another's cached rows. */
-export function createErpLoaders(erp: ErpConnector): ErpLoaders {
+export function createErpLoaders(erp: ErpConnector, cache?: EntityCache, ttl: ErpCacheTtl = ERP_CACHE_TTL): ErpLoaders {
   let warehouses: Promise<Map<string, ErpWarehouse>> | undefined;
+  const getCustomers = cache ? cachedRows(cache, 'customer', ttl.customer, (nos) => erp.getCustomers(nos), (c) => c.customerNo) : (nos: readonly string[]) => erp.getCustomers(nos);
+  const getProducts = cache ? cachedRows(cache, 'product', ttl.product, (skus) => erp.getProducts(skus), (p) => p.sku) : (skus: readonly string[]) => erp.getProducts(skus);
+  const getStockLevels = cache ? cachedGroups(cache, 'stock', ttl.stock, (skus) => erp.getStockLevels(skus), (s) => s.sku) : (skus: readonly string[]) => erp.getStockLevels(skus);
+  const listWarehouses = cache
+    ? async () => (await cache.many('warehouses', ['all'], ttl.warehouses, async () => new Map([['all', await erp.listWarehouses()]]))).get('all') ?? []
+    : () => erp.listWarehouses();
   return {
-    customerByNo: rowByIdLoader((nos) => erp.getCustomers(nos), (c) => c.customerNo),
+    customerByNo: rowByIdLoader(getCustomers, (c) => c.customerNo),
     customerByCrmAccount: rowByIdLoader((refs) => erp.findCustomersByExternalRefs(refs), (c) => (c.externalRef ?? '').toLowerCase()),
     openBalanceByCustomer: rowByIdLoader((nos) => erp.getOpenBalances(nos), (b) => b.customerNo),
     ordersByCustomer: groupedRowsLoader<OrdersKey, ErpSalesOrder>({
@@ -69,8 +99,8 @@ export function createErpLoaders(erp: ErpConnector): ErpLoaders {
       rowOwner: (invoice) => invoice.customerNo,
     }),
     salesOrderById: rowByIdLoader((ids) => erp.getSalesOrders(ids), (o) => o.id),
-    productsBySku: rowByIdLoader((skus) => erp.getProducts(skus), (p) => p.sku),
-    stockBySku: rowsByOwnerLoader((skus) => erp.getStockLevels(skus), (s) => s.sku),
+    productsBySku: rowByIdLoader(getProducts, (p) => p.sku),
+    stockBySku: rowsByOwnerLoader(getStockLevels, (s) => s.sku),
     shipmentsBySalesOrder: rowsByOwnerLoader((ids) => erp.listShipmentsBySalesOrders(ids), (s) => s.salesOrderId),
     invoicesBySalesOrder: rowsByOwnerLoader((ids) => erp.listInvoicesBySalesOrders(ids), (i) => i.salesOrderId ?? ''),
     productionOrdersBySalesOrder: rowsByOwnerLoader((ids) => erp.listProductionOrdersBySalesOrders(ids), (p) => p.salesOrderId ?? ''),
@@ -78,7 +108,7 @@ export function createErpLoaders(erp: ErpConnector): ErpLoaders {
     shipmentById: rowByIdLoader((ids) => erp.getShipments(ids), (s) => s.id),
     invoiceById: rowByIdLoader((ids) => erp.getInvoices(ids), (i) => i.id),
     warehouses() {
-      warehouses ??= erp.listWarehouses().then((rows) => new Map(rows.map((w) => [w.code, w])));
+      warehouses ??= listWarehouses().then((rows) => new Map(rows.map((w) => [w.code, w])));
       return warehouses;
     },
   };

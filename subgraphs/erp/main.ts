@@ -1,4 +1,6 @@
 import { HttpErpConnector } from '../../connectors/erp/http-erp.connector';
+import { createCache } from '../../platform/cache';
+import { EntityCache } from '../../platform/entity-cache';
 import { listen } from '../../platform/http-server';
 import { createLogger } from '../../platform/logger';
 import { createMetrics } from '../../platform/metrics';
@@ -17,7 +19,10 @@ async function main(): Promise<void> {
     timeoutMs: config.BACKEND_TIMEOUT_MS,
     metrics,
   });
+  const cache = config.ENTITY_CACHE ? createCache({ redisUrl: config.REDIS_URL, prefix: 'erp-subgraph:entity:', maxEntries: config.ENTITY_CACHE_MAX_ENTRIES }) : undefined;
   const subgraph = await createErpSubgraph({
+    entityCache: cache ? new EntityCache(cache) : undefined,
+    webhookSecret: config.WEBHOOK_SECRET,
     erp,
     logger,
     metrics,
@@ -32,7 +37,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'erp subgraph stopping');
-    subgraph.close().then(
+    Promise.all([subgraph.close(), cache?.close()]).then(
       () => process.exit(0),
       (error) => {
         logger.error({ err: error }, 'erp subgraph failed to stop cleanly');

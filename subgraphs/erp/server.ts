@@ -2,11 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ErpConnector } from '../../connectors/erp/erp.connector';
+import { type EntityCache, cacheWebhookPath, registerCacheInvalidationWebhooks } from '../../platform/entity-cache';
 import { createHttpService } from '../../platform/http-server';
 import type { Logger } from '../../platform/logger';
 import type { ServiceMetrics } from '../../platform/metrics';
 import { mountSubgraph } from '../../platform/subgraph-server';
+import { principalFromHeaders } from '../../platform/subgraph-principal';
 import { createErpContext, type ErpContext } from './context';
+import { erpInvalidationRule } from './loaders';
 import { erpResolvers } from './resolvers';
 
 /** The subgraph's SDL, the one home of its shape. */
@@ -21,6 +24,10 @@ export interface ErpSubgraphDeps {
   internalSecret?: string;
   /** Introspection and error details; off in production. */
   development: boolean;
+  /** Hot ERP records shared across requests; without it every request reads the backend. */
+  entityCache?: EntityCache;
+  /** Key of the ERP's webhook signatures; with entityCache, /webhooks/erp drops changed records. */
+  webhookSecret?: string;
 }
 
 /** A built ERP subgraph: its Fastify app (not listening) and how to close it. */
@@ -36,14 +43,18 @@ export async function createErpSubgraph(deps: ErpSubgraphDeps): Promise<ErpSubgr
     logger: deps.logger,
     metrics: deps.metrics,
     internalSecret: deps.internalSecret,
+    openRoutes: deps.entityCache && deps.webhookSecret ? [cacheWebhookPath('erp')] : [],
     // The warehouse list is the cheapest read that proves the ERP answers.
     ready: async () => void (await deps.erp.listWarehouses()),
   });
+  if (deps.entityCache && deps.webhookSecret) {
+    await registerCacheInvalidationWebhooks(app, { secret: deps.webhookSecret, cache: deps.entityCache, rules: { erp: erpInvalidationRule }, logger: deps.logger });
+  }
   await mountSubgraph<ErpContext>({
     app,
     typeDefs,
     resolvers: erpResolvers,
-    context: async (request) => createErpContext(deps.erp, request.id),
+    context: async (request) => createErpContext(deps.erp, request.id, deps.entityCache, principalFromHeaders(request.headers)),
     logger: deps.logger,
     development: deps.development,
   });

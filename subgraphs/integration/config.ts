@@ -13,6 +13,20 @@ const integrationConfigSchema = baseConfigSchema.extend({
   BACKEND_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   /** LINK_BOOTSTRAP_RETRY_MS: first wait before retrying the customer link bootstrap; default 1000. */
   LINK_BOOTSTRAP_RETRY_MS: z.coerce.number().int().positive().default(1000),
+  /** SYNC_POLL_INTERVAL_MS: interval of the customer sync's catch-up poll for missed webhooks; default 2000. */
+  SYNC_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
+  /** RECONCILIATION_INTERVAL_MS: interval of the scheduled reconciliation; default 900000 (15 minutes). */
+  RECONCILIATION_INTERVAL_MS: z.coerce.number().int().positive().default(900_000),
+  /** FLOW_STEP_MAX_ATTEMPTS: attempts of a flow step on transient failures before the flow is FAILED; default 5. */
+  FLOW_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+  /** FLOW_RETRY_BASE_MS: first retry delay of a flow step, doubled per attempt plus jitter; default 500. */
+  FLOW_RETRY_BASE_MS: z.coerce.number().int().positive().default(500),
+  /** FLOW_LEASE_MS: how long a worker owns a flow it advances; a crashed worker's flows resume after it; default 30000. */
+  FLOW_LEASE_MS: z.coerce.number().int().positive().default(30_000),
+  /** FLOW_POLL_MS: interval of the catch-up poll that re-checks waiting flows (lost webhooks); default 5000. */
+  FLOW_POLL_MS: z.coerce.number().int().positive().default(5000),
+  /** FLOW_WORKERS: job queue workers per process, each advancing up to 4 flows at once; default 4. */
+  FLOW_WORKERS: z.coerce.number().int().min(1).max(64).default(4),
 });
 
 /** The integration subgraph's validated, frozen configuration. */

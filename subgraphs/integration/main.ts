@@ -33,16 +33,38 @@ async function main(): Promise<void> {
     webhookSecret: config.WEBHOOK_SECRET,
     development: config.NODE_ENV !== 'production',
     bootstrapRetryMs: config.LINK_BOOTSTRAP_RETRY_MS,
+    syncPollIntervalMs: config.SYNC_POLL_INTERVAL_MS,
+    reconciliationIntervalMs: config.RECONCILIATION_INTERVAL_MS,
+    orderFlows: {
+      erp,
+      crm,
+      settings: {
+        maxAttempts: config.FLOW_STEP_MAX_ATTEMPTS,
+        retryBaseMs: config.FLOW_RETRY_BASE_MS,
+        leaseMs: config.FLOW_LEASE_MS,
+        pollMs: config.FLOW_POLL_MS,
+        workers: config.FLOW_WORKERS,
+      },
+    },
   });
   const port = await listen(subgraph.app, config.PORT, config.HOST);
   logger.info({ port }, 'integration subgraph listening');
   // The backends may still be starting; the bootstrap retries without holding up /health.
   subgraph.bootstrap.start();
+  // Both wait for the links themselves; a full resync cut short by the last stop resumes once they exist.
+  subgraph.sync.start();
+  subgraph.reconciliation.start();
+  const resumeResync = setInterval(() => {
+    if (!subgraph.bootstrap.isDone()) return;
+    clearInterval(resumeResync);
+    subgraph.resync.resumeInterrupted().catch((error: unknown) => logger.warn({ err: error }, 'could not resume the full resync'));
+  }, 200);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(resumeResync);
     logger.info({ signal }, 'integration subgraph stopping');
     try {
       await subgraph.close();

@@ -3,15 +3,24 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../platform/db';
 import { createHttpService } from '../../platform/http-server';
+import { principalFromHeaders } from '../../platform/subgraph-principal';
+import { AuditLogRepository } from './audit/audit-log.repository';
+import { registerAuditRoutes } from './audit/audit.routes';
 import type { Logger } from '../../platform/logger';
 import type { ServiceMetrics } from '../../platform/metrics';
 import { mountSubgraph } from '../../platform/subgraph-server';
 import { type IntegrationContext, createContext } from './context';
 import { CustomerService } from './customers/customer.service';
 import { LinkBootstrap } from './links/bootstrap-links';
+import { type OrderFlowSettings, type OrderFlows, startOrderFlows } from './flows/order-to-cash/order-flows';
 import { CustomerLinkRepository } from './links/customer-link.repository';
-import type { IntegrationCrm, IntegrationErp } from './ports';
+import type { IntegrationCrm, IntegrationErp, OrderFlowCrm, OrderFlowErp, ReconciliationCrm, ReconciliationErp } from './ports';
+import { ReconciliationService } from './reconciliation/reconciliation.service';
 import { resolvers } from './resolvers';
+import { CustomerSync } from './sync/customer-sync';
+import { FullResync } from './sync/full-resync';
+import { OwnWriteGate } from './sync/own-write-gate';
+import { registerResyncRoutes } from './sync/resync.routes';
 import { ChangeEventBus } from './webhooks/change-event-bus';
 import { ReceivedEventRepository } from './webhooks/received-event.repository';
 import { WEBHOOK_ROUTES, registerWebhookRoutes } from './webhooks/webhook.routes';
@@ -20,8 +29,8 @@ import { WEBHOOK_ROUTES, registerWebhookRoutes } from './webhooks/webhook.routes
 export interface IntegrationSubgraphDeps {
   /** Its own database, migrated (see migrations/). */
   db: Database;
-  erp: IntegrationErp;
-  crm: IntegrationCrm;
+  erp: IntegrationErp & ReconciliationErp;
+  crm: IntegrationCrm & ReconciliationCrm;
   logger: Logger;
   metrics: ServiceMetrics;
   /** Key of the service credential; when set, every route but health and webhooks requires it. */
@@ -34,6 +43,11 @@ export interface IntegrationSubgraphDeps {
   bootstrapRetryMs?: number;
   /** Tuning of the customer writes (tests shorten the retry wait). */
   customerWrites?: { stepAttempts?: number; stepRetryMs?: number; newOperationId?: () => string };
+  /** Customer sync and reconciliation timing (see config.ts). */
+  syncPollIntervalMs?: number;
+  reconciliationIntervalMs?: number;
+  /** Order-to-cash flows: the connectors they drive and their tuning; absent, the flow fields answer NOT_IMPLEMENTED. */
+  orderFlows?: { erp: OrderFlowErp; crm: OrderFlowCrm; settings: OrderFlowSettings };
 }
 
 /** A built integration subgraph: the app (not listening), the link bootstrap, and a closer. */
@@ -43,6 +57,14 @@ export interface IntegrationSubgraph {
   bootstrap: LinkBootstrap;
   /** Where received backend change events are handed on (flows and sync subscribe). */
   events: ChangeEventBus;
+  /** The customer sync (subscribed to the events); main starts its catch-up poll. */
+  sync: CustomerSync;
+  /** The full resync behind POST /admin/resync. */
+  resync: FullResync;
+  /** The reconciliation; main starts its schedule. */
+  reconciliation: ReconciliationService;
+  /** Order-to-cash flows, when configured. */
+  orderFlows: OrderFlows | null;
   /** Stops the bootstrap and closes the app (the database belongs to the caller). */
   close(): Promise<void>;
 }
@@ -54,8 +76,18 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
   const { db, erp, crm, logger } = deps;
   const links = new CustomerLinkRepository(db);
   const bootstrap = new LinkBootstrap({ db, erp, crm, logger, retryMs: deps.bootstrapRetryMs });
-  const customerWrites = new CustomerService({ db, erp, crm, logger, ...deps.customerWrites });
+  const ownWrites = new OwnWriteGate();
+  const customerWrites = new CustomerService({ db, erp, crm, logger, ownWrites, ...deps.customerWrites });
   const events = new ChangeEventBus(logger);
+  const ready = () => bootstrap.isDone();
+  const sync = new CustomerSync({ db, erp, crm, logger, gate: ownWrites, metrics: deps.metrics, ready, pollIntervalMs: deps.syncPollIntervalMs });
+  sync.subscribe(events);
+  const resync = new FullResync({ db, erp, crm, sync, logger });
+  const reconciliation = new ReconciliationService({ db, erp, crm, logger, ready, intervalMs: deps.reconciliationIntervalMs });
+
+  const orderFlows = deps.orderFlows
+    ? await startOrderFlows({ db, links, events, logger, metrics: deps.metrics, ...deps.orderFlows })
+    : null;
 
   const app = createHttpService({
     service: 'integration',
@@ -68,12 +100,15 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
       if (!bootstrap.isDone()) throw new Error('customer links are not built yet (waiting for the ERP and CRM)');
     },
   });
+  registerResyncRoutes(app, resync);
+  const auditLog = new AuditLogRepository(db);
+  registerAuditRoutes(app, auditLog);
   await registerWebhookRoutes(app, { secret: deps.webhookSecret, events: new ReceivedEventRepository(db), bus: events, logger });
   await mountSubgraph<IntegrationContext>({
     app,
     typeDefs: readFileSync(SCHEMA_FILE, 'utf8'),
     resolvers,
-    context: async (request) => createContext({ links, customerWrites, erp, crm, logger }, request.id),
+    context: async (request) => createContext({ links, customerWrites, reconciliation, orderFlows: orderFlows?.service, erp, crm, logger, auditLog }, request.id, principalFromHeaders(request.headers)),
     logger,
     development: deps.development,
   });
@@ -81,8 +116,16 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
     app,
     bootstrap,
     events,
+    sync,
+    resync,
+    reconciliation,
+    orderFlows,
     async close() {
+      await orderFlows?.close();
       await bootstrap.stop();
+      await reconciliation.stop();
+      await resync.stop();
+      await sync.stop();
       await app.close();
     },
   };

@@ -44,7 +44,10 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 /** Starts a stack of `kind`; null when that kind's server is absent locally (skip, with a reason). */
-export async function startTestStack(kind: StackKind, options: { dataDir?: string; databaseUrl?: string } = {}): Promise<TestStack | null> {
+export async function startTestStack(
+  kind: StackKind,
+  options: { dataDir?: string; databaseUrl?: string; /** Capture every service's output here. */ logFile?: string; /** Extra environment (e.g. LOG_LEVEL). */ env?: NodeJS.ProcessEnv } = {},
+): Promise<TestStack | null> {
   // Suites drive many requests through a few tokens; the rate limit has its own tests (gateway/).
   let env: NodeJS.ProcessEnv = { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn', NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '0' };
   let dropDatabase = async () => {};
@@ -61,12 +64,14 @@ export async function startTestStack(kind: StackKind, options: { dataDir?: strin
   } else {
     env = { ...env, DATABASE_URL: '', REDIS_URL: '' };
   }
+  env = { ...env, ...options.env };
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'supergraph-e2e-'));
   const ports = await freePorts(SERVICES.length);
   const stack = startStack({
     dataDir,
     env,
     output: process.env.E2E_OUTPUT === 'inherit' ? 'inherit' : 'ignore',
+    logFile: options.logFile,
     ports: Object.fromEntries(SERVICES.map((s, i) => [s.name, ports[i]])),
     log: () => undefined,
   });

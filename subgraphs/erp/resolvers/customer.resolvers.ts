@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/resolvers-types';
 import { money } from '../../../platform/graphql-values';
 import { pageSize } from '../../../platform/pagination';
+import { visibleCustomerNo } from '../partner-scope';
 
 /** Currency of the zero balance of a customer the ERP does not hold. */
 const DEFAULT_CURRENCY = 'EUR';
@@ -12,7 +13,11 @@ const DEFAULT_CURRENCY = 'EUR';
 export const customerResolvers: Resolvers = {
   Customer: {
     // Each field loads what it needs, so a reference asking only for orders reads no customer row.
-    __resolveReference: (reference) => ({ erpCustomerNo: reference.erpCustomerNo ?? null }),
+    // A partner gets null for any customer but its own.
+    __resolveReference: async (reference, ctx) => {
+      const erpCustomerNo = await visibleCustomerNo(ctx, reference.erpCustomerNo);
+      return erpCustomerNo || !reference.erpCustomerNo ? { erpCustomerNo } : null;
+    },
     creditLimit: async ({ erpCustomerNo }, _args, { loaders }) => {
       if (!erpCustomerNo) return null;
       const customer = await loaders.customerByNo.load(erpCustomerNo);

@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/resolvers-types';
 import { money } from '../../../platform/graphql-values';
 import { paymentInput } from '../inputs';
+import { visibleToCaller } from '../partner-scope';
 
 /** Invoices and the payments finance records against them. */
 export const invoiceResolvers: Resolvers = {
@@ -8,7 +9,7 @@ export const invoiceResolvers: Resolvers = {
     recordPayment: (_parent, { invoiceId, amount, reference }, { erp }) => erp.recordPayment(invoiceId, paymentInput(amount, reference)),
   },
   Invoice: {
-    __resolveReference: (reference, { loaders }) => loaders.invoiceById.load(reference.id),
+    __resolveReference: async (reference, ctx) => visibleToCaller(ctx, await ctx.loaders.invoiceById.load(reference.id)),
     total: (invoice) => money(invoice.total, invoice.currency),
     amountDue: (invoice) => money(invoice.amountDue, invoice.currency),
     customer: (invoice) => ({ erpCustomerNo: invoice.customerNo }),

@@ -1,4 +1,5 @@
 import type { Resolvers } from '../generated/resolvers-types';
+import { visibleThroughOrder } from '../partner-scope';
 import { productOf } from './product.resolvers';
 
 /** Production orders and the shop floor's completion report. */
@@ -7,7 +8,7 @@ export const productionOrderResolvers: Resolvers = {
     completeProductionOrder: (_parent, { id }, { erp }) => erp.completeProductionOrder(id),
   },
   ProductionOrder: {
-    __resolveReference: (reference, { loaders }) => loaders.productionOrderById.load(reference.id),
+    __resolveReference: async (reference, ctx) => visibleThroughOrder(ctx, await ctx.loaders.productionOrderById.load(reference.id)),
     product: (productionOrder, _args, { loaders }) => productOf(productionOrder.sku, loaders),
     salesOrder: (productionOrder, _args, { loaders }) => (productionOrder.salesOrderId ? loaders.salesOrderById.load(productionOrder.salesOrderId) : null),
   },

@@ -2,13 +2,15 @@ import type { Resolvers } from '../generated/resolvers-types';
 import { emptyConnection, fetchConnection, money } from '../../../platform/graphql-values';
 import { pageSize } from '../../../platform/pagination';
 import { erpCustomerNoOf } from '../inputs';
+import { partnerCustomerNo, visibleToCaller } from '../partner-scope';
 import { productOf } from './product.resolvers';
 
 /** Sales orders: lookups, the filtered list, and what an order links to. */
 export const salesOrderResolvers: Resolvers = {
   Query: {
-    salesOrder: (_parent, { id }, { loaders }) => loaders.salesOrderById.load(id),
-    salesOrders: async (_parent, { first, after, status, customerId }, { erp, loaders }) => {
+    salesOrder: async (_parent, { id }, ctx) => visibleToCaller(ctx, await ctx.loaders.salesOrderById.load(id)),
+    salesOrders: async (_parent, { first, after, status, customerId }, ctx) => {
+      const { erp, loaders } = ctx;
       pageSize(first, 20);
       let customerNo: string | undefined;
       if (customerId !== undefined && customerId !== null) {
@@ -16,13 +18,19 @@ export const salesOrderResolvers: Resolvers = {
         if (!found) return emptyConnection();
         customerNo = found;
       }
+      // A partner lists its own customer's orders, whatever customerId says.
+      const own = await partnerCustomerNo(ctx);
+      if (own !== undefined) {
+        if (!own || (customerNo !== undefined && customerNo !== own)) return emptyConnection();
+        customerNo = own;
+      }
       const connection = await fetchConnection({ first, after }, 20, (page) => erp.listSalesOrders({ ...page, status: status ?? undefined, customerNo }));
       for (const order of connection.nodes) loaders.salesOrderById.prime(order.id, order);
       return connection;
     },
   },
   SalesOrder: {
-    __resolveReference: (reference, { loaders }) => loaders.salesOrderById.load(reference.id),
+    __resolveReference: async (reference, ctx) => visibleToCaller(ctx, await ctx.loaders.salesOrderById.load(reference.id)),
     customer: (order) => ({ erpCustomerNo: order.customerNo }),
     lines: (order) => order.lines.map((line) => ({ ...line, currency: order.currency })),
     total: (order) => money(order.total, order.currency),

@@ -1,5 +1,6 @@
 import type { Resolvers } from '../generated/resolvers-types';
 import { shipmentConfirmation } from '../inputs';
+import { visibleThroughOrder } from '../partner-scope';
 
 /** Shipments and the warehouse's confirmation that the carrier took one. */
 export const shipmentResolvers: Resolvers = {
@@ -7,6 +8,6 @@ export const shipmentResolvers: Resolvers = {
     confirmShipment: (_parent, { id, carrier, trackingNumber }, { erp }) => erp.confirmShipment(id, shipmentConfirmation(carrier, trackingNumber)),
   },
   Shipment: {
-    __resolveReference: (reference, { loaders }) => loaders.shipmentById.load(reference.id),
+    __resolveReference: async (reference, ctx) => visibleThroughOrder(ctx, await ctx.loaders.shipmentById.load(reference.id)),
   },
 };

@@ -9,6 +9,7 @@ import type { CreateCustomerInput, UpdateCustomerInput } from '../generated/reso
 import { CustomerLinkRepository, type CustomerLink, type LinkSyncState } from '../links/customer-link.repository';
 import type { CustomerModel } from '../models';
 import type { IntegrationCrm, IntegrationErp } from '../ports';
+import type { OwnWriteGate } from '../sync/own-write-gate';
 import { validateCustomerChanges, validateNewCustomer } from './customer-input';
 import { toModel } from './customer.reader';
 
@@ -32,6 +33,8 @@ export interface CustomerServiceDeps {
   /** Wait before the first retry of a step, doubled per attempt; default 200 ms. */
   stepRetryMs?: number;
   now?: () => Date;
+  /** Held shut while a write runs, so the sync waits for the finished pair instead of echoing half of it. */
+  ownWrites?: OwnWriteGate;
 }
 
 /**
@@ -56,7 +59,11 @@ export class CustomerService {
    * exist (in the CRM, which owns it), a client retry would only create a second account, and
    * the link records what is missing for the sync to complete.
    */
-  async create(input: CreateCustomerInput): Promise<CustomerWriteResult> {
+  create(input: CreateCustomerInput): Promise<CustomerWriteResult> {
+    return this.asOwnWrite(() => this.createNow(input));
+  }
+
+  private async createNow(input: CreateCustomerInput): Promise<CustomerWriteResult> {
     const fields = validateNewCustomer(input);
     const key = this.keys('create-customer');
     let account = await this.step('createAccount', () => this.deps.crm.createAccount(fields.crm, key('crm-account')));
@@ -93,7 +100,11 @@ export class CustomerService {
    * sync state ERROR and still answers; a failed write of an ERP-owned field fails the mutation,
    * since what the caller asked for did not happen.
    */
-  async update(customer: CustomerModel | null, input: UpdateCustomerInput): Promise<CustomerWriteResult> {
+  update(customer: CustomerModel | null, input: UpdateCustomerInput): Promise<CustomerWriteResult> {
+    return this.asOwnWrite(() => this.updateNow(customer, input));
+  }
+
+  private async updateNow(customer: CustomerModel | null, input: UpdateCustomerInput): Promise<CustomerWriteResult> {
     if (!customer) throw new AppError(ErrorCode.NOT_FOUND, 'no customer with this id', { field: 'id' });
     const changes = validateCustomerChanges(input);
     const erpOwned = Object.keys(changes.erp);
@@ -133,6 +144,10 @@ export class CustomerService {
       ...(state === 'IN_SYNC' ? { lastSyncedAt: this.now() } : {}),
     });
     return { customer: updated, account, erpCustomer };
+  }
+
+  private asOwnWrite<T>(write: () => Promise<T>): Promise<T> {
+    return this.deps.ownWrites ? this.deps.ownWrites.run(write) : write();
   }
 
   /** Idempotency keys of one operation: the same operation and step always give the same key. */

@@ -21,6 +21,31 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** One mutation as the gateway answered it: who, what, which records, how it ended. */
+export type AuditEntry = {
+  __typename?: 'AuditEntry';
+  /** When the gateway answered the mutation. */
+  at: Scalars['DateTime']['output'];
+  /** The mutation field, e.g. "recordPayment". */
+  field: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** The ids the mutation named in its arguments and returned. */
+  ids: Array<Scalars['String']['output']>;
+  /** The operation's name as the client sent it, if any. */
+  operationName: Maybe<Scalars['String']['output']>;
+  /** OK, or the error code it was answered with (FORBIDDEN, BAD_USER_INPUT...). */
+  outcome: Scalars['String']['output'];
+  role: Scalars['String']['output'];
+  /** The token's subject. */
+  sub: Scalars['String']['output'];
+};
+
+export type AuditLogConnection = {
+  __typename?: 'AuditLogConnection';
+  nodes: Array<AuditEntry>;
+  pageInfo: PageInfo;
+};
+
 export type CreateCustomerInput = {
   /** ISO-3166 alpha-2, e.g. "DE". */
   country?: InputMaybe<Scalars['String']['input']>;
@@ -219,12 +244,20 @@ export type PlaceOrderInput = {
 
 export type Query = {
   __typename?: 'Query';
+  /** Every mutation sent through the gateway, newest first (admins only). */
+  auditLog: AuditLogConnection;
   customer: Maybe<Customer>;
   customers: CustomerConnection;
   /** The latest reconciliation of ERP against CRM. */
   dataQualityReport: DataQualityReport;
   orderFlow: Maybe<OrderFlow>;
   orderFlows: OrderFlowConnection;
+};
+
+
+export type QueryAuditLogArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -381,10 +414,12 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  CreateCustomerInput: CreateCustomerInput;
+  AuditEntry: ResolverTypeWrapper<AuditEntry>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Customer: ResolverTypeWrapper<CustomerModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AuditLogConnection: ResolverTypeWrapper<AuditLogConnection>;
+  CreateCustomerInput: CreateCustomerInput;
+  Customer: ResolverTypeWrapper<CustomerModel>;
   CustomerConnection: ResolverTypeWrapper<Omit<CustomerConnection, 'nodes'> & { nodes: Array<ResolversTypes['Customer']> }>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   CustomerSync: ResolverTypeWrapper<CustomerSync>;
@@ -412,10 +447,12 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  CreateCustomerInput: CreateCustomerInput;
+  AuditEntry: AuditEntry;
   String: Scalars['String']['output'];
-  Customer: CustomerModel;
   ID: Scalars['ID']['output'];
+  AuditLogConnection: AuditLogConnection;
+  CreateCustomerInput: CreateCustomerInput;
+  Customer: CustomerModel;
   CustomerConnection: Omit<CustomerConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Customer']> };
   Int: Scalars['Int']['output'];
   CustomerSync: CustomerSync;
@@ -435,6 +472,22 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   SalesOrder: Omit<SalesOrder, 'flow'> & { flow?: Maybe<ResolversParentTypes['OrderFlow']> } | FederationReferenceTypes['SalesOrder'];
   UpdateCustomerInput: UpdateCustomerInput;
+}>;
+
+export type AuditEntryResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  ids?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  operationName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sub?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type AuditLogConnectionResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['AuditLogConnection'] = ResolversParentTypes['AuditLogConnection']> = ResolversObject<{
+  nodes?: Resolver<Array<ResolversTypes['AuditEntry']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 }>;
 
 export type CustomerResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = ResolversObject<{
@@ -534,6 +587,7 @@ export type PageInfoResolvers<ContextType = IntegrationContext, ParentType exten
 }>;
 
 export type QueryResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  auditLog?: Resolver<ResolversTypes['AuditLogConnection'], ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'first'>>;
   customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<QueryCustomerArgs, 'id'>>;
   customers?: Resolver<ResolversTypes['CustomerConnection'], ParentType, ContextType, RequireFields<QueryCustomersArgs, 'first'>>;
   dataQualityReport?: Resolver<ResolversTypes['DataQualityReport'], ParentType, ContextType>;
@@ -548,6 +602,8 @@ export type SalesOrderResolvers<ContextType = IntegrationContext, ParentType ext
 }>;
 
 export type Resolvers<ContextType = IntegrationContext> = ResolversObject<{
+  AuditEntry?: AuditEntryResolvers<ContextType>;
+  AuditLogConnection?: AuditLogConnectionResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   CustomerConnection?: CustomerConnectionResolvers<ContextType>;
   CustomerSync?: CustomerSyncResolvers<ContextType>;

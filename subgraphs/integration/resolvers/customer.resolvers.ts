@@ -2,22 +2,29 @@ import type { IntegrationContext } from '../context';
 import type { CustomerWriteResult } from '../customers/customer.service';
 import type { Resolvers } from '../generated/resolvers-types';
 import type { CustomerModel } from '../models';
+import { partnerCustomer, visibleCustomer } from '../partner-scope';
 
 /** Customer identity, master data read from its owner, sync state, and the customer writes. */
 export const customerResolvers: Resolvers = {
   Query: {
-    customer: (_parent, { id }, ctx) => ctx.customers.byId(id),
-    customers: (_parent, args, ctx) => ctx.customers.list(args),
+    customer: async (_parent, { id }, ctx) => visibleCustomer(ctx, await ctx.customers.byId(id)),
+    customers: async (_parent, args, ctx) => {
+      // A partner's list is its own customer, nothing else.
+      const own = partnerCustomer(ctx);
+      if (own === undefined) return ctx.customers.list(args);
+      const mine = await own;
+      return { nodes: mine ? [mine] : [], totalCount: mine ? 1 : 0, pageInfo: { hasNextPage: false, endCursor: null } };
+    },
   },
   Mutation: {
     createCustomer: async (_parent, { input }, ctx) => withFreshRows(ctx, await ctx.customerWrites.create(input)),
     updateCustomer: async (_parent, { id, input }, ctx) => withFreshRows(ctx, await ctx.customerWrites.update(await ctx.customers.byId(id), input)),
   },
   Customer: {
-    __resolveReference: (reference, ctx) => {
-      if ('id' in reference) return ctx.customers.byId(reference.id);
-      if ('crmAccountId' in reference) return ctx.customers.byCrmAccountId(reference.crmAccountId);
-      if ('erpCustomerNo' in reference) return ctx.customers.byErpCustomerNo(reference.erpCustomerNo);
+    __resolveReference: async (reference, ctx) => {
+      if ('id' in reference) return visibleCustomer(ctx, await ctx.customers.byId(reference.id));
+      if ('crmAccountId' in reference) return visibleCustomer(ctx, await ctx.customers.byCrmAccountId(reference.crmAccountId));
+      if ('erpCustomerNo' in reference) return visibleCustomer(ctx, await ctx.customers.byErpCustomerNo(reference.erpCustomerNo));
       return null;
     },
     name: async (customer, _args, ctx) => (await ctx.customers.masterData(customer)).name,

@@ -1,9 +1,10 @@
 import type { Resolvers } from '../generated/resolvers-types';
+import { auditLogResolvers } from './audit-log.resolvers';
 import { customerResolvers } from './customer.resolvers';
 import { dataQualityResolvers } from './data-quality.resolvers';
 import { orderFlowResolvers } from './order-flow.resolvers';
 
-const parts = [customerResolvers, orderFlowResolvers, dataQualityResolvers];
+const parts = [customerResolvers, orderFlowResolvers, dataQualityResolvers, auditLogResolvers];
 
 /** Every resolver of the integration subgraph, merged type by type from the per-entity files. */
 export const resolvers: Resolvers = parts.reduce<Record<string, Record<string, unknown>>>((merged, part) => {

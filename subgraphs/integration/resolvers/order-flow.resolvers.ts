@@ -1,36 +1,157 @@
+import DataLoader from 'dataloader';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import type { Resolvers } from '../generated/resolvers-types';
+import { MAX_PAGE_SIZE, decodeCursor, encodeCursor, pageSize } from '../../../platform/pagination';
+import type { IntegrationContext } from '../context';
+import type { FlowRun, FlowStepRow } from '../flows/engine/flow-run.repository';
+import type { OrderFlowService, OrderFlowView } from '../flows/order-to-cash/order-flow.service';
+import type { OrderFlowState } from '../flows/order-to-cash/order-flow.types';
+import type { FlowStep, OrderFlow, Resolvers, ResolversTypes } from '../generated/resolvers-types';
+import type { CustomerModel } from '../models';
+import { mayReadCustomerOf, partnerCustomer } from '../partner-scope';
 
-function arrivesWithOrderFlows(field: string): () => never {
-  return () => {
-    throw new AppError(ErrorCode.NOT_IMPLEMENTED, `${field} arrives with order flows`);
-  };
+type OrderFlowParent = ResolversTypes['OrderFlow'];
+
+/** Per-request loaders of flows by id, opportunity and sales order, and of step logs. */
+interface FlowLoaders {
+  byId: DataLoader<string, FlowRun | null>;
+  byOpportunity: DataLoader<string, FlowRun | null>;
+  bySalesOrder: DataLoader<string, FlowRun | null>;
+  steps: DataLoader<string, FlowStepRow[]>;
 }
 
-/**
- * Order-to-cash flows come in a later issue. Until then their fields answer NOT_IMPLEMENTED, and
- * the flow of an opportunity or sales order is null, since no flow exists yet.
- */
+const loadersOfRequest = new WeakMap<IntegrationContext, FlowLoaders>();
+
+function flows(ctx: IntegrationContext): OrderFlowService {
+  if (!ctx.orderFlows) throw new AppError(ErrorCode.NOT_IMPLEMENTED, 'order flows are not running in this service');
+  return ctx.orderFlows;
+}
+
+function loaders(ctx: IntegrationContext): FlowLoaders {
+  let found = loadersOfRequest.get(ctx);
+  if (!found) {
+    const service = flows(ctx);
+    const keyed = (rows: FlowRun[], key: (run: FlowRun) => string | null, keys: readonly string[]) => {
+      const map = new Map(rows.map((r) => [key(r), r]));
+      return keys.map((k) => map.get(k) ?? null);
+    };
+    found = {
+      byId: new DataLoader(async (ids) => keyed(await service.byIds(ids), (r) => r.id, ids)),
+      byOpportunity: new DataLoader(async (ids) => keyed(await service.byOpportunities(ids), (r) => r.opportunityId, ids.map((id) => id.toLowerCase()))),
+      bySalesOrder: new DataLoader(async (ids) => keyed(await service.bySalesOrders(ids), (r) => r.salesOrderId, ids)),
+      steps: new DataLoader(async (runIds) => {
+        const rows = await service.stepsOf(runIds);
+        return runIds.map((id) => rows.filter((s) => s.runId === id));
+      }),
+    };
+    loadersOfRequest.set(ctx, found);
+  }
+  return found;
+}
+
+/** The API shape of a run; steps and customer resolve on demand through the loaders. */
+function toOrderFlow(run: FlowRun, steps?: FlowStepRow[]): OrderFlowParent {
+  const state = run.state as unknown as OrderFlowState;
+  return {
+    id: run.id,
+    status: run.status,
+    // Resolved by OrderFlow.customer; the parent only carries the id to look up.
+    customer: { id: run.customerId, crmAccountId: state.crmAccountId ?? null, erpCustomerNo: state.customerNo ?? null, syncState: 'PENDING', lastSyncedAt: null },
+    opportunity: run.opportunityId ? { id: run.opportunityId } : null,
+    salesOrder: run.salesOrderId ? { id: run.salesOrderId } : null,
+    steps: steps ? steps.map(toFlowStep) : [],
+    error: run.error,
+    startedAt: run.startedAt,
+    updatedAt: run.updatedAt,
+    // The step log is loaded per request when this parent came without it.
+    ...(steps ? {} : { [UNLOADED_STEPS]: true }),
+  } as OrderFlowParent;
+}
+
+const UNLOADED_STEPS = '__stepsNotLoaded';
+
+function toFlowStep(step: FlowStepRow): FlowStep {
+  return { name: step.name, status: step.status, attempts: step.attempts, startedAt: step.startedAt, finishedAt: step.finishedAt, error: step.error };
+}
+
+function fromView(view: OrderFlowView): OrderFlowParent {
+  return toOrderFlow(view.run, view.steps);
+}
+
+/** Cursor of the orderFlows listing: start time and id of the last flow of the page. */
+function cursorOf(run: FlowRun): string {
+  return encodeCursor(`${run.startedAt}|${run.id}`);
+}
+
+function afterOf(cursor: string | null | undefined): { startedAt: string; id: string } | undefined {
+  const decoded = decodeCursor(cursor);
+  if (decoded === undefined) return undefined;
+  const [startedAt, id] = decoded.split('|');
+  if (!startedAt || !id || Number.isNaN(Date.parse(startedAt))) throw new AppError(ErrorCode.BAD_USER_INPUT, 'after is not a cursor of this list', { field: 'after' });
+  return { startedAt, id };
+}
+
+/** A flow the caller may see: for a partner only its own customer's (partner-scope.ts). */
+async function visibleRun(ctx: IntegrationContext, run: FlowRun | null): Promise<FlowRun | null> {
+  return run && (await mayReadCustomerOf(ctx, run.customerId)) ? run : null;
+}
+
+/** Order-to-cash flows: start, cancel, retry and read them; thin over OrderFlowService. */
 export const orderFlowResolvers: Resolvers = {
   Query: {
-    orderFlow: arrivesWithOrderFlows('orderFlow'),
-    orderFlows: arrivesWithOrderFlows('orderFlows'),
+    orderFlow: async (_parent, { id }, ctx) => {
+      const run = await visibleRun(ctx, await loaders(ctx).byId.load(id));
+      return run ? toOrderFlow(run) : null;
+    },
+    orderFlows: async (_parent, args, ctx) => {
+      const first = pageSize(args.first, 20, MAX_PAGE_SIZE);
+      const page = await flows(ctx).list({ first, after: afterOf(args.after), status: args.status ?? null });
+      // Steps of the page load in one query through the steps loader when asked for.
+      const nodes = page.runs.map((run) => toOrderFlow(run));
+      if (partnerCustomer(ctx) !== undefined) {
+        // A partner sees its own customer's flows of this page; the cursor still walks the whole list.
+        const visible = (await Promise.all(page.runs.map((run) => visibleRun(ctx, run)))).filter((run): run is FlowRun => run !== null);
+        return { nodes: visible.map((run) => toOrderFlow(run)), totalCount: visible.length, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.runs.length ? cursorOf(page.runs[page.runs.length - 1]) : null } };
+      }
+      return { nodes, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.runs.length ? cursorOf(page.runs[page.runs.length - 1]) : null } };
+    },
   },
   Mutation: {
-    convertOpportunityToOrder: arrivesWithOrderFlows('convertOpportunityToOrder'),
-    placeOrder: arrivesWithOrderFlows('placeOrder'),
-    cancelOrder: arrivesWithOrderFlows('cancelOrder'),
-    retryOrderFlow: arrivesWithOrderFlows('retryOrderFlow'),
+    placeOrder: async (_parent, { input, idempotencyKey }, ctx) => fromView(await flows(ctx).placeOrder(input, idempotencyKey, ctx.customers, ctx.requestId)),
+    convertOpportunityToOrder: async (_parent, { opportunityId, idempotencyKey }, ctx) =>
+      fromView(await flows(ctx).convertOpportunity(opportunityId, idempotencyKey, ctx.customers, ctx.requestId)),
+    cancelOrder: async (_parent, { salesOrderId, reason }, ctx) => fromView(await flows(ctx).cancelOrder(salesOrderId, reason ?? null)),
+    retryOrderFlow: async (_parent, { id }, ctx) => fromView(await flows(ctx).retry(id)),
   },
   Opportunity: {
     __resolveReference: (reference) => reference,
-    orderFlow: () => null,
+    orderFlow: async (opportunity, _args, ctx) => {
+      if (!ctx.orderFlows) return null;
+      const run = await loaders(ctx).byOpportunity.load(opportunity.id);
+      return run ? toOrderFlow(run) : null;
+    },
   },
   SalesOrder: {
     __resolveReference: (reference) => reference,
-    flow: () => null,
+    flow: async (order, _args, ctx) => {
+      if (!ctx.orderFlows) return null;
+      const run = await visibleRun(ctx, await loaders(ctx).bySalesOrder.load(order.id));
+      return run ? toOrderFlow(run) : null;
+    },
   },
   OrderFlow: {
-    __resolveReference: () => null,
+    __resolveReference: async (reference, ctx) => {
+      if (!ctx.orderFlows) return null;
+      const run = await visibleRun(ctx, await loaders(ctx).byId.load(reference.id));
+      return run ? toOrderFlow(run) : null;
+    },
+    customer: async (flow, _args, ctx) => {
+      const parent = flow as unknown as { customer: CustomerModel };
+      return (await ctx.customers.byId(parent.customer.id)) ?? parent.customer;
+    },
+    steps: async (flow, _args, ctx) => {
+      const parent = flow as unknown as OrderFlow;
+      if (!(UNLOADED_STEPS in parent)) return parent.steps;
+      return (await loaders(ctx).steps.load(parent.id)).map(toFlowStep);
+    },
   },
 };

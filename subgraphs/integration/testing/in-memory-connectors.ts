@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { CrmAccount, CrmAccountInput } from '../../../connectors/crm/crm.connector';
-import type { ErpCustomer, ErpCustomerInput } from '../../../connectors/erp/erp.connector';
+import type { CrmAccount, CrmAccountInput, CrmOpportunity, CrmOpportunityStage } from '../../../connectors/crm/crm.connector';
+import type { ErpCustomer, ErpCustomerInput, ErpSalesOrder } from '../../../connectors/erp/erp.connector';
 import type { ListParams, Page } from '../../../connectors/page';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import type { IntegrationCrm, IntegrationErp } from '../ports';
+import type { IntegrationCrm, IntegrationErp, ReconciliationCrm, ReconciliationErp } from '../ports';
 
 /** One call a test double received. */
 export interface RecordedCall {
@@ -22,6 +22,8 @@ abstract class InMemorySystem {
   readonly calls: RecordedCall[] = [];
   /** While true every call fails as an unreachable backend does. */
   down = false;
+  /** Told of every change a write made, as a backend's webhook would be (tests relay it to the event bus). */
+  onChange?: (change: { entity: string; entityId: string; version: number; action: 'created' | 'updated' }) => void;
   private readonly replies = new Map<string, { request: string; result: unknown }>();
   private readonly failures = new Map<string, { times: number; afterApply: boolean }>();
 
@@ -40,6 +42,7 @@ abstract class InMemorySystem {
   reset(): void {
     this.calls.length = 0;
     this.down = false;
+    this.onChange = undefined;
     this.replies.clear();
     this.failures.clear();
     this.clearRecords();
@@ -68,6 +71,11 @@ abstract class InMemorySystem {
     if (idempotencyKey && !stored) this.replies.set(idempotencyKey, { request: fingerprint, result: structuredClone(result) });
     this.failIfDue(operation, true);
     return structuredClone(result);
+  }
+
+  protected changed<T extends { version: number; id?: string; customerNo?: string }>(entity: string, row: T, action: 'created' | 'updated'): T {
+    this.onChange?.({ entity, entityId: row.customerNo ?? row.id!, version: row.version, action });
+    return row;
   }
 
   private log(call: RecordedCall): void {
@@ -102,9 +110,15 @@ function matches(name: string, search: string | undefined): boolean {
   return !search || name.toLowerCase().includes(search.toLowerCase());
 }
 
+function changedSince(updatedAt: string, params: ListParams): boolean {
+  return !params.updatedSince || updatedAt >= params.updatedSince;
+}
+
 /** A CRM holding accounts in memory. */
-export class InMemoryCrm extends InMemorySystem implements IntegrationCrm {
+export class InMemoryCrm extends InMemorySystem implements IntegrationCrm, ReconciliationCrm {
   readonly accounts = new Map<string, CrmAccount>();
+  /** Opportunities by id; tests put them in place directly. */
+  readonly opportunities = new Map<string, CrmOpportunity>();
 
   constructor(journal?: RecordedCall[]) {
     super('crm', journal);
@@ -112,6 +126,7 @@ export class InMemoryCrm extends InMemorySystem implements IntegrationCrm {
 
   protected clearRecords(): void {
     this.accounts.clear();
+    this.opportunities.clear();
   }
 
   /** Puts an account in place without recording a call. */
@@ -131,11 +146,16 @@ export class InMemoryCrm extends InMemorySystem implements IntegrationCrm {
   }
 
   listAccounts(params: ListParams & { search?: string }): Promise<Page<CrmAccount>> {
-    return this.read('listAccounts', () => pageOf([...this.accounts.values()].filter((a) => matches(a.name, params.search)), (a) => a.id, params));
+    return this.read('listAccounts', () => pageOf([...this.accounts.values()].filter((a) => matches(a.name, params.search) && changedSince(a.updatedAt, params)), (a) => a.id, params));
+  }
+
+  listOpportunities(params: ListParams & { stage?: CrmOpportunityStage; accountId?: string }): Promise<Page<CrmOpportunity>> {
+    const rows = [...this.opportunities.values()].filter((o) => (!params.stage || o.stage === params.stage) && (!params.accountId || o.accountId === params.accountId));
+    return this.read('listOpportunities', () => pageOf(rows, (o) => o.id, params));
   }
 
   createAccount(input: CrmAccountInput, idempotencyKey?: string): Promise<CrmAccount> {
-    return this.write('createAccount', idempotencyKey, input, () => this.seed(input));
+    return this.write('createAccount', idempotencyKey, input, () => this.changed('account', this.seed(input), 'created'));
   }
 
   updateAccount(id: string, patch: Partial<CrmAccountInput>, idempotencyKey?: string): Promise<CrmAccount> {
@@ -144,14 +164,16 @@ export class InMemoryCrm extends InMemorySystem implements IntegrationCrm {
       if (!account) throw new AppError(ErrorCode.NOT_FOUND, `no account ${id}`);
       const updated = { ...account, ...defined(patch), version: account.version + 1, updatedAt: new Date().toISOString() };
       this.accounts.set(id, updated);
-      return updated;
+      return this.changed('account', updated, 'updated');
     });
   }
 }
 
 /** An ERP holding customers in memory, numbering them K-10001, K-10002… */
-export class InMemoryErp extends InMemorySystem implements IntegrationErp {
+export class InMemoryErp extends InMemorySystem implements IntegrationErp, ReconciliationErp {
   readonly customers = new Map<string, ErpCustomer>();
+  /** Sales orders by id; tests put them in place directly. */
+  readonly salesOrders = new Map<string, ErpSalesOrder>();
   private nextNo = 10001;
 
   constructor(journal?: RecordedCall[]) {
@@ -160,6 +182,7 @@ export class InMemoryErp extends InMemorySystem implements IntegrationErp {
 
   protected clearRecords(): void {
     this.customers.clear();
+    this.salesOrders.clear();
     this.nextNo = 10001;
   }
 
@@ -194,11 +217,15 @@ export class InMemoryErp extends InMemorySystem implements IntegrationErp {
   }
 
   listCustomers(params: ListParams & { search?: string }): Promise<Page<ErpCustomer>> {
-    return this.read('listCustomers', () => pageOf([...this.customers.values()].filter((c) => matches(c.name, params.search)), (c) => c.customerNo, params));
+    return this.read('listCustomers', () => pageOf([...this.customers.values()].filter((c) => matches(c.name, params.search) && changedSince(c.updatedAt, params)), (c) => c.customerNo, params));
+  }
+
+  getSalesOrders(ids: readonly string[]): Promise<ErpSalesOrder[]> {
+    return this.read('getSalesOrders', () => ids.flatMap((id) => this.salesOrders.get(id) ?? []));
   }
 
   createCustomer(input: ErpCustomerInput, idempotencyKey?: string): Promise<ErpCustomer> {
-    return this.write('createCustomer', idempotencyKey, input, () => this.seed(input));
+    return this.write('createCustomer', idempotencyKey, input, () => this.changed('customer', this.seed(input), 'created'));
   }
 
   updateCustomer(customerNo: string, patch: Partial<ErpCustomerInput>, idempotencyKey?: string): Promise<ErpCustomer> {
@@ -207,7 +234,7 @@ export class InMemoryErp extends InMemorySystem implements IntegrationErp {
       if (!customer) throw new AppError(ErrorCode.NOT_FOUND, `no customer ${customerNo}`);
       const updated = { ...customer, ...defined(patch), version: customer.version + 1, updatedAt: new Date().toISOString() };
       this.customers.set(customerNo, updated);
-      return updated;
+      return this.changed('customer', updated, 'updated');
     });
   }
 }

@@ -1,0 +1,355 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type PgBoss from 'pg-boss';
+import type { Database, Queryable } from '../../../../platform/db';
+import { ErrorCode, isAppError } from '../../../../platform/errors';
+import type { Logger } from '../../../../platform/logger';
+import type { ServiceMetrics } from '../../../../platform/metrics';
+import { createFlowMetrics, type FlowMetrics } from './flow-metrics';
+import { type FlowRun, FlowRunRepository, type FlowStepRow, type NewFlowRun } from './flow-run.repository';
+import type { FlowDefinition, FlowStep, StepContext } from './flow-step';
+import { jobExecutor } from './job-queue';
+
+/** How a flow engine runs: retries, leases, the catch-up poll and its workers. */
+export interface FlowEngineOptions {
+  db: Database;
+  boss: PgBoss;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** Attempts of a step before its run is FAILED (transient failures only). */
+  maxAttempts: number;
+  /** First retry delay; doubles per attempt, with jitter. */
+  retryBaseMs: number;
+  /** How long a worker owns a run it advances; a crashed worker's runs are free again after it. */
+  leaseMs: number;
+  /** How often the catch-up poll re-checks waiting runs and picks up abandoned ones. */
+  pollMs: number;
+  /** Workers polling the job queue in this process. */
+  workers: number;
+}
+
+/** Failures that a later attempt may not meet: the backend was down or slow. */
+export function isTransient(error: unknown): boolean {
+  return !isAppError(error) || error.code === ErrorCode.UPSTREAM_UNAVAILABLE;
+}
+
+/** Failures of the business itself: the flow cannot succeed and undoes what it did. */
+export function isBusinessFailure(error: unknown): boolean {
+  return isAppError(error) && (error.code === ErrorCode.CREDIT_LIMIT_EXCEEDED || error.code === ErrorCode.OUT_OF_STOCK);
+}
+
+/** The delay before retry `attempt` (1-based): exponential from `baseMs`, plus up to half again of jitter. */
+export function backoffMs(attempt: number, baseMs: number): number {
+  const exponential = baseMs * 2 ** Math.max(0, attempt - 1);
+  return Math.round(exponential + Math.random() * exponential * 0.5);
+}
+
+/** A run that has just been asked to start, and whether this call created it. */
+export interface StartedRun {
+  run: FlowRun;
+  created: boolean;
+}
+
+/**
+ * Runs a flow definition durably. Runs and their steps are rows; pg-boss jobs only say "advance
+ * run X". A worker takes the run's lease, executes steps until one waits, fails or the flow ends,
+ * and writes every step's outcome as it goes, so a crash at any moment resumes at the step that
+ * was running (its writes carry idempotency keys, so re-running it has no second effect).
+ */
+export class FlowEngine<State extends object, Deps> {
+  readonly queue: string;
+  private readonly repo: FlowRunRepository;
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly flowMetrics: FlowMetrics;
+  private workerIds: string[] = [];
+  private nextWorker = 0;
+  private pollTimer?: NodeJS.Timeout;
+  private polling = false;
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly definition: FlowDefinition<State, Deps>,
+    private readonly deps: Deps,
+    private readonly options: FlowEngineOptions,
+  ) {
+    this.queue = `flow-${definition.name}`;
+    this.repo = new FlowRunRepository(options.db);
+    this.flowMetrics = createFlowMetrics(options.metrics, definition.name, () => this.repo.countByStatus());
+  }
+
+  /** The step names, in order. */
+  get stepNames(): string[] {
+    return this.definition.steps.map((s) => s.id);
+  }
+
+  /** Starts the workers and the catch-up poll. */
+  async start(): Promise<void> {
+    for (let i = 0; i < this.options.workers; i++) {
+      const id = await this.options.boss.work<{ runId: string }>(this.queue, { batchSize: 4, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+        await Promise.all(jobs.map((job) => this.track(this.advance(job.data.runId))));
+      });
+      this.workerIds.push(id);
+    }
+    this.pollTimer = setInterval(() => void this.track(this.poll()), this.options.pollMs);
+    this.pollTimer.unref();
+  }
+
+  /** Stops polling and the workers, and waits for the runs being advanced here. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    await Promise.all(this.workerIds.map((id) => this.options.boss.offWork({ id }).catch(() => undefined)));
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /**
+   * Creates the run, its PENDING steps and its first job in one transaction, unless a run with the
+   * same key exists already; either way returns the run of that key (null: another unique key,
+   * the opportunity, is taken).
+   */
+  async startRun(run: Omit<NewFlowRun, 'id' | 'flow' | 'steps'>): Promise<StartedRun | null> {
+    const id = randomUUID();
+    const created = await this.options.db.transaction(async (tx) => {
+      const inserted = await FlowRunRepository.insert(tx, { ...run, id, flow: this.definition.name, steps: this.stepNames });
+      if (inserted) await this.options.boss.send(this.queue, { runId: id }, { db: jobExecutor(tx) });
+      return inserted;
+    });
+    if (created) this.notify();
+    const stored = await this.repo.findByKey(this.definition.name, run.idempotencyKey);
+    return stored ? { run: stored, created } : null;
+  }
+
+  /** Asks for a run to be undone (cancel); the compensation runs in a worker. */
+  async cancel(runId: string, reason: string | null): Promise<void> {
+    await this.options.db.transaction(async (tx) => {
+      await FlowRunRepository.requestCancel(tx, runId, reason);
+      await this.options.boss.send(this.queue, { runId }, { db: jobExecutor(tx) });
+    });
+    this.notify();
+  }
+
+  /** Resumes a FAILED run from its failed step; false when the run is not FAILED. */
+  async resume(runId: string): Promise<boolean> {
+    const resumed = await this.options.db.transaction(async (tx) => {
+      if (!(await FlowRunRepository.resume(tx, runId))) return false;
+      await this.options.boss.send(this.queue, { runId }, { db: jobExecutor(tx) });
+      return true;
+    });
+    if (resumed) this.notify();
+    return resumed;
+  }
+
+  /** Wakes the WAITING runs that wait on this ERP record (called for change events). */
+  async wake(entity: string, entityId: string): Promise<number> {
+    const runIds = await this.repo.waitingOn(entity, entityId);
+    for (const runId of runIds) await this.enqueue(runId);
+    return runIds.length;
+  }
+
+  /**
+   * The catch-up poll: runs that nobody advanced for a while (a waiting run whose webhook was
+   * lost, a run whose worker crashed and whose lease expired) get a job. Returns how many.
+   */
+  async poll(): Promise<number> {
+    if (this.polling || this.stopped) return 0;
+    this.polling = true;
+    try {
+      const due = await this.repo.claimDue(500, this.options.pollMs);
+      for (const runId of due) await this.enqueue(runId);
+      return due.length;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'flow catch-up poll failed');
+      return 0;
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Sends an "advance" job for the run, optionally later. */
+  async enqueue(runId: string, options: { delayMs?: number; tx?: Queryable } = {}): Promise<void> {
+    await this.options.boss.send(this.queue, { runId }, {
+      ...(options.delayMs ? { startAfter: new Date(Date.now() + options.delayMs) } : {}),
+      ...(options.tx ? { db: jobExecutor(options.tx) } : {}),
+    });
+    if (!options.delayMs && !options.tx) this.notify();
+  }
+
+  /** Reads runs and their steps (for the API). */
+  get runs(): FlowRunRepository {
+    return this.repo;
+  }
+
+  /**
+   * Advances one run as far as it goes now: takes its lease (or leaves it to the holder), runs
+   * steps in order, parks it WAITING, schedules a retry, fails it or compensates it.
+   */
+  async advance(runId: string): Promise<void> {
+    let run = await this.repo.acquireLease(runId, this.owner, this.options.leaseMs);
+    if (!run) {
+      const [current] = await this.repo.findByIds([runId]);
+      // Another worker holds it: look again shortly, so a wake-up during its step is not lost.
+      if (current && ['RUNNING', 'WAITING', 'COMPENSATING'].includes(current.status)) await this.enqueue(runId, { delayMs: 1000 });
+      return;
+    }
+    const logger = this.options.logger.child({ flowId: run.id, requestId: run.requestId, flow: this.definition.name });
+    try {
+      while (run && !this.stopped) {
+        if (run.cancelRequested && run.phase === 'forward') {
+          await this.repo.update(run.id, this.owner, { status: 'COMPENSATING', phase: 'compensating' }, false);
+          run = { ...run, status: 'COMPENSATING', phase: 'compensating' };
+        }
+        if (run.phase === 'compensating') {
+          await this.compensate(run, logger);
+          return;
+        }
+        const steps = await this.repo.stepsOf([run.id]);
+        const row = steps.find((s) => s.status !== 'DONE' && s.status !== 'SKIPPED');
+        if (!row) {
+          await this.repo.update(run.id, this.owner, { status: 'COMPLETED', error: null }, true);
+          this.flowMetrics.finished.inc({ flow: this.definition.name, status: 'COMPLETED' });
+          logger.info('flow completed');
+          return;
+        }
+        const next = await this.runStep(run, row, logger);
+        if (next === 'stop') return;
+        run = await this.repo.renewLease(run.id, this.owner, this.options.leaseMs);
+      }
+    } catch (error) {
+      // The engine's own bookkeeping failed (e.g. the database is going away): the lease runs out
+      // and the catch-up poll picks the run up again.
+      logger.error({ err: error }, 'flow advance interrupted');
+    }
+  }
+
+  private async runStep(run: FlowRun, row: FlowStepRow, logger: Logger): Promise<'continue' | 'stop'> {
+    const step = this.definition.steps[row.position - 1];
+    const state = run.state as State;
+    const attempts = await this.repo.startStep(run.id, row.position);
+    if (run.status !== 'RUNNING') await this.repo.update(run.id, this.owner, { status: 'RUNNING' }, false);
+    const stepLogger = logger.child({ step: step.id, attempt: attempts });
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    let outcome;
+    try {
+      outcome = await step.invoke(state, this.deps, this.context(run, step, stepLogger, false));
+    } catch (error) {
+      this.flowMetrics.stepDuration.observe({ flow: this.definition.name, step: step.id, outcome: 'error' }, seconds());
+      return this.stepFailed(run, row, step, attempts, error, stepLogger);
+    }
+    this.flowMetrics.stepDuration.observe({ flow: this.definition.name, step: step.id, outcome: outcome.kind }, seconds());
+    const nextState = { ...state, ...(outcome.output ?? {}) };
+    const salesOrderId = (nextState as { salesOrderId?: string }).salesOrderId;
+    const orderPatch = salesOrderId && salesOrderId !== run.salesOrderId ? { salesOrderId } : {};
+    if (outcome.kind === 'waiting') {
+      await this.repo.setStep(run.id, row.position, 'WAITING');
+      await this.repo.setWaits(run.id, outcome.on);
+      const status = await this.repo.update(run.id, this.owner, { status: 'WAITING', state: nextState, ...orderPatch, checkAgainInMs: this.options.pollMs }, true);
+      stepLogger.info({ waitingOn: outcome.on }, 'flow waiting');
+      // A cancel that arrived during the step turned WAITING into COMPENSATING: undo now.
+      if (status === 'COMPENSATING') await this.enqueue(run.id);
+      return 'stop';
+    }
+    await this.repo.setStep(run.id, row.position, outcome.kind === 'done' ? 'DONE' : 'SKIPPED', {
+      finished: true,
+      ...(outcome.kind === 'done' && outcome.compensation !== undefined ? { compensation: outcome.compensation } : {}),
+    });
+    await this.repo.setWaits(run.id, []);
+    await this.repo.update(run.id, this.owner, { state: nextState, ...orderPatch }, false);
+    stepLogger.info({ outcome: outcome.kind, durationMs: Math.round(seconds() * 1000) }, 'flow step finished');
+    run.state = nextState as Record<string, unknown>;
+    if (salesOrderId) run.salesOrderId = salesOrderId;
+    return 'continue';
+  }
+
+  private async stepFailed(run: FlowRun, row: FlowStepRow, step: FlowStep<State, Deps>, attempts: number, error: unknown, logger: Logger): Promise<'continue' | 'stop'> {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = isAppError(error) ? error.code : ErrorCode.UPSTREAM_UNAVAILABLE;
+    if (isTransient(error) && attempts < this.options.maxAttempts) {
+      const delayMs = backoffMs(attempts, this.options.retryBaseMs);
+      this.flowMetrics.retries.inc({ flow: this.definition.name, step: step.id });
+      logger.warn({ err: error, delayMs }, 'flow step failed; retrying');
+      await this.repo.setStep(run.id, row.position, 'RUNNING', { error: `attempt ${attempts} failed: ${message}; retrying` });
+      await this.repo.update(run.id, this.owner, { status: 'RUNNING', checkAgainInMs: delayMs + this.options.leaseMs }, true);
+      await this.enqueue(run.id, { delayMs });
+      return 'stop';
+    }
+    await this.repo.setStep(run.id, row.position, 'FAILED', { error: message, finished: true });
+    if (isBusinessFailure(error)) {
+      logger.info({ code }, 'flow cannot succeed; compensating');
+      await this.repo.update(run.id, this.owner, { status: 'COMPENSATING', phase: 'compensating', error: message, errorCode: code }, false);
+      await this.compensate({ ...run, status: 'COMPENSATING', phase: 'compensating' }, logger);
+      return 'stop';
+    }
+    const reason = isTransient(error) ? `${step.id} failed after ${attempts} attempts: ${message}` : `${step.id} failed: ${message}`;
+    logger.error({ err: error, code }, 'flow failed');
+    await this.repo.update(run.id, this.owner, { status: 'FAILED', error: reason, errorCode: code }, true);
+    this.flowMetrics.finished.inc({ flow: this.definition.name, status: 'FAILED' });
+    return 'stop';
+  }
+
+  /**
+   * Undoes, in reverse order, every step that left something to undo and is not undone yet;
+   * ends COMPENSATED, or retries/FAILED like a forward step when an undo cannot be done now.
+   */
+  private async compensate(run: FlowRun, logger: Logger): Promise<void> {
+    const steps = await this.repo.stepsOf([run.id]);
+    for (const row of steps) {
+      if (row.status === 'WAITING' || row.status === 'RUNNING') await this.repo.setStep(run.id, row.position, 'SKIPPED', { error: 'not finished: the flow was undone', finished: true });
+    }
+    await this.repo.setWaits(run.id, []);
+    const toUndo = steps.filter((s) => s.compensation !== null && s.compensation !== undefined && s.status !== 'COMPENSATED').reverse();
+    for (const row of toUndo) {
+      const step = this.definition.steps[row.position - 1];
+      if (!step.compensate) continue;
+      const renewed = await this.repo.renewLease(run.id, this.owner, this.options.leaseMs);
+      if (!renewed) return;
+      const attempts = await this.repo.startStep(run.id, row.position);
+      const stepLogger = logger.child({ step: step.id, attempt: attempts, compensating: true });
+      try {
+        await step.compensate(row.compensation, run.state as State, this.deps, this.context(run, step, stepLogger, true));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        // Undo attempts come after at most maxAttempts forward attempts; the same bound applies again.
+        if (isTransient(error) && attempts < this.options.maxAttempts * 2) {
+          const delayMs = backoffMs(attempts, this.options.retryBaseMs);
+          this.flowMetrics.retries.inc({ flow: this.definition.name, step: step.id });
+          stepLogger.warn({ err: error, delayMs }, 'compensation failed; retrying');
+          await this.repo.setStep(run.id, row.position, 'RUNNING', { error: `undo attempt failed: ${message}; retrying` });
+          await this.repo.update(run.id, this.owner, { checkAgainInMs: delayMs + this.options.leaseMs }, true);
+          await this.enqueue(run.id, { delayMs });
+          return;
+        }
+        stepLogger.error({ err: error }, 'compensation failed');
+        await this.repo.setStep(run.id, row.position, 'FAILED', { error: `undo failed: ${message}`, finished: true });
+        await this.repo.update(run.id, this.owner, { status: 'FAILED', error: `${run.error ? `${run.error}; ` : ''}undoing ${step.id} failed: ${message}` }, true);
+        this.flowMetrics.finished.inc({ flow: this.definition.name, status: 'FAILED' });
+        return;
+      }
+      await this.repo.setStep(run.id, row.position, 'COMPENSATED', { finished: true });
+      stepLogger.info('flow step compensated');
+    }
+    await this.repo.update(run.id, this.owner, { status: 'COMPENSATED' }, true);
+    this.flowMetrics.finished.inc({ flow: this.definition.name, status: 'COMPENSATED' });
+    logger.info('flow compensated');
+  }
+
+  private context(run: FlowRun, step: FlowStep<State, Deps>, logger: Logger, undo: boolean): StepContext {
+    return {
+      runId: run.id,
+      key: (part?: string) => [run.id, step.id, undo ? 'undo' : null, part].filter(Boolean).join(':'),
+      logger,
+    };
+  }
+
+  private notify(): void {
+    if (this.workerIds.length === 0) return;
+    this.options.boss.notifyWorker(this.workerIds[this.nextWorker++ % this.workerIds.length]);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+}

@@ -1,0 +1,380 @@
+import type { Queryable } from '../../../../platform/db';
+import type { WaitTarget } from './flow-step';
+
+/** Where a run stands. */
+export type FlowRunStatus = 'RUNNING' | 'WAITING' | 'COMPLETED' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED';
+/** Where one step stands. */
+export type FlowStepStatus = 'PENDING' | 'RUNNING' | 'WAITING' | 'DONE' | 'FAILED' | 'COMPENSATED' | 'SKIPPED';
+
+/** One flow run as stored. */
+export interface FlowRun {
+  id: string;
+  flow: string;
+  idempotencyKey: string;
+  requestHash: string;
+  status: FlowRunStatus;
+  phase: 'forward' | 'compensating';
+  customerId: string;
+  opportunityId: string | null;
+  salesOrderId: string | null;
+  input: Record<string, unknown>;
+  state: Record<string, unknown>;
+  error: string | null;
+  errorCode: string | null;
+  cancelRequested: boolean;
+  requestId: string | null;
+  startedAt: string;
+  updatedAt: string;
+}
+
+/** One step of a run as stored. */
+export interface FlowStepRow {
+  runId: string;
+  position: number;
+  name: string;
+  status: FlowStepStatus;
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  compensation: unknown;
+}
+
+/** A new run with its steps, all PENDING. */
+export interface NewFlowRun {
+  id: string;
+  flow: string;
+  idempotencyKey: string;
+  requestHash: string;
+  customerId: string;
+  opportunityId: string | null;
+  input: object;
+  requestId: string | null;
+  steps: readonly string[];
+}
+
+/** What a lease holder may change on its run. */
+export interface FlowRunPatch {
+  status?: FlowRunStatus;
+  phase?: 'forward' | 'compensating';
+  state?: object;
+  salesOrderId?: string | null;
+  error?: string | null;
+  errorCode?: string | null;
+  /** Milliseconds from now until the catch-up poll looks at the run again. */
+  checkAgainInMs?: number;
+}
+
+const RUN_COLUMNS = `id, flow, idempotency_key, request_hash, status, phase, customer_id, opportunity_id, sales_order_id, input, state,
+  error, error_code, cancel_requested, request_id, started_at, updated_at`;
+const STEP_COLUMNS = 'run_id, position, name, status, attempts, started_at, finished_at, error, compensation';
+
+/** The only code that reads or writes flow_runs, flow_steps and flow_waits. */
+export class FlowRunRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /** Inserts the run and its PENDING steps unless a run with this key (or opportunity) exists; true when inserted. */
+  static async insert(tx: Queryable, run: NewFlowRun): Promise<boolean> {
+    const inserted = await tx.query(
+      `INSERT INTO flow_runs (id, flow, idempotency_key, request_hash, status, customer_id, opportunity_id, input, state, request_id)
+       VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, $7::text::jsonb, $7::text::jsonb, $8)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [run.id, run.flow, run.idempotencyKey, run.requestHash, run.customerId, run.opportunityId, JSON.stringify(run.input), run.requestId],
+    );
+    if (inserted.rows.length === 0) return false;
+    await tx.query(
+      `INSERT INTO flow_steps (run_id, position, name, status)
+       SELECT $1, p, n, 'PENDING' FROM unnest($2::text[]) WITH ORDINALITY AS s(n, p)`,
+      [run.id, [...run.steps]],
+    );
+    return true;
+  }
+
+  /** The run of this flow started with this idempotency key. */
+  async findByKey(flow: string, idempotencyKey: string): Promise<FlowRun | null> {
+    const result = await this.db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM flow_runs WHERE flow = $1 AND idempotency_key = $2`, [flow, idempotencyKey]);
+    return result.rows[0] ? toRun(result.rows[0]) : null;
+  }
+
+  /** The runs with these ids (malformed ids match nothing). */
+  async findByIds(ids: readonly string[]): Promise<FlowRun[]> {
+    const valid = ids.filter((id) => UUID.test(id));
+    if (valid.length === 0) return [];
+    const result = await this.db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM flow_runs WHERE id = ANY($1::uuid[])`, [valid]);
+    return result.rows.map(toRun);
+  }
+
+  /** The newest run of this flow for each of these opportunities. */
+  async findByOpportunities(flow: string, opportunityIds: readonly string[]): Promise<FlowRun[]> {
+    const result = await this.db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM flow_runs WHERE flow = $1 AND opportunity_id = ANY($2::text[])`, [flow, [...opportunityIds]]);
+    return result.rows.map(toRun);
+  }
+
+  /** The newest run for each of these ERP sales orders. */
+  async findBySalesOrders(salesOrderIds: readonly string[]): Promise<FlowRun[]> {
+    const result = await this.db.query<RunRow>(
+      `SELECT DISTINCT ON (sales_order_id) ${RUN_COLUMNS} FROM flow_runs WHERE sales_order_id = ANY($1::text[]) ORDER BY sales_order_id, started_at DESC`,
+      [[...salesOrderIds]],
+    );
+    return result.rows.map(toRun);
+  }
+
+  /** Up to `limit` runs ordered by start, after the run `after`, optionally of one status. */
+  async page(options: { status?: FlowRunStatus | null; after?: { startedAt: string; id: string }; limit: number }): Promise<FlowRun[]> {
+    const result = await this.db.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM flow_runs
+       WHERE ($1::text IS NULL OR status = $1) AND ($2::timestamptz IS NULL OR (started_at, id) > ($2::timestamptz, $3::uuid))
+       ORDER BY started_at, id LIMIT $4`,
+      [options.status ?? null, options.after?.startedAt ?? null, options.after?.id ?? null, options.limit],
+    );
+    return result.rows.map(toRun);
+  }
+
+  /** How many runs there are, optionally of one status. */
+  async count(status?: FlowRunStatus | null): Promise<number> {
+    const result = await this.db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM flow_runs WHERE ($1::text IS NULL OR status = $1)', [status ?? null]);
+    return Number(result.rows[0].n);
+  }
+
+  /** How many runs there are per status (for the flows-by-status gauge). */
+  async countByStatus(): Promise<{ status: FlowRunStatus; n: number }[]> {
+    const result = await this.db.query<{ status: FlowRunStatus; n: number }>('SELECT status, count(*)::int8 AS n FROM flow_runs GROUP BY status');
+    return result.rows.map((r) => ({ status: r.status, n: Number(r.n) }));
+  }
+
+  /** The steps of these runs, in flow order. */
+  async stepsOf(runIds: readonly string[]): Promise<FlowStepRow[]> {
+    if (runIds.length === 0) return [];
+    const result = await this.db.query<StepRow>(`SELECT ${STEP_COLUMNS} FROM flow_steps WHERE run_id = ANY($1::uuid[]) ORDER BY run_id, position`, [[...runIds]]);
+    return result.rows.map(toStep);
+  }
+
+  /**
+   * Takes the run's lease when it is free (or expired) and the run is not finished; null when
+   * another worker holds it. Only the holder advances the run.
+   */
+  async acquireLease(id: string, owner: string, leaseMs: number): Promise<FlowRun | null> {
+    const result = await this.db.query<RunRow>(
+      `UPDATE flow_runs SET lease_owner = $2, lease_until = now() + make_interval(secs => $3::float8 / 1000), next_check_at = now() + make_interval(secs => $3::float8 / 1000)
+       WHERE id = $1 AND status IN ('RUNNING', 'WAITING', 'COMPENSATING') AND (lease_until IS NULL OR lease_until < now())
+       RETURNING ${RUN_COLUMNS}`,
+      [id, owner, leaseMs],
+    );
+    return result.rows[0] ? toRun(result.rows[0]) : null;
+  }
+
+  /** Extends the lease before a step; false when it was lost (expired and taken by another worker). */
+  async renewLease(id: string, owner: string, leaseMs: number): Promise<FlowRun | null> {
+    const result = await this.db.query<RunRow>(
+      `UPDATE flow_runs SET lease_until = now() + make_interval(secs => $3::float8 / 1000), next_check_at = now() + make_interval(secs => $3::float8 / 1000)
+       WHERE id = $1 AND lease_owner = $2 RETURNING ${RUN_COLUMNS}`,
+      [id, owner, leaseMs],
+    );
+    return result.rows[0] ? toRun(result.rows[0]) : null;
+  }
+
+  /**
+   * Changes the holder's run and gives the lease back when `release`. A WAITING status turns into
+   * COMPENSATING when a cancel arrived meanwhile; the status actually written is returned.
+   */
+  async update(id: string, owner: string, patch: FlowRunPatch, release: boolean): Promise<FlowRunStatus | null> {
+    const result = await this.db.query<{ status: FlowRunStatus }>(
+      `UPDATE flow_runs SET
+         status = CASE WHEN $3::text = 'WAITING' AND cancel_requested THEN 'COMPENSATING' ELSE COALESCE($3::text, status) END,
+         phase = CASE WHEN $3::text = 'WAITING' AND cancel_requested THEN 'compensating' ELSE COALESCE($4::text, phase) END,
+         state = COALESCE($5::text::jsonb, state),
+         sales_order_id = CASE WHEN $6::boolean THEN $7::text ELSE sales_order_id END,
+         error = CASE WHEN $8::boolean THEN $9::text ELSE error END,
+         error_code = CASE WHEN $8::boolean THEN $10::text ELSE error_code END,
+         next_check_at = CASE WHEN $11::float8 IS NULL THEN next_check_at ELSE now() + make_interval(secs => $11::float8 / 1000) END,
+         lease_owner = CASE WHEN $12::boolean THEN NULL ELSE lease_owner END,
+         lease_until = CASE WHEN $12::boolean THEN NULL ELSE lease_until END,
+         updated_at = now()
+       WHERE id = $1 AND lease_owner = $2 RETURNING status`,
+      [
+        id,
+        owner,
+        patch.status ?? null,
+        patch.phase ?? null,
+        patch.state === undefined ? null : JSON.stringify(patch.state),
+        patch.salesOrderId !== undefined,
+        patch.salesOrderId ?? null,
+        patch.error !== undefined,
+        patch.error ?? null,
+        patch.errorCode ?? null,
+        patch.checkAgainInMs ?? null,
+        release,
+      ],
+    );
+    return result.rows[0]?.status ?? null;
+  }
+
+  /** Marks a step as started once more. */
+  async startStep(runId: string, position: number): Promise<number> {
+    const result = await this.db.query<{ attempts: number }>(
+      `UPDATE flow_steps SET status = 'RUNNING', attempts = attempts + 1, started_at = COALESCE(started_at, now()), error = NULL
+       WHERE run_id = $1 AND position = $2 RETURNING attempts`,
+      [runId, position],
+    );
+    return Number(result.rows[0]?.attempts ?? 0);
+  }
+
+  /** Records how a step ended (or that it waits, or failed an attempt with `error`). */
+  async setStep(runId: string, position: number, status: FlowStepStatus, fields: { error?: string | null; compensation?: unknown; finished?: boolean; resetAttempts?: boolean } = {}): Promise<void> {
+    await this.db.query(
+      `UPDATE flow_steps SET status = $3,
+         error = $4::text,
+         compensation = CASE WHEN $5::boolean THEN $6::text::jsonb ELSE compensation END,
+         finished_at = CASE WHEN $7::boolean THEN now() WHEN $3 IN ('PENDING', 'RUNNING', 'WAITING') THEN NULL ELSE finished_at END,
+         attempts = CASE WHEN $8::boolean THEN 0 ELSE attempts END
+       WHERE run_id = $1 AND position = $2`,
+      [
+        runId,
+        position,
+        status,
+        fields.error ?? null,
+        fields.compensation !== undefined,
+        fields.compensation === undefined ? null : JSON.stringify(fields.compensation),
+        fields.finished ?? false,
+        fields.resetAttempts ?? false,
+      ],
+    );
+  }
+
+  /** Replaces what the run waits on. */
+  async setWaits(runId: string, targets: readonly WaitTarget[]): Promise<void> {
+    await this.db.query('DELETE FROM flow_waits WHERE run_id = $1', [runId]);
+    if (targets.length === 0) return;
+    await this.db.query(
+      `INSERT INTO flow_waits (entity, entity_id, run_id) SELECT e, i, $3 FROM unnest($1::text[], $2::text[]) AS t(e, i) ON CONFLICT DO NOTHING`,
+      [targets.map((t) => t.entity), targets.map((t) => t.entityId), runId],
+    );
+  }
+
+  /** The WAITING runs waiting on this record. */
+  async waitingOn(entity: string, entityId: string): Promise<string[]> {
+    const result = await this.db.query<{ run_id: string }>(
+      `SELECT w.run_id FROM flow_waits w JOIN flow_runs r ON r.id = w.run_id WHERE w.entity = $1 AND w.entity_id = $2 AND r.status = 'WAITING'`,
+      [entity, entityId],
+    );
+    return result.rows.map((r) => r.run_id);
+  }
+
+  /**
+   * Claims up to `limit` unfinished runs nobody advanced for a while (lease free, check time
+   * passed) and pushes their next check out, so replicas polling together claim each run once.
+   */
+  async claimDue(limit: number, checkAgainInMs: number): Promise<string[]> {
+    const result = await this.db.query<{ id: string }>(
+      `UPDATE flow_runs SET next_check_at = now() + make_interval(secs => $2::float8 / 1000)
+       WHERE id IN (
+         SELECT id FROM flow_runs
+         WHERE status IN ('RUNNING', 'WAITING', 'COMPENSATING') AND next_check_at <= now() AND (lease_until IS NULL OR lease_until < now())
+         ORDER BY next_check_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [limit, checkAgainInMs],
+    );
+    return result.rows.map((r) => r.id);
+  }
+
+  /**
+   * Asks for the run to be undone: sets the cancel flag, and the status COMPENSATING at once when
+   * no worker holds the run (a holder sees the flag before its next step). Returns the run after.
+   */
+  static async requestCancel(tx: Queryable, id: string, reason: string | null): Promise<void> {
+    await tx.query(
+      `UPDATE flow_runs SET cancel_requested = true, cancel_reason = $2,
+         status = CASE WHEN lease_until IS NULL OR lease_until < now() THEN 'COMPENSATING' ELSE status END,
+         phase = 'compensating', next_check_at = now(), updated_at = now()
+       WHERE id = $1`,
+      [id, reason],
+    );
+  }
+
+  /** Puts a FAILED run back to work from its failed step; false when it is not FAILED. */
+  static async resume(tx: Queryable, id: string): Promise<boolean> {
+    const result = await tx.query(
+      `UPDATE flow_runs SET status = CASE WHEN phase = 'compensating' THEN 'COMPENSATING' ELSE 'RUNNING' END,
+         error = NULL, error_code = NULL, next_check_at = now(), updated_at = now()
+       WHERE id = $1 AND status = 'FAILED' RETURNING id`,
+      [id],
+    );
+    if (result.rows.length === 0) return false;
+    await tx.query(`UPDATE flow_steps SET status = 'PENDING', attempts = 0, error = NULL, finished_at = NULL WHERE run_id = $1 AND status = 'FAILED'`, [id]);
+    return true;
+  }
+}
+
+interface RunRow {
+  id: string;
+  flow: string;
+  idempotency_key: string;
+  request_hash: string;
+  status: FlowRunStatus;
+  phase: 'forward' | 'compensating';
+  customer_id: string;
+  opportunity_id: string | null;
+  sales_order_id: string | null;
+  input: Record<string, unknown>;
+  state: Record<string, unknown>;
+  error: string | null;
+  error_code: string | null;
+  cancel_requested: boolean;
+  request_id: string | null;
+  started_at: Date | string;
+  updated_at: Date | string;
+}
+
+interface StepRow {
+  run_id: string;
+  position: number;
+  name: string;
+  status: FlowStepStatus;
+  attempts: number;
+  started_at: Date | string | null;
+  finished_at: Date | string | null;
+  error: string | null;
+  compensation: unknown;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function toRun(row: RunRow): FlowRun {
+  return {
+    id: row.id,
+    flow: row.flow,
+    idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
+    status: row.status,
+    phase: row.phase,
+    customerId: row.customer_id,
+    opportunityId: row.opportunity_id,
+    salesOrderId: row.sales_order_id,
+    input: row.input,
+    state: row.state,
+    error: row.error,
+    errorCode: row.error_code,
+    cancelRequested: row.cancel_requested,
+    requestId: row.request_id,
+    startedAt: iso(row.started_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+function toStep(row: StepRow): FlowStepRow {
+  return {
+    runId: row.run_id,
+    position: Number(row.position),
+    name: row.name,
+    status: row.status,
+    attempts: Number(row.attempts),
+    startedAt: row.started_at === null ? null : iso(row.started_at),
+    finishedAt: row.finished_at === null ? null : iso(row.finished_at),
+    error: row.error,
+    compensation: row.compensation,
+  };
+}
+
+function iso(value: Date | string): string {
+  return new Date(value).toISOString();
+}

@@ -1,0 +1,188 @@
+import { requestHash } from '../../../../platform/idempotency';
+import { AppError, ErrorCode } from '../../../../platform/errors';
+import { parseCustomerId } from '../../../../platform/customer-id';
+import type { CustomerModel } from '../../models';
+import type { FlowEngine } from '../engine/flow-engine';
+import type { FlowRun, FlowRunStatus, FlowStepRow } from '../engine/flow-run.repository';
+import type { OrderFlowDeps, OrderFlowInput, OrderFlowLine, OrderFlowState } from './order-flow.types';
+import { ORDER_TO_CASH } from './order-flow.types';
+
+/** Largest quantity of one order line. */
+export const MAX_LINE_QUANTITY = 100_000;
+/** Most lines of one order. */
+export const MAX_ORDER_LINES = 200;
+const MAX_KEY_LENGTH = 200;
+/** Order statuses after which an order can no longer be cancelled. */
+const SHIPPED_STATUSES = new Set(['PARTIALLY_SHIPPED', 'SHIPPED', 'INVOICED', 'PAID']);
+
+/** How the service looks customers up, through the request's loaders. */
+export interface CustomerLookup {
+  byId(id: string): Promise<CustomerModel | null>;
+  byCrmAccountId(crmAccountId: string): Promise<CustomerModel | null>;
+}
+
+/** A run with its step log, as the API shows it. */
+export interface OrderFlowView {
+  run: FlowRun;
+  steps: FlowStepRow[];
+}
+
+/**
+ * Starts, cancels, resumes and reads order-to-cash flows. Every input is checked before anything
+ * is written; the engine does the rest.
+ */
+export class OrderFlowService {
+  constructor(
+    private readonly engine: FlowEngine<OrderFlowState, OrderFlowDeps>,
+    private readonly deps: OrderFlowDeps,
+    private readonly options: { cancelWaitMs: number } = { cancelWaitMs: 10_000 },
+  ) {}
+
+  /** Starts the flow from order lines; the same key returns the same flow. */
+  async placeOrder(input: { customerId: string; lines: { sku: string; quantity: number }[] }, idempotencyKey: string, customers: CustomerLookup, requestId: string): Promise<OrderFlowView> {
+    const key = validKey(idempotencyKey);
+    parseCustomerId(input.customerId, 'input.customerId');
+    const lines = validLines(input.lines);
+    const customer = await customers.byId(input.customerId);
+    if (!customer) throw new AppError(ErrorCode.NOT_FOUND, `customer ${input.customerId} does not exist`, { field: 'input.customerId' });
+    await this.checkProducts(lines);
+    return this.start({ customerId: customer.id, opportunityId: null, lines }, key, requestId);
+  }
+
+  /** Starts the flow for a won opportunity; one opportunity becomes one flow. */
+  async convertOpportunity(opportunityId: string, idempotencyKey: string, customers: CustomerLookup, requestId: string): Promise<OrderFlowView> {
+    const key = validKey(idempotencyKey);
+    const existing = await this.engine.runs.findByKey(ORDER_TO_CASH, key);
+    if (existing && existing.opportunityId === opportunityId.toLowerCase()) return this.view(existing);
+    if (!UUID.test(opportunityId)) throw new AppError(ErrorCode.NOT_FOUND, `opportunity ${opportunityId} does not exist`, { field: 'opportunityId' });
+    const id = opportunityId.toLowerCase();
+    const [taken] = await this.engine.runs.findByOpportunities(ORDER_TO_CASH, [id]);
+    if (taken) throw conflictOnOpportunity(id, taken);
+    const [opportunity] = await this.deps.crm.getOpportunities([id]);
+    if (!opportunity) throw new AppError(ErrorCode.NOT_FOUND, `opportunity ${opportunityId} does not exist`, { field: 'opportunityId' });
+    if (opportunity.stage === 'CLOSED_LOST') throw new AppError(ErrorCode.CONFLICT, `opportunity ${id} is CLOSED_LOST and cannot become an order`);
+    if (opportunity.erpSalesOrderId) throw new AppError(ErrorCode.CONFLICT, `opportunity ${id} already became sales order ${opportunity.erpSalesOrderId}`);
+    const lines = validLines(opportunity.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })), 'opportunity.lines');
+    const customer = await customers.byCrmAccountId(opportunity.accountId);
+    if (!customer) throw new AppError(ErrorCode.NOT_FOUND, `account ${opportunity.accountId} of opportunity ${id} does not exist`);
+    await this.checkProducts(lines);
+    return this.start({ customerId: customer.id, opportunityId: id, lines }, key, requestId);
+  }
+
+  /** Cancels the order's flow until shipment, compensating in reverse; answers once undone (or after a bounded wait). */
+  async cancelOrder(salesOrderId: string, reason: string | null): Promise<OrderFlowView> {
+    const [run] = await this.engine.runs.findBySalesOrders([salesOrderId]);
+    if (!run) throw new AppError(ErrorCode.NOT_FOUND, `sales order ${salesOrderId} has no order flow to cancel`, { field: 'salesOrderId' });
+    if (run.status === 'COMPENSATED' || run.status === 'COMPENSATING') return this.view(run);
+    if (run.status === 'COMPLETED') throw new AppError(ErrorCode.CONFLICT, `the order flow of ${salesOrderId} is completed; it cannot be cancelled`);
+    const [order] = await this.deps.erp.getSalesOrders([salesOrderId]);
+    if (order && SHIPPED_STATUSES.has(order.status)) {
+      throw new AppError(ErrorCode.CONFLICT, `sales order ${salesOrderId} is ${order.status}; an order can be cancelled only until it ships`, { status: order.status });
+    }
+    await this.engine.cancel(run.id, reason?.trim() || null);
+    return this.waitForRest(run.id, this.options.cancelWaitMs);
+  }
+
+  /** Resumes a FAILED flow from its failed step. */
+  async retry(id: string): Promise<OrderFlowView> {
+    const [run] = await this.engine.runs.findByIds([id]);
+    if (!run) throw new AppError(ErrorCode.NOT_FOUND, `order flow ${id} does not exist`, { field: 'id' });
+    if (run.status !== 'FAILED' || !(await this.engine.resume(run.id))) {
+      throw new AppError(ErrorCode.CONFLICT, `order flow ${id} is ${run.status}; only a FAILED flow can be retried`, { status: run.status });
+    }
+    return this.view((await this.engine.runs.findByIds([id]))[0]);
+  }
+
+  /** The run and its steps. */
+  async view(run: FlowRun): Promise<OrderFlowView> {
+    return { run, steps: await this.engine.runs.stepsOf([run.id]) };
+  }
+
+  /** Runs by id (missing ids omitted). */
+  async byIds(ids: readonly string[]): Promise<FlowRun[]> {
+    return this.engine.runs.findByIds(ids);
+  }
+
+  /** The flows of these opportunities. */
+  async byOpportunities(ids: readonly string[]): Promise<FlowRun[]> {
+    return this.engine.runs.findByOpportunities(ORDER_TO_CASH, ids.map((id) => id.toLowerCase()));
+  }
+
+  /** The flows of these sales orders. */
+  async bySalesOrders(ids: readonly string[]): Promise<FlowRun[]> {
+    return this.engine.runs.findBySalesOrders(ids);
+  }
+
+  /** Steps of these runs, in flow order. */
+  async stepsOf(runIds: readonly string[]): Promise<FlowStepRow[]> {
+    return this.engine.runs.stepsOf(runIds);
+  }
+
+  /** A page of flows ordered by start, optionally of one status. */
+  async list(args: { first: number; after?: { startedAt: string; id: string }; status?: FlowRunStatus | null }): Promise<{ runs: FlowRun[]; hasNextPage: boolean; totalCount: number }> {
+    const [rows, totalCount] = await Promise.all([this.engine.runs.page({ status: args.status, after: args.after, limit: args.first + 1 }), this.engine.runs.count(args.status)]);
+    return { runs: rows.slice(0, args.first), hasNextPage: rows.length > args.first, totalCount };
+  }
+
+  private async start(input: OrderFlowInput, key: string, requestId: string): Promise<OrderFlowView> {
+    const hash = requestHash('START', ORDER_TO_CASH, input);
+    const started = await this.engine.startRun({ idempotencyKey: key, requestHash: hash, customerId: input.customerId, opportunityId: input.opportunityId, input, requestId });
+    if (!started) {
+      const [taken] = input.opportunityId ? await this.engine.runs.findByOpportunities(ORDER_TO_CASH, [input.opportunityId]) : [];
+      if (taken) throw conflictOnOpportunity(input.opportunityId!, taken);
+      throw new AppError(ErrorCode.CONFLICT, 'the order flow could not be started; try again');
+    }
+    if (started.run.requestHash !== hash) {
+      throw new AppError(ErrorCode.CONFLICT, `idempotencyKey "${key}" was already used for another order`, { field: 'idempotencyKey' });
+    }
+    return this.view(started.run);
+  }
+
+  private async checkProducts(lines: OrderFlowLine[]): Promise<void> {
+    const found = new Set((await this.deps.erp.getProducts(lines.map((l) => l.sku))).map((p) => p.sku));
+    const index = lines.findIndex((l) => !found.has(l.sku));
+    if (index >= 0) throw new AppError(ErrorCode.NOT_FOUND, `product ${lines[index].sku} does not exist`, { field: `lines.${index}.sku` });
+  }
+
+  private async waitForRest(runId: string, timeoutMs: number): Promise<OrderFlowView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [run] = await this.engine.runs.findByIds([runId]);
+      if (run.status !== 'COMPENSATING' || Date.now() > deadline) return this.view(run);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function conflictOnOpportunity(opportunityId: string, run: FlowRun): AppError {
+  return new AppError(ErrorCode.CONFLICT, `opportunity ${opportunityId} already has order flow ${run.id} (started with another idempotencyKey)`, {
+    field: 'opportunityId',
+    orderFlowId: run.id,
+  });
+}
+
+function validKey(idempotencyKey: string): string {
+  const key = idempotencyKey.trim();
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters`, { field: 'idempotencyKey' });
+  }
+  return key;
+}
+
+function validLines(lines: OrderFlowLine[], field = 'input.lines'): OrderFlowLine[] {
+  if (lines.length === 0) throw new AppError(ErrorCode.BAD_USER_INPUT, `${field}: an order needs at least one line`, { field });
+  if (lines.length > MAX_ORDER_LINES) throw new AppError(ErrorCode.BAD_USER_INPUT, `${field}: at most ${MAX_ORDER_LINES} lines`, { field });
+  const seen = new Set<string>();
+  return lines.map((line, i) => {
+    const sku = line.sku.trim();
+    if (!sku) throw new AppError(ErrorCode.BAD_USER_INPUT, `${field}.${i}.sku must not be empty`, { field: `${field}.${i}.sku` });
+    if (seen.has(sku)) throw new AppError(ErrorCode.BAD_USER_INPUT, `${field}.${i}.sku: ${sku} appears on more than one line`, { field: `${field}.${i}.sku` });
+    seen.add(sku);
+    if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > MAX_LINE_QUANTITY) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, `${field}.${i}.quantity must be a whole number from 1 to ${MAX_LINE_QUANTITY}`, { field: `${field}.${i}.quantity` });
+    }
+    return { sku, quantity: line.quantity, ...(line.unitPrice ? { unitPrice: line.unitPrice } : {}) };
+  });
+}

@@ -1,0 +1,81 @@
+import type PgBoss from 'pg-boss';
+import type { Database } from '../../../../platform/db';
+import type { Logger } from '../../../../platform/logger';
+import type { ServiceMetrics } from '../../../../platform/metrics';
+import type { CustomerLinkRepository } from '../../links/customer-link.repository';
+import type { OrderFlowCrm, OrderFlowErp } from '../../ports';
+import type { ChangeEventBus } from '../../webhooks/change-event-bus';
+import { FlowEngine } from '../engine/flow-engine';
+import { startJobQueue } from '../engine/job-queue';
+import { OrderFlowService } from './order-flow.service';
+import type { OrderFlowDeps, OrderFlowState } from './order-flow.types';
+import { orderToCashFlow } from './order-to-cash.flow';
+
+/** ERP change events that may move a waiting order flow on. */
+export const ORDER_FLOW_EVENTS = ['sales_order', 'production_order', 'shipment', 'invoice', 'payment'] as const;
+
+/** Tuning of order flows (config.ts FLOW_* settings). */
+export interface OrderFlowSettings {
+  maxAttempts: number;
+  retryBaseMs: number;
+  leaseMs: number;
+  pollMs: number;
+  workers: number;
+  /** How long cancelOrder waits for the compensation before answering with the flow as it is. */
+  cancelWaitMs?: number;
+}
+
+/** What order flows are built from. */
+export interface OrderFlowsDeps {
+  db: Database;
+  erp: OrderFlowErp;
+  crm: OrderFlowCrm;
+  links: CustomerLinkRepository;
+  events: ChangeEventBus;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  settings: OrderFlowSettings;
+}
+
+/** Running order flows: the service the resolvers call, the engine, and a closer. */
+export interface OrderFlows {
+  service: OrderFlowService;
+  engine: FlowEngine<OrderFlowState, OrderFlowDeps>;
+  boss: PgBoss;
+  /** Stops workers and the poll, then the job queue (the database belongs to the caller). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts order-to-cash: pg-boss on the service's database, the engine's workers and catch-up
+ * poll, and the ERP change events that wake waiting flows.
+ */
+export async function startOrderFlows(deps: OrderFlowsDeps): Promise<OrderFlows> {
+  const { settings } = deps;
+  const boss = await startJobQueue(deps.db, deps.logger, { queues: [`flow-${orderToCashFlow.name}`] });
+  const stepDeps: OrderFlowDeps = { erp: deps.erp, crm: deps.crm, links: deps.links };
+  const engine = new FlowEngine(orderToCashFlow, stepDeps, {
+    db: deps.db,
+    boss,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    maxAttempts: settings.maxAttempts,
+    retryBaseMs: settings.retryBaseMs,
+    leaseMs: settings.leaseMs,
+    pollMs: settings.pollMs,
+    workers: settings.workers,
+  });
+  deps.events.subscribe('erp', ORDER_FLOW_EVENTS, async (event) => {
+    await engine.wake(event.entity, event.entityId);
+  });
+  await engine.start();
+  return {
+    service: new OrderFlowService(engine, stepDeps, { cancelWaitMs: settings.cancelWaitMs ?? 10_000 }),
+    engine,
+    boss,
+    async close() {
+      await engine.stop();
+      await boss.stop({ graceful: false, close: false, wait: true }).catch(() => undefined);
+    },
+  };
+}

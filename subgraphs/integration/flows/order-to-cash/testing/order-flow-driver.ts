@@ -1,0 +1,105 @@
+/** Sends one GraphQL operation to the gateway as a user of `role`. */
+export type GatewayCall = (query: string, variables?: Record<string, unknown>, options?: { role?: string }) => Promise<{ data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
+
+/** A flow as the driver reads it through the gateway. */
+export interface DrivenFlow {
+  id: string;
+  status: string;
+  error: string | null;
+  salesOrder: { id: string } | null;
+  steps: { name: string; status: string; attempts: number; startedAt: string | null; finishedAt: string | null }[];
+}
+
+const FLOW = `query ($id: ID!) { orderFlow(id: $id) { id status error salesOrder { id } steps { name status attempts startedAt finishedAt } } }`;
+const ORDER = `query ($id: ID!) { salesOrder(id: $id) { id status productionOrders { id status } shipments { id status } invoices { id status amountDue { amount } } } }`;
+
+/** What the ERP holds for one sales order, read through the gateway. */
+export interface DrivenOrder {
+  id: string;
+  status: string;
+  productionOrders: { id: string; status: string }[];
+  shipments: { id: string; status: string }[];
+  invoices: { id: string; status: string; amountDue: { amount: string } }[];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function ok<T>(call: ReturnType<GatewayCall>, field: string): Promise<T> {
+  const answer = await call;
+  if (answer.errors?.length) throw new Error(`${field}: ${answer.errors.map((e) => `${e.extensions?.code ?? ''} ${e.message}`).join('; ')}`);
+  return answer.data[field] as T;
+}
+
+/**
+ * Plays the people around an order flow through the API: the shop floor completes production, the
+ * warehouse confirms the shipment, finance records the payment, until the flow is COMPLETED.
+ */
+export class OrderFlowDriver {
+  constructor(
+    private readonly gql: GatewayCall,
+    private readonly options: { pollMs?: number; timeoutMs?: number } = {},
+  ) {}
+
+  /** Reads the flow. */
+  flow(id: string): Promise<DrivenFlow> {
+    return ok<DrivenFlow>(this.gql(FLOW, { id }, { role: 'admin' }), 'orderFlow');
+  }
+
+  /** Reads the ERP side of an order. */
+  order(id: string): Promise<DrivenOrder> {
+    return ok<DrivenOrder>(this.gql(ORDER, { id }, { role: 'admin' }), 'salesOrder');
+  }
+
+  /** Starts a flow from order lines. */
+  async placeOrder(customerId: string, lines: { sku: string; quantity: number }[], idempotencyKey: string): Promise<DrivenFlow> {
+    return ok<DrivenFlow>(
+      this.gql(`mutation ($input: PlaceOrderInput!, $key: String!) { placeOrder(input: $input, idempotencyKey: $key) { id status error salesOrder { id } steps { name status attempts startedAt finishedAt } } }`, { input: { customerId, lines }, key: idempotencyKey }, { role: 'admin' }),
+      'placeOrder',
+    );
+  }
+
+  /** Polls the flow until `done` holds (retrying through outages of the API). */
+  async until(id: string, done: (flow: DrivenFlow) => boolean): Promise<DrivenFlow> {
+    const deadline = Date.now() + (this.options.timeoutMs ?? 120_000);
+    let last: DrivenFlow | undefined;
+    let lastError: unknown;
+    for (;;) {
+      try {
+        last = await this.flow(id);
+        if (done(last)) return last;
+      } catch (error) {
+        lastError = error;
+      }
+      if (Date.now() > deadline) throw new Error(`flow ${id} did not get there in time; last: ${JSON.stringify(last)} ${lastError ?? ''}`);
+      await sleep(this.options.pollMs ?? 200);
+    }
+  }
+
+  /** Drives a started flow to its end, acting for production, warehouse and finance; returns the final flow. */
+  async driveToEnd(id: string): Promise<DrivenFlow> {
+    const ended = (f: DrivenFlow) => ['COMPLETED', 'COMPENSATED', 'FAILED'].includes(f.status);
+    const stepDone = (f: DrivenFlow, name: string) => f.steps.some((s) => s.name === name && (s.status === 'DONE' || s.status === 'SKIPPED'));
+    for (;;) {
+      const flow = await this.until(id, (f) => ended(f) || f.status === 'WAITING');
+      if (flow.status !== 'WAITING') return flow;
+      const waiting = flow.steps.find((s) => s.status === 'WAITING')!.name;
+      const order = await this.order(flow.salesOrder!.id);
+      if (waiting === 'wait-for-production') {
+        for (const production of order.productionOrders.filter((p) => p.status !== 'COMPLETED' && p.status !== 'CANCELLED')) {
+          await ok(this.gql(`mutation ($id: ID!) { completeProductionOrder(id: $id) { id } }`, { id: production.id }, { role: 'operations' }), 'completeProductionOrder');
+        }
+      } else if (waiting === 'wait-for-shipment') {
+        for (const shipment of order.shipments.filter((s) => s.status === 'PENDING')) {
+          await ok(this.gql(`mutation ($id: ID!) { confirmShipment(id: $id, carrier: "DHL", trackingNumber: "BENCH") { id } }`, { id: shipment.id }, { role: 'operations' }), 'confirmShipment');
+        }
+      } else if (waiting === 'wait-for-payment') {
+        for (const invoice of order.invoices.filter((i) => i.status === 'OPEN' || i.status === 'OVERDUE')) {
+          await ok(this.gql(`mutation ($id: ID!, $amount: Decimal!) { recordPayment(invoiceId: $id, amount: $amount) { id } }`, { id: invoice.id, amount: invoice.amountDue.amount }, { role: 'finance' }), 'recordPayment');
+        }
+      }
+      await this.until(id, (f) => ended(f) || stepDone(f, waiting));
+    }
+  }
+}

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { loadOrCreateLocalSecrets } from '../platform/secrets';
@@ -28,6 +28,8 @@ export interface BenchStack {
   token: string;
   /** Backend calls made so far by whatever answers for `system` (connector_requests_total). */
   backendCalls(system: SystemName): Promise<number>;
+  /** CPU seconds used so far by every process that answers for `system` (its own process, subgraphs, backends). */
+  cpuSeconds(system: SystemName): Promise<number>;
   /** Resident memory of each process, bytes (from process_resident_memory_bytes). */
   rss(): Promise<Record<string, number>>;
   stop(): Promise<void>;
@@ -117,6 +119,13 @@ export async function startBenchStack(scale: BenchScale, options: { env?: NodeJS
       const texts = await Promise.all(urls.map(metricsOf));
       return texts.reduce((sum, text) => sum + sumCounter(text, 'connector_requests_total'), 0);
     },
+    async cpuSeconds(system) {
+      const own = system === 'baseline' ? [baselineBase] : system === 'gateway' ? [stack.urls.gateway, ...SUBGRAPH_SERVICES.map((s) => stack.urls[s])] : SUBGRAPH_SERVICES.map((s) => stack.urls[s]);
+      const urls = [...own, stack.urls['erp-backend'], stack.urls['crm-backend']];
+      const texts = await Promise.all(urls.map(metricsOf));
+      const fromMetrics = texts.reduce((sum, text) => sum + sumCounter(text, 'process_cpu_seconds_total'), 0);
+      return system === 'hive' ? fromMetrics + processCpuSeconds(extras[0].pid) : fromMetrics;
+    },
     async rss() {
       const entries = await Promise.all(
         [...SERVICES.map((s) => [s.name, stack.urls[s.name]] as const), ['baseline', baselineBase] as const].map(async ([name, url]) => [name, sumCounter(await metricsOf(url), 'process_resident_memory_bytes')] as const),
@@ -144,6 +153,17 @@ export function sumCounter(text: string, name: string): number {
 export async function postGraphql(url: string, token: string, body: unknown): Promise<{ data?: unknown; errors?: { message: string }[] }> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
   return (await response.json()) as { data?: unknown; errors?: { message: string }[] };
+}
+
+// utime + stime of a process from /proc (Hive serves no /metrics of its own); 0 where /proc is absent.
+function processCpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 function spawnTsx(entry: string, env: NodeJS.ProcessEnv): ChildProcess {

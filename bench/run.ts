@@ -7,7 +7,7 @@
  *   npm run bench                       10,000 customers, 100,000 orders, 3 rounds of 10 s
  *   npm run bench -- --quick            small data, 1 round of 5 s (a fast check)
  *   npm run bench -- --scale 0.5        half the default data; --customers/--orders/--opportunities N
- *   npm run bench -- --rounds 5 --duration 20 --connections 16 --systems gateway,hive
+ *   npm run bench -- --rounds 5 --duration 20 --connections 8 --timeout 30 --systems gateway,hive
  *   npm run bench -- --apq              adds our gateway with hash-only persisted queries
  *   npm run bench -- --no-entity-cache  subgraphs (and baseline) without the entity cache
  */
@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { encodeCursor } from '../platform/pagination';
 import autocannon from 'autocannon';
 import { type BenchScale, type BenchStack, SYSTEMS, type SystemName, postGraphql, startBenchStack } from './bench-stack';
 import { CUSTOMER_360, type Scenario, type ScenarioInputs, benchScenarios, pageCursors } from './scenarios';
@@ -32,6 +33,8 @@ interface Sample {
   /** 2xx answers that carried GraphQL errors. */
   answersWithErrors: number;
   backendCallsPerQuery: number;
+  /** CPU milliseconds all processes serving the system spent per answered query: robust to machine noise. */
+  cpuMsPerQuery: number;
 }
 
 type Variant = SystemName | 'gateway+apq';
@@ -46,7 +49,8 @@ async function main(): Promise<void> {
       opportunities: { type: 'string' },
       rounds: { type: 'string' },
       duration: { type: 'string' },
-      connections: { type: 'string', default: '16' },
+      connections: { type: 'string', default: '4' },
+      timeout: { type: 'string', default: '30' },
       systems: { type: 'string', default: SYSTEMS.join(',') },
       scenarios: { type: 'string' },
       apq: { type: 'boolean', default: false },
@@ -86,10 +90,10 @@ async function main(): Promise<void> {
         // Each round starts with a different system, so warm-up and drift do not favour one.
         const order = variants.map((_, i) => variants[(i + round - 1 + scenarios.indexOf(scenario)) % variants.length]);
         for (const variant of order) {
-          const sample = await runOnce(bench, scenario, variant, { duration, connections, round });
+          const sample = await runOnce(bench, scenario, variant, { duration, connections, round, timeout: Number(values.timeout) });
           const key = `${scenario.name}|${variant}`;
           samples.set(key, [...(samples.get(key) ?? []), sample]);
-          console.log(`  round ${round} ${scenario.name.padEnd(34)} ${variant.padEnd(12)} ${sample.rps.toFixed(1).padStart(8)} rps  p50 ${String(sample.p50).padStart(5)} ms  p99 ${String(sample.p99).padStart(5)} ms  ${sample.backendCallsPerQuery.toFixed(2)} backend calls/query${sample.non2xx || sample.errors || sample.answersWithErrors ? `  (${sample.non2xx} non-2xx, ${sample.errors} connection errors, ${sample.answersWithErrors} answers with GraphQL errors)` : ''}`);
+          console.log(`  round ${round} ${scenario.name.padEnd(34)} ${variant.padEnd(12)} ${sample.rps.toFixed(1).padStart(8)} rps  p50 ${String(sample.p50).padStart(5)} ms  p99 ${String(sample.p99).padStart(5)} ms  ${sample.backendCallsPerQuery.toFixed(2)} backend calls/query  ${sample.cpuMsPerQuery.toFixed(0)} CPU ms/query${sample.non2xx || sample.errors || sample.answersWithErrors ? `  (${sample.non2xx} non-2xx, ${sample.errors} connection errors, ${sample.answersWithErrors} answers with GraphQL errors)` : ''}`);
         }
       }
     }
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
       const rows = Object.fromEntries(
         variants.map((variant) => {
           const list = samples.get(`${scenario.name}|${variant}`) ?? [];
-          return [variant, { answersWithErrors: list.reduce((sum, s) => sum + s.answersWithErrors, 0), requests: list.reduce((sum, s) => sum + s.requests, 0), rps: median(list.map((s) => s.rps)), p50: median(list.map((s) => s.p50)), p99: median(list.map((s) => s.p99)), backendCallsPerQuery: median(list.map((s) => s.backendCallsPerQuery)), rounds: list.map((s) => round1(s.rps)) }];
+          return [variant, { answersWithErrors: list.reduce((sum, s) => sum + s.answersWithErrors, 0), requests: list.reduce((sum, s) => sum + s.requests, 0), rps: median(list.map((s) => s.rps)), p50: median(list.map((s) => s.p50)), p99: median(list.map((s) => s.p99)), backendCallsPerQuery: median(list.map((s) => s.backendCallsPerQuery)), cpuMsPerQuery: median(list.map((s) => s.cpuMsPerQuery)), rounds: list.map((s) => round1(s.rps)) }];
         }),
       );
       const ours = rows.gateway?.rps;
@@ -107,6 +111,9 @@ async function main(): Promise<void> {
         systems: rows,
         gatewayVsHive: ours && rows.hive ? round2(ours / rows.hive.rps) : null,
         gatewayVsBaseline: ours && rows.baseline ? round2(ours / rows.baseline.rps) : null,
+        // Efficiency ratios from CPU per query: what the RPS ratios would be on a quiet machine.
+        cpuHiveVsGateway: rows.gateway && rows.hive ? round2(rows.hive.cpuMsPerQuery / rows.gateway.cpuMsPerQuery) : null,
+        cpuBaselineVsGateway: rows.gateway && rows.baseline ? round2(rows.baseline.cpuMsPerQuery / rows.gateway.cpuMsPerQuery) : null,
       };
     });
     printTable(table, variants);
@@ -139,15 +146,43 @@ async function scenarioInputs(bench: BenchStack, pages: number): Promise<Scenari
   };
   const ids = (await postGraphql(bench.endpoints.gateway, bench.token, { query: '{ customers(first: 100) { nodes { id } } }' })) as { data?: { customers: { nodes: { id: string }[] } } };
   return {
-    customerCursors: await pageCursors(pageOf('customers'), pages),
+    customerCursors: await fullyLinkedWindows(bench, pages),
     orderCursors: await pageCursors(pageOf('salesOrders'), pages),
     opportunityCursors: await pageCursors(pageOf('opportunities'), pages),
     customerIds: (ids.data?.customers.nodes ?? []).map((node) => node.id),
   };
 }
 
+/**
+ * Cursors of pages of 50 customers that each exist in both systems. Hive Gateway does not fetch
+ * an entity whose key is null (a customer only in the CRM has no ERP number) and then fails the
+ * whole page on the non-null `openBalance`; on such pages the systems would not do the same work.
+ */
+async function fullyLinkedWindows(bench: BenchStack, wanted: number): Promise<(string | null)[]> {
+  const customers: { id: string; crmAccountId: string | null; erpCustomerNo: string | null }[] = [];
+  let after: string | null = null;
+  while (customers.length < 5000) {
+    const body = (await postGraphql(bench.endpoints.gateway, bench.token, { query: 'query($after: String) { customers(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id crmAccountId erpCustomerNo } } }', variables: { after } })) as { data: { customers: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: typeof customers } } };
+    customers.push(...body.data.customers.nodes);
+    if (!body.data.customers.pageInfo.hasNextPage) break;
+    after = body.data.customers.pageInfo.endCursor;
+  }
+  const cursors: (string | null)[] = [];
+  let run = 0;
+  for (let i = 0; i < customers.length && cursors.length < wanted; i++) {
+    run = customers[i].crmAccountId && customers[i].erpCustomerNo ? run + 1 : 0;
+    if (run === 50) {
+      const start = i - 49;
+      cursors.push(start === 0 ? null : encodeCursor(customers[start - 1].id));
+      run = 0;
+    }
+  }
+  if (cursors.length === 0) throw new Error('no page of 50 customers linked in both systems; try a larger --scale');
+  return cursors;
+}
+
 // Runs one scenario against one system for `duration` seconds and counts the backend calls it caused.
-async function runOnce(bench: BenchStack, scenario: Scenario, variant: Variant, options: { duration: number; connections: number; round: number }): Promise<Sample> {
+async function runOnce(bench: BenchStack, scenario: Scenario, variant: Variant, options: { duration: number; connections: number; round: number; timeout: number }): Promise<Sample> {
   const system: SystemName = variant === 'gateway+apq' ? 'gateway' : variant;
   let bodies: string[];
   if (variant === 'gateway+apq') {
@@ -162,11 +197,13 @@ async function runOnce(bench: BenchStack, scenario: Scenario, variant: Variant, 
   let next = 0;
   let withErrors = 0;
   const callsBefore = await bench.backendCalls(system);
+  const cpuBefore = await bench.cpuSeconds(system);
   const result = await autocannon({
     url: bench.endpoints[system],
     method: 'POST',
     connections: options.connections,
     duration: options.duration,
+    timeout: options.timeout,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${bench.token}` },
     requests: [
       {
@@ -178,6 +215,7 @@ async function runOnce(bench: BenchStack, scenario: Scenario, variant: Variant, 
     ],
   });
   const callsAfter = await bench.backendCalls(system);
+  const cpuAfter = await bench.cpuSeconds(system);
   const completed = Math.max(1, result.requests.total);
   return {
     round: options.round,
@@ -189,6 +227,7 @@ async function runOnce(bench: BenchStack, scenario: Scenario, variant: Variant, 
     errors: result.errors,
     answersWithErrors: withErrors,
     backendCallsPerQuery: (callsAfter - callsBefore) / completed,
+    cpuMsPerQuery: ((cpuAfter - cpuBefore) * 1000) / completed,
   };
 }
 
@@ -219,19 +258,19 @@ async function callsPerCustomerCount(bench: BenchStack, systems: SystemName[]): 
   return out;
 }
 
-function printTable(table: { scenario: string; systems: Record<string, { rps: number; p50: number; p99: number; backendCallsPerQuery: number; rounds: number[]; requests: number; answersWithErrors: number }>; gatewayVsHive: number | null; gatewayVsBaseline: number | null }[], variants: Variant[]): void {
-  console.log('\n| scenario | system | RPS (median) | per round | p50 ms | p99 ms | backend calls/query | answers with errors |');
-  console.log('|---|---|---:|---|---:|---:|---:|---:|');
+function printTable(table: { scenario: string; systems: Record<string, { rps: number; p50: number; p99: number; backendCallsPerQuery: number; cpuMsPerQuery: number; rounds: number[]; requests: number; answersWithErrors: number }>; gatewayVsHive: number | null; gatewayVsBaseline: number | null; cpuHiveVsGateway: number | null; cpuBaselineVsGateway: number | null }[], variants: Variant[]): void {
+  console.log('\n| scenario | system | RPS (median) | per round | p50 ms | p99 ms | backend calls/query | CPU ms/query | answers with errors |');
+  console.log('|---|---|---:|---|---:|---:|---:|---:|---:|');
   for (const row of table) {
     for (const variant of variants) {
       const s = row.systems[variant];
       if (!s) continue;
-      console.log(`| ${row.scenario} | ${variant} | ${s.rps.toFixed(1)} | ${s.rounds.join(' / ')} | ${s.p50} | ${s.p99} | ${s.backendCallsPerQuery.toFixed(2)} | ${s.answersWithErrors} of ${s.requests} |`);
+      console.log(`| ${row.scenario} | ${variant} | ${s.rps.toFixed(1)} | ${s.rounds.join(' / ')} | ${s.p50} | ${s.p99} | ${s.backendCallsPerQuery.toFixed(2)} | ${s.cpuMsPerQuery.toFixed(0)} | ${s.answersWithErrors} of ${s.requests} |`);
     }
   }
-  console.log('\n| scenario | gateway ÷ Hive | gateway ÷ baseline |');
-  console.log('|---|---:|---:|');
-  for (const row of table) console.log(`| ${row.scenario} | ${row.gatewayVsHive ?? '-'} | ${row.gatewayVsBaseline ?? '-'} |`);
+  console.log('\n| scenario | RPS gateway ÷ Hive | RPS gateway ÷ baseline | CPU/query Hive ÷ gateway | CPU/query baseline ÷ gateway |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const row of table) console.log(`| ${row.scenario} | ${row.gatewayVsHive ?? '-'} | ${row.gatewayVsBaseline ?? '-'} | ${row.cpuHiveVsGateway ?? '-'} | ${row.cpuBaselineVsGateway ?? '-'} |`);
 }
 
 function median(values: number[]): number {

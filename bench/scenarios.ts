@@ -73,7 +73,7 @@ const ONE_CUSTOMER = /* GraphQL */ `
 export function benchScenarios(inputs: ScenarioInputs): Scenario[] {
   const pages = (cursors: (string | null)[]) => cursors.map((after) => ({ first: 50, after }));
   return [
-    { name: 'customer-360 (50 customers)', query: CUSTOMER_360, pool: pages(inputs.customerCursors) },
+    { name: 'customer-360 (50 linked customers)', query: CUSTOMER_360, pool: pages(inputs.customerCursors) },
     { name: 'order list (50 orders)', query: ORDER_LIST, pool: pages(inputs.orderCursors) },
     { name: 'sales pipeline (50 opportunities)', query: PIPELINE, pool: pages(inputs.opportunityCursors) },
     { name: 'one customer by id', query: ONE_CUSTOMER, pool: inputs.customerIds.map((id) => ({ id })) },

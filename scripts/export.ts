@@ -58,7 +58,11 @@ export async function runExportCommand(argv: string[]): Promise<number> {
         if (!barStarted) {
           bar.start(Math.max(p.totalCount, 1), p.listed, payload);
           barStarted = true;
-        } else bar.update(p.listed, payload);
+        } else {
+          // Each partition of a list reports its total with its first page.
+          bar.setTotal(Math.max(p.totalCount, 1));
+          bar.update(p.listed, payload);
+        }
       },
     });
     if (barStarted) bar.stop();

@@ -3,6 +3,7 @@ import { AppError, ErrorCode } from '../../platform/errors';
 import { parseCustomerId } from '../../platform/customer-id';
 import { formatAmount, parseDecimal } from '../../platform/money';
 import { optionalText, requiredText } from '../../platform/graphql-values';
+import { MAX_AMOUNT } from '../../platform/input-ids';
 
 /** Longest carrier name, tracking number or payment reference the ERP accepts. */
 const MAX_REFERENCE_LENGTH = 100;
@@ -40,5 +41,6 @@ export function paymentInput(amount: unknown, reference: string | null | undefin
   }
   if (value.lte(0)) throw invalid('amount must be greater than zero');
   if (value.decimalPlaces() > 2) throw invalid('amount must have at most two decimal places');
+  if (value.gt(MAX_AMOUNT)) throw invalid(`amount must be at most ${MAX_AMOUNT}`);
   return { amount: formatAmount(value), reference: optionalText(reference, 'reference', MAX_REFERENCE_LENGTH) };
 }

@@ -1,3 +1,4 @@
+import { tryParseCustomerId } from '../../platform/customer-id';
 import { isPartner } from '../../platform/subgraph-principal';
 import type { IntegrationContext } from './context';
 import type { CustomerModel } from './models';
@@ -11,10 +12,19 @@ export function partnerCustomer(ctx: IntegrationContext): Promise<CustomerModel 
   let found = partnerCustomers.get(ctx);
   if (!found) {
     const customerId = ctx.principal.customerId;
-    found = customerId ? ctx.customers.byId(customerId).catch(() => null) : Promise.resolve(null);
+    found = customerId ? ownCustomer(ctx, customerId).catch(() => null) : Promise.resolve(null);
     partnerCustomers.set(ctx, found);
   }
   return found;
+}
+
+// The token may name the customer by its API id or, like customerId arguments, by its record in either system.
+async function ownCustomer(ctx: IntegrationContext, customerId: string): Promise<CustomerModel | null> {
+  const exact = await ctx.customers.byId(customerId);
+  if (exact) return exact;
+  const parsed = tryParseCustomerId(customerId);
+  if (!parsed) return null;
+  return parsed.origin === 'crm' ? ctx.customers.byCrmAccountId(parsed.localId) : ctx.customers.byErpCustomerNo(parsed.localId);
 }
 
 /** True when two models are the same customer (by id, CRM account or ERP number). */

@@ -1,4 +1,5 @@
 import type { Resolvers } from '../generated/resolvers-types';
+import { wellFormedId } from '../../../platform/input-ids';
 import { emptyConnection, fetchConnection, money } from '../../../platform/graphql-values';
 import { pageSize } from '../../../platform/pagination';
 import { accountForWrite, crmAccountIdOf, opportunityInput } from '../inputs';
@@ -25,7 +26,7 @@ export const opportunityResolvers: Resolvers = {
       const account = await accountForWrite(input.customerId, loaders);
       return crm.createOpportunity(await opportunityInput(input, account.id, erp));
     },
-    updateOpportunityStage: (_parent, { id, stage }, { crm }) => crm.updateOpportunity(id, { stage }),
+    updateOpportunityStage: (_parent, { id, stage }, { crm }) => crm.updateOpportunity(wellFormedId(id, 'id'), { stage }),
   },
   Opportunity: {
     __resolveReference: (reference, { loaders }) => loaders.opportunityById.load(reference.id),

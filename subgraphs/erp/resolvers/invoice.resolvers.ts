@@ -1,12 +1,13 @@
 import type { Resolvers } from '../generated/resolvers-types';
 import { money } from '../../../platform/graphql-values';
+import { wellFormedId } from '../../../platform/input-ids';
 import { paymentInput } from '../inputs';
 import { visibleToCaller } from '../partner-scope';
 
 /** Invoices and the payments finance records against them. */
 export const invoiceResolvers: Resolvers = {
   Mutation: {
-    recordPayment: (_parent, { invoiceId, amount, reference }, { erp }) => erp.recordPayment(invoiceId, paymentInput(amount, reference)),
+    recordPayment: (_parent, { invoiceId, amount, reference }, { erp }) => erp.recordPayment(wellFormedId(invoiceId, 'invoiceId'), paymentInput(amount, reference)),
   },
   Invoice: {
     __resolveReference: async (reference, ctx) => visibleToCaller(ctx, await ctx.loaders.invoiceById.load(reference.id)),

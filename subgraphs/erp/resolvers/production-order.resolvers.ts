@@ -1,11 +1,12 @@
 import type { Resolvers } from '../generated/resolvers-types';
+import { wellFormedId } from '../../../platform/input-ids';
 import { visibleThroughOrder } from '../partner-scope';
 import { productOf } from './product.resolvers';
 
 /** Production orders and the shop floor's completion report. */
 export const productionOrderResolvers: Resolvers = {
   Mutation: {
-    completeProductionOrder: (_parent, { id }, { erp }) => erp.completeProductionOrder(id),
+    completeProductionOrder: (_parent, { id }, { erp }) => erp.completeProductionOrder(wellFormedId(id, 'id')),
   },
   ProductionOrder: {
     __resolveReference: async (reference, ctx) => visibleThroughOrder(ctx, await ctx.loaders.productionOrderById.load(reference.id)),

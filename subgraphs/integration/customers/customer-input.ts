@@ -1,4 +1,5 @@
 import { AppError, ErrorCode } from '../../../platform/errors';
+import { MAX_AMOUNT } from '../../../platform/input-ids';
 import { formatAmount, parseDecimal } from '../../../platform/money';
 import type { CreateCustomerInput, UpdateCustomerInput } from '../generated/resolvers-types';
 
@@ -87,6 +88,7 @@ function validCreditLimit(value: string): string {
   }
   if (amount.isNegative()) fail('creditLimit', 'creditLimit must not be negative');
   if (amount.decimalPlaces() > 2) fail('creditLimit', 'creditLimit has more than two fraction digits');
+  if (amount.gt(MAX_AMOUNT)) fail('creditLimit', `creditLimit must be at most ${MAX_AMOUNT}`);
   return formatAmount(amount);
 }
 

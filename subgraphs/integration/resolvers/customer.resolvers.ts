@@ -1,3 +1,4 @@
+import { parseCustomerId } from '../../../platform/customer-id';
 import type { IntegrationContext } from '../context';
 import type { CustomerWriteResult } from '../customers/customer.service';
 import type { Resolvers } from '../generated/resolvers-types';
@@ -18,7 +19,10 @@ export const customerResolvers: Resolvers = {
   },
   Mutation: {
     createCustomer: async (_parent, { input }, ctx) => withFreshRows(ctx, await ctx.customerWrites.create(input)),
-    updateCustomer: async (_parent, { id, input }, ctx) => withFreshRows(ctx, await ctx.customerWrites.update(await ctx.customers.byId(id), input)),
+    updateCustomer: async (_parent, { id, input }, ctx) => {
+      parseCustomerId(id, 'id');
+      return withFreshRows(ctx, await ctx.customerWrites.update(await ctx.customers.byId(id), input));
+    },
   },
   Customer: {
     __resolveReference: async (reference, ctx) => {

@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
 import { AppError, ErrorCode } from '../../../platform/errors';
 import { MAX_PAGE_SIZE, decodeCursor, encodeCursor, pageSize } from '../../../platform/pagination';
+import { optionalText } from '../../../platform/graphql-values';
+import { wellFormedId } from '../../../platform/input-ids';
 import type { IntegrationContext } from '../context';
 import type { FlowRun, FlowStepRow } from '../flows/engine/flow-run.repository';
 import type { OrderFlowService, OrderFlowView } from '../flows/order-to-cash/order-flow.service';
@@ -118,9 +120,9 @@ export const orderFlowResolvers: Resolvers = {
   Mutation: {
     placeOrder: async (_parent, { input, idempotencyKey }, ctx) => fromView(await flows(ctx).placeOrder(input, idempotencyKey, ctx.customers, ctx.requestId)),
     convertOpportunityToOrder: async (_parent, { opportunityId, idempotencyKey }, ctx) =>
-      fromView(await flows(ctx).convertOpportunity(opportunityId, idempotencyKey, ctx.customers, ctx.requestId)),
-    cancelOrder: async (_parent, { salesOrderId, reason }, ctx) => fromView(await flows(ctx).cancelOrder(salesOrderId, reason ?? null)),
-    retryOrderFlow: async (_parent, { id }, ctx) => fromView(await flows(ctx).retry(id)),
+      fromView(await flows(ctx).convertOpportunity(wellFormedId(opportunityId, 'opportunityId'), idempotencyKey, ctx.customers, ctx.requestId)),
+    cancelOrder: async (_parent, { salesOrderId, reason }, ctx) => fromView(await flows(ctx).cancelOrder(wellFormedId(salesOrderId, 'salesOrderId'), optionalText(reason, 'reason', 500))),
+    retryOrderFlow: async (_parent, { id }, ctx) => fromView(await flows(ctx).retry(wellFormedId(id, 'id'))),
   },
   Opportunity: {
     __resolveReference: (reference) => reference,

@@ -225,8 +225,10 @@ export class FlowEngine<State extends object, Deps> {
   private async runStep(run: FlowRun, row: FlowStepRow, logger: Logger): Promise<'continue' | 'stop'> {
     const step = this.definition.steps[row.position - 1];
     const state = run.state as State;
-    const attempts = await this.repo.startStep(run.id, row.position);
+    // The run turns RUNNING before its step does, so a reader never sees a WAITING run with no waiting step.
     if (run.status !== 'RUNNING') await this.repo.update(run.id, this.owner, { status: 'RUNNING' }, false);
+    run.status = 'RUNNING';
+    const attempts = await this.repo.startStep(run.id, row.position);
     const stepLogger = logger.child({ step: step.id, attempt: attempts });
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;

@@ -14,7 +14,10 @@ import { AppError, ErrorCode } from '../../../../platform/errors';
  * invoices:  number, status, total, amountDue, currency, dueDate, salesOrderNumber,
  *            customerId, customerName, crmAccountId, erpCustomerNo
  *
- * `since` (a date or date-time): orders created at or after it (the list is newest first, so
+ * Orders are paged per status, all statuses at once, and written as pages arrive: the file holds
+ * every order once, grouped in runs of up to 100 of one status, newest first within a status.
+ *
+ * `since` (a date or date-time): orders created at or after it (each list is newest first, so
  * paging stops at the first older page); invoices due on or after it (the API has neither an
  * invoice date nor a date filter, so this is applied here, client-side, to every invoice read);
  * customers carry no date in the API and refuse it.
@@ -37,7 +40,14 @@ export interface ExportDefinition {
   rows(node: any, since: number | null): ExportRow[];
   /** True when no later page can hold a row at or after `since` (lists ordered by date). */
   exhausted?(nodes: any[], since: number): boolean;
+  /**
+   * Disjoint filters (extra variables) that together cover the list: each is paged on its own,
+   * all at once, so a long export is not one page round trip after another.
+   */
+  partitions?: readonly Record<string, unknown>[];
 }
+
+const SALES_ORDER_STATUSES = ['DRAFT', 'CONFIRMED', 'IN_PRODUCTION', 'READY_TO_SHIP', 'PARTIALLY_SHIPPED', 'SHIPPED', 'INVOICED', 'PAID', 'CANCELLED'];
 
 /** Rows per GraphQL page: the API's largest page. */
 export const EXPORT_PAGE_SIZE = 100;
@@ -76,8 +86,8 @@ const definitions: Record<ExportKind, ExportDefinition> = {
   orders: {
     columns: ['number', 'status', 'createdAt', 'total', 'currency', 'customerId', 'customerName', 'crmAccountId', 'erpCustomerNo', 'opportunityId', 'opportunityName', 'invoiceNumbers', 'invoiceStatuses'],
     query: /* GraphQL */ `
-      query ExportOrders($first: Int!, $after: String) {
-        salesOrders(first: $first, after: $after) {
+      query ExportOrders($first: Int!, $after: String, $status: SalesOrderStatus) {
+        salesOrders(first: $first, after: $after, status: $status) {
           totalCount
           pageInfo { hasNextPage endCursor }
           nodes { number status createdAt total { amount currency } customer { ${CUSTOMER_IDS} } opportunity { id name } invoices { number status } }
@@ -105,6 +115,7 @@ const definitions: Record<ExportKind, ExportDefinition> = {
             },
           ],
     exhausted: (nodes, since) => nodes.length > 0 && Date.parse(nodes[nodes.length - 1].createdAt) < since,
+    partitions: SALES_ORDER_STATUSES.map((status) => ({ status })),
   },
   invoices: {
     columns: ['number', 'status', 'total', 'amountDue', 'currency', 'dueDate', 'salesOrderNumber', 'customerId', 'customerName', 'crmAccountId', 'erpCustomerNo'],

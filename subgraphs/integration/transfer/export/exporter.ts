@@ -38,16 +38,18 @@ export interface ExportProgress {
 export const CONTENT_TYPES: Record<TransferFormat, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson; charset=utf-8' };
 
 /**
- * The export as text chunks, one per page: the CSV header first, then each page's rows. The next
- * page is fetched while the consumer writes the current one, and no more than two pages are ever
- * held, so memory stays flat whatever the size. Arguments are checked before the first fetch.
- * A GraphQL error stops the export: a report missing rows silently would be worse than none.
+ * The export as text chunks, one per page: the CSV header first, then each page's rows. Each
+ * list (or each partition of it, all at once) fetches its next page while the consumer writes the
+ * current one, so at most two pages per list are ever held and memory stays flat whatever the
+ * size. Arguments are checked before the first fetch. A GraphQL error stops the export: a report
+ * silently missing rows would be worse than none.
  */
 export async function* exportChunks(execute: GraphqlExecutor, options: ExportOptions): AsyncGenerator<string> {
   const definition = exportDefinition(options.kind);
   const since = parseSince(options.kind, options.since);
-  const fetchPage = async (after: string | null) => {
-    const answer = await execute(definition.query, { first: EXPORT_PAGE_SIZE, after });
+  type Connection = ReturnType<typeof definition.connection>;
+  const fetchPage = async (filter: Record<string, unknown>, after: string | null): Promise<Connection> => {
+    const answer = await execute(definition.query, { first: EXPORT_PAGE_SIZE, after, ...filter });
     if (answer.errors?.length || !answer.data) {
       const first = answer.errors?.[0];
       const code = typeof first?.extensions?.code === 'string' && first.extensions.code in ErrorCode ? (first.extensions.code as ErrorCode) : ErrorCode.UPSTREAM_UNAVAILABLE;
@@ -56,24 +58,32 @@ export async function* exportChunks(execute: GraphqlExecutor, options: ExportOpt
     return definition.connection(answer.data);
   };
   if (options.format === 'csv') yield stringify([definition.columns as string[]]);
+
+  const partitions = definition.partitions ?? [{}];
+  const totals = new Map<number, number>();
   const progress: ExportProgress = { rows: 0, pages: 0, totalCount: 0, listed: 0 };
-  let next = fetchPage(null);
-  for (;;) {
-    const page = await next;
+  // One page in flight per partition; whichever answers first is written first.
+  const pending = new Map<number, Promise<{ index: number; page: Connection }>>();
+  const request = (index: number, after: string | null) => {
+    const next = fetchPage(partitions[index], after).then((page) => ({ index, page }));
+    // Awaited below; this only keeps an abandoned fetch from being an unhandled rejection.
+    next.catch(() => undefined);
+    pending.set(index, next);
+  };
+  partitions.forEach((_, index) => request(index, null));
+  while (pending.size > 0) {
+    const { index, page } = await Promise.race(pending.values());
+    pending.delete(index);
     const more = page.pageInfo.hasNextPage && !(since !== null && definition.exhausted?.(page.nodes, since));
-    if (more) {
-      next = fetchPage(page.pageInfo.endCursor);
-      // Awaited on the next turn; this only keeps an abandoned prefetch from being an unhandled rejection.
-      next.catch(() => undefined);
-    }
+    if (more) request(index, page.pageInfo.endCursor);
     const rows = page.nodes.flatMap((node) => definition.rows(node, since));
+    totals.set(index, page.totalCount);
     progress.rows += rows.length;
     progress.pages++;
     progress.listed += page.nodes.length;
-    progress.totalCount = page.totalCount;
+    progress.totalCount = [...totals.values()].reduce((a, b) => a + b, 0);
     if (rows.length > 0) yield formatRows(rows, definition.columns, options.format);
     options.onProgress?.({ ...progress });
-    if (!more) return;
   }
 }
 

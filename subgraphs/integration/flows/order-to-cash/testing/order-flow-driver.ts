@@ -52,8 +52,22 @@ export class OrderFlowDriver {
     return ok<DrivenOrder>(this.gql(ORDER, { id }, { role: 'admin' }), 'salesOrder');
   }
 
-  /** Starts a flow from order lines. */
+  /**
+   * Starts a flow from order lines. A call that timed out may still have started the flow, so it
+   * is sent again with the same key, which answers the same flow and never a second order.
+   */
   async placeOrder(customerId: string, lines: { sku: string; quantity: number }[], idempotencyKey: string): Promise<DrivenFlow> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.placeOrderOnce(customerId, lines, idempotencyKey);
+      } catch (error) {
+        if (attempt >= 5 || !String(error).includes('UPSTREAM_UNAVAILABLE')) throw error;
+        await sleep(500 * attempt);
+      }
+    }
+  }
+
+  private placeOrderOnce(customerId: string, lines: { sku: string; quantity: number }[], idempotencyKey: string): Promise<DrivenFlow> {
     return ok<DrivenFlow>(
       this.gql(`mutation ($input: PlaceOrderInput!, $key: String!) { placeOrder(input: $input, idempotencyKey: $key) { id status error salesOrder { id } steps { name status attempts startedAt finishedAt } } }`, { input: { customerId, lines }, key: idempotencyKey }, { role: 'admin' }),
       'placeOrder',
@@ -82,8 +96,8 @@ export class OrderFlowDriver {
     const ended = (f: DrivenFlow) => ['COMPLETED', 'COMPENSATED', 'FAILED'].includes(f.status);
     const stepDone = (f: DrivenFlow, name: string) => f.steps.some((s) => s.name === name && (s.status === 'DONE' || s.status === 'SKIPPED'));
     for (;;) {
-      const flow = await this.until(id, (f) => ended(f) || f.status === 'WAITING');
-      if (flow.status !== 'WAITING') return flow;
+      const flow = await this.until(id, (f) => ended(f) || (f.status === 'WAITING' && f.steps.some((s) => s.status === 'WAITING')));
+      if (ended(flow)) return flow;
       const waiting = flow.steps.find((s) => s.status === 'WAITING')!.name;
       const order = await this.order(flow.salesOrder!.id);
       if (waiting === 'wait-for-production') {

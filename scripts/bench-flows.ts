@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { buildDemoDataset } from '../backends/demo-data/demo-dataset';
+import { type DrivenFlow, OrderFlowDriver } from '../subgraphs/integration/flows/order-to-cash/testing/order-flow-driver';
+import { startTestStack } from '../test/support/stack';
+
+/**
+ * Drives N order-to-cash flows through every step via the gateway against a stack it starts
+ * (temp data folder; PGlite, or PostgreSQL with --postgres URL), acting for production,
+ * warehouse and finance through the API, and prints flows per second and step latencies.
+ *
+ *   npm run bench:flows -- --flows 1000 --concurrency 50 [--poll-ms 250] [--postgres postgres://postgres@127.0.0.1:5432/postgres]
+ */
+function argument(name: string, fallback?: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : fallback;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function scratchDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const scratch = new URL(url);
+  scratch.pathname = `/${name}`;
+  return {
+    url: scratch.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const flows = Number(argument('flows', '1000'));
+  const concurrency = Number(argument('concurrency', '50'));
+  const postgres = argument('postgres');
+  process.env.FLOW_WORKERS ??= '8';
+  process.env.LOG_LEVEL ??= 'warn';
+  const database = postgres ? await scratchDatabase(postgres) : null;
+  console.log(`starting the stack on ${postgres ? 'PostgreSQL' : 'PGlite'}…`);
+  const stack = await startTestStack(postgres ? 'postgres' : 'pglite', database ? { databaseUrl: database.url } : {});
+  if (!stack) throw new Error('the stack did not start');
+  try {
+    const dataset = buildDemoDataset();
+    const stockOf = (sku: string) => dataset.erp.stock.filter((s) => s.sku === sku).reduce((sum, s) => sum + s.onHand, 0);
+    // Every flow goes through production: a manufactured product with nothing on hand.
+    const made = dataset.erp.products.filter((p) => p.manufactured && stockOf(p.sku) === 0);
+    const created = await stack.gql(`mutation { createCustomer(input: { name: "Bench Buyer AG", country: "DE", creditLimit: "900000000.00", paymentTerms: "NET30" }) { id } }`);
+    if (created.errors) throw new Error(JSON.stringify(created.errors));
+    const customerId: string = created.data.createCustomer.id;
+    const driver = new OrderFlowDriver((query, variables, options) => stack.gql(query, variables, options), { pollMs: Number(argument('poll-ms', '250')), timeoutMs: 600_000 });
+
+    const results: DrivenFlow[] = [];
+    const flowSeconds: number[] = [];
+    let next = 0;
+    let failures = 0;
+    const started = Date.now();
+    const progress = setInterval(() => console.log(`  ${results.length}/${flows} flows finished (${((Date.now() - started) / 1000).toFixed(0)} s)`), 5000);
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < flows) {
+          const n = next++;
+          const begin = Date.now();
+          try {
+            const flow = await driver.placeOrder(customerId, [{ sku: made[n % made.length].sku, quantity: 1 }], `bench-${n}-${started}`);
+            const ended = await driver.driveToEnd(flow.id);
+            if (ended.status !== 'COMPLETED') failures++;
+            results.push(ended);
+            flowSeconds.push((Date.now() - begin) / 1000);
+          } catch (error) {
+            failures++;
+            console.error(`flow ${n} failed: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+      }),
+    );
+    clearInterval(progress);
+    const seconds = (Date.now() - started) / 1000;
+
+    const perStep = new Map<string, number[]>();
+    for (const flow of results) {
+      for (const step of flow.steps) {
+        if (!step.startedAt || !step.finishedAt) continue;
+        const list = perStep.get(step.name) ?? [];
+        list.push(Date.parse(step.finishedAt) - Date.parse(step.startedAt));
+        perStep.set(step.name, list);
+      }
+    }
+    flowSeconds.sort((a, b) => a - b);
+    const completed = results.filter((f) => f.status === 'COMPLETED').length;
+    console.log(`\n${completed} of ${flows} flows COMPLETED, ${failures} not, on ${postgres ? 'PostgreSQL' : 'PGlite'}, concurrency ${concurrency}`);
+    console.log(`${seconds.toFixed(1)} s: ${(results.length / seconds).toFixed(1)} flows/s`);
+    console.log(`flow duration (place → paid): p50 ${percentile(flowSeconds, 50).toFixed(2)} s, p99 ${percentile(flowSeconds, 99).toFixed(2)} s`);
+    console.log('step latency (started → finished; waits include the time until production, warehouse or finance acted):');
+    for (const [name, list] of perStep) {
+      list.sort((a, b) => a - b);
+      console.log(`  ${name.padEnd(22)} p50 ${String(percentile(list, 50)).padStart(6)} ms   p99 ${String(percentile(list, 99)).padStart(6)} ms`);
+    }
+  } finally {
+    await stack.dispose();
+    await database?.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

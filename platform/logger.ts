@@ -17,6 +17,19 @@ const REDACT_PATHS = [
   '*.internalSecret',
   '*.webhookSecret',
   '*.jwtSecret',
+  // Nested request/response objects (an HTTP client's options, an error's request) and config objects.
+  '*.headers.authorization',
+  '*.headers["x-service-token"]',
+  '*.headers["x-signature"]',
+  '*.headers.cookie',
+  '*.authorization',
+  '*.serviceToken',
+  'INTERNAL_SECRET',
+  'WEBHOOK_SECRET',
+  'JWT_SECRET',
+  '*.INTERNAL_SECRET',
+  '*.WEBHOOK_SECRET',
+  '*.JWT_SECRET',
 ];
 
 /** A JSON logger for one service; every line carries the active request id. */

@@ -4,7 +4,7 @@
  * the bench scenarios (Customer 360, order list, pipeline, one customer) on our gateway, at a
  * fixed request rate on 127.0.0.1.
  *
- *   npm run soak                          5 minutes at 20 requests/s on 2,000 customers
+ *   npm run soak                          5 minutes at 3 requests/s on 1,000 customers / 10,000 orders
  *   npm run soak -- --minutes 1 --rate 10 --customers 400 --orders 4000
  */
 import { parseArgs } from 'node:util';
@@ -19,11 +19,11 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       minutes: { type: 'string', default: '5' },
-      rate: { type: 'string', default: '20' },
-      connections: { type: 'string', default: '8' },
-      customers: { type: 'string', default: '2000' },
-      orders: { type: 'string', default: '20000' },
-      opportunities: { type: 'string', default: '4000' },
+      rate: { type: 'string', default: '3' },
+      connections: { type: 'string', default: '4' },
+      customers: { type: 'string', default: '1000' },
+      orders: { type: 'string', default: '10000' },
+      opportunities: { type: 'string', default: '2000' },
     },
   });
   const minutes = Number(values.minutes);
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       connections: Number(values.connections),
       overallRate: rate,
       duration: minutes * 60,
+      timeout: 30,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${bench.token}` },
       requests: [
         {

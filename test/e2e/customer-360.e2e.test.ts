@@ -36,7 +36,8 @@ describe.each<StackKind>(['pglite', 'postgres'])('the supergraph on %s', (kind) 
   let stack: TestStack | null;
 
   beforeAll(async () => {
-    stack = await startTestStack(kind);
+    // Background polls would add their own backend calls to the ones this suite counts.
+    stack = await startTestStack(kind, { env: { SYNC_POLL_INTERVAL_MS: '3600000', RECONCILIATION_INTERVAL_MS: '3600000' } });
   }, 240_000);
   afterAll(async () => {
     await stack?.dispose();
@@ -119,8 +120,9 @@ describe.each<StackKind>(['pglite', 'postgres'])('the supergraph on %s', (kind) 
       const after = await Promise.all(services.map((s) => stack!.counter(s, 'connector_requests_total')));
       return after.reduce((n, v, i) => n + v - before[i], 0);
     };
-    const five = await callsFor(5);
-    const fifty = await callsFor(50);
+    // The least of two runs: anything else running in the stack can only add calls.
+    const five = Math.min(await callsFor(5), await callsFor(5));
+    const fifty = Math.min(await callsFor(50), await callsFor(50));
     expect(five).toBeGreaterThan(0);
     expect(fifty).toBeLessThanOrEqual(five + 3);
   });

@@ -94,6 +94,21 @@ describe('bulk import and export on the running stack', () => {
     expect(rows.some((r) => r.invoiceNumbers !== '' && r.customerName !== '')).toBe(true);
   });
 
+  it('streams NDJSON orders created since a date, and refuses an unknown export with 400', async () => {
+    if (!stack) return;
+    const all = await stack.gql(`{ salesOrders(first: 100) { nodes { number createdAt } } }`);
+    const since = all.data.salesOrders.nodes[20].createdAt as string;
+    const response = await fetch(`${exportUrl('orders.ndjson')}?since=${encodeURIComponent(since)}`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
+    const rows = (await response.text()).trim().split('\n').map((line) => JSON.parse(line) as { number: string; createdAt: string });
+    // The newest-first page holds every order at or after its 21st order's date, so it names exactly the rows expected.
+    const expected = all.data.salesOrders.nodes.filter((o: { createdAt: string }) => Date.parse(o.createdAt) >= Date.parse(since)).map((o: { number: string }) => o.number);
+    expect(rows.map((r) => r.number).sort()).toEqual(expected.sort());
+    const unknown = await fetch(exportUrl('stock.csv'), { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(unknown.status).toBe(400);
+  });
+
   it('exports customers and invoices with the CLI, columns equal to the API, and refuses --since for customers', async () => {
     if (!stack) return;
     const customersFile = path.join(dir, 'customers.csv');

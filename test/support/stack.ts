@@ -49,7 +49,7 @@ export async function startTestStack(
   options: { dataDir?: string; databaseUrl?: string; /** Capture every service's output here. */ logFile?: string; /** Extra environment (e.g. LOG_LEVEL). */ env?: NodeJS.ProcessEnv } = {},
 ): Promise<TestStack | null> {
   // Suites drive many requests through a few tokens; the rate limit has its own tests (gateway/).
-  let env: NodeJS.ProcessEnv = { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn', NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '0' };
+  let env: NodeJS.ProcessEnv = { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn', NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '0', ...options.env };
   let dropDatabase = async () => {};
   if (kind === 'postgres') {
     const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -13,9 +13,10 @@ import { idempotentWrite } from './idempotent-write';
 type Checked<T> = { ok: true; key: string; row: T } | { ok: false; result: BulkUpsertResult };
 
 /** Validates each row on its own: a bad row becomes a rejected result, the others go on. */
-function checkRows<T>(rows: unknown[], keyOf: (row: T) => string, validate: (row: unknown) => T): Checked<T>[] {
+function checkRows<T>(rows: unknown[], keyField: string, keyOf: (row: T) => string, validate: (row: unknown) => T): Checked<T>[] {
   const seen = new Set<string>();
   return rows.map((raw, index) => {
+    const given = (raw as Record<string, unknown> | null)?.[keyField];
     try {
       const row = validate(raw);
       const key = keyOf(row);
@@ -26,7 +27,7 @@ function checkRows<T>(rows: unknown[], keyOf: (row: T) => string, validate: (row
     } catch (error) {
       if (!isAppError(error)) throw error;
       const field = typeof error.details?.field === 'string' ? error.details.field : undefined;
-      return { ok: false as const, result: { key: `#${index}`, outcome: 'rejected' as const, error: { code: error.code, message: error.message, ...(field ? { field } : {}) } } };
+      return { ok: false as const, result: { key: typeof given === 'string' ? given : `#${index}`, outcome: 'rejected' as const, error: { code: error.code, message: error.message, ...(field ? { field } : {}) } } };
     }
   });
 }
@@ -53,7 +54,7 @@ async function answer<T>(tx: Parameters<typeof recordChanges>[0], entity: ErpEnt
 export function registerImportRoutes(app: FastifyInstance, db: Database): void {
   app.post('/customers/bulk', async (req, reply) => {
     const { customers } = parseInput(bulkRowsSchema('customers'), req.body) as { customers: unknown[] };
-    const checked = checkRows<ErpCustomerImport>(customers, (r) => r.externalRef, (row) => parseInput(customerImportSchema, row) as ErpCustomerImport);
+    const checked = checkRows<ErpCustomerImport>(customers, 'externalRef', (r) => r.externalRef, (row) => parseInput(customerImportSchema, row) as ErpCustomerImport);
     return idempotentWrite(db, req, reply, 200, async (tx) => {
       const valid = checked.flatMap((c) => (c.ok ? [c.row] : []));
       const result = await answer(tx, ErpEntity.customer, checked, await upsertCustomersByExternalRef(tx, valid, DEFAULT_CURRENCY));
@@ -63,7 +64,7 @@ export function registerImportRoutes(app: FastifyInstance, db: Database): void {
 
   app.post('/products/bulk', async (req, reply) => {
     const { products } = parseInput(bulkRowsSchema('products'), req.body) as { products: unknown[] };
-    const checked = checkRows<ErpProductImport>(products, (r) => r.sku, (row) => parseInput(productImportSchema, row));
+    const checked = checkRows<ErpProductImport>(products, 'sku', (r) => r.sku, (row) => parseInput(productImportSchema, row));
     return idempotentWrite(db, req, reply, 200, async (tx) => {
       const valid = checked.flatMap((c) => (c.ok ? [c.row] : []));
       const result = await answer(tx, ErpEntity.product, checked, await upsertProductsBySku(tx, valid));

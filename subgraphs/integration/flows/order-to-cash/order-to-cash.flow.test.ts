@@ -285,3 +285,15 @@ describe('order-to-cash', () => {
     expect((await world.erp.listSalesOrders({ first: 1 })).totalCount).toBe(ordersBefore);
   });
 });
+
+describe('watching flows', () => {
+  it('exposes flows by status, step durations and retries on /metrics', async () => {
+    const text = await (await fetch(`${world.integrationUrl}/metrics`)).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN);
+
+    expect(value(/^flow_runs\{[^}]*status="COMPLETED"[^}]*\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^flow_runs\{[^}]*status="COMPENSATED"[^}]*\} (\d+)/m)).toBeGreaterThanOrEqual(3);
+    expect(value(/^flow_step_retries_total\{[^}]*step="create-shipment"[^}]*\} (\d+)/m)).toBe(2);
+    expect(value(/^flow_step_duration_seconds_count\{[^}]*step="create-sales-order"[^}]*outcome="done"[^}]*\} (\d+)/m)).toBeGreaterThanOrEqual(5);
+  });
+});

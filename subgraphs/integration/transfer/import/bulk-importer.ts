@@ -129,20 +129,20 @@ export async function runImport(targets: ImportTargets, options: ImportOptions):
 
   let batch: Batch = { rows: [], rejects: [], keys: new Set() };
   try {
-    for await (const source_row of source.rows) {
+    for await (const sourceRow of source.rows) {
       counts.read++;
-      if ('unreadable' in source_row) {
-        batch.rejects.push({ line: source_row.line, reason: source_row.unreadable, original: source_row.original });
+      if ('unreadable' in sourceRow) {
+        batch.rejects.push({ line: sourceRow.line, reason: sourceRow.unreadable, original: sourceRow.original });
       } else {
-        const checked = validateRow(options.kind, source_row.fields);
+        const checked = validateRow(options.kind, sourceRow.fields);
         if (!checked.ok) {
-          batch.rejects.push({ line: source_row.line, reason: checked.reason, original: source_row.original });
+          batch.rejects.push({ line: sourceRow.line, reason: checked.reason, original: sourceRow.original });
         } else {
           if (batch.keys.has(checked.row.key)) {
             await dispatch(batch);
             batch = { rows: [], rejects: [], keys: new Set() };
           }
-          batch.rows.push({ line: source_row.line, original: source_row.original, row: checked.row });
+          batch.rows.push({ line: sourceRow.line, original: sourceRow.original, row: checked.row });
           batch.keys.add(checked.row.key);
         }
       }

@@ -14,7 +14,9 @@ export const checkCreditStep = defineStep<OrderFlowState, OrderFlowDeps>({
   id: CHECK_CREDIT,
   async invoke(state, { erp }) {
     const customerNo = state.customerNo!;
-    const products = new Map((await erp.getProducts(state.lines.map((l) => l.sku))).map((p) => [p.sku, p]));
+    // The three reads are independent; asking at once keeps the step to one round trip.
+    const [productRows, [customer], [balance]] = await Promise.all([erp.getProducts(state.lines.map((l) => l.sku)), erp.getCustomers([customerNo]), erp.getOpenBalances([customerNo])]);
+    const products = new Map(productRows.map((p) => [p.sku, p]));
     let total = new Money(0);
     for (const line of state.lines) {
       const price = line.unitPrice ?? products.get(line.sku)?.unitPrice;
@@ -22,9 +24,7 @@ export const checkCreditStep = defineStep<OrderFlowState, OrderFlowDeps>({
       total = total.plus(new Money(price).times(line.quantity));
     }
     const orderTotal = formatAmount(total);
-    const [customer] = await erp.getCustomers([customerNo]);
     if (customer?.creditLimit != null) {
-      const [balance] = await erp.getOpenBalances([customerNo]);
       const open = new Money(balance?.amount ?? '0');
       const limit = new Money(customer.creditLimit);
       if (open.plus(total).gt(limit)) {

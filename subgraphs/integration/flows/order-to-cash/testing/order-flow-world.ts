@@ -183,6 +183,8 @@ export class ErpFaults {
 /** The real ERP and CRM backends, and an integration subgraph running order flows against them. */
 export interface OrderFlowWorld {
   integration: IntegrationSubgraph;
+  /** Where the integration subgraph listens, e.g. for /metrics. */
+  integrationUrl: string;
   integrationDb: Database;
   erpBackend: ErpBackend;
   crmBackend: CrmBackend;
@@ -257,6 +259,7 @@ export async function startOrderFlowWorld(options: { settings?: Partial<OrderFlo
 
   return {
     integration,
+    integrationUrl: `http://127.0.0.1:${integrationPort}`,
     integrationDb,
     erpBackend,
     crmBackend,

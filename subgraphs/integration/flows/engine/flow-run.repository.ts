@@ -104,7 +104,7 @@ export class FlowRunRepository {
     return result.rows.map(toRun);
   }
 
-  /** The newest run of this flow for each of these opportunities. */
+  /** The run of this flow for each of these opportunities (at most one each, by a unique index). */
   async findByOpportunities(flow: string, opportunityIds: readonly string[]): Promise<FlowRun[]> {
     const result = await this.db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM flow_runs WHERE flow = $1 AND opportunity_id = ANY($2::text[])`, [flow, [...opportunityIds]]);
     return result.rows.map(toRun);

@@ -29,11 +29,11 @@ async function flakyEndpoint(failures: number) {
     req.on('end', () => {
       calls++;
       if (calls <= failures) {
-        res.writeHead(503).end();
+        res.writeHead(503, { connection: 'close' }).end();
         return;
       }
       received.push({ body: JSON.parse(body), token: req.headers['x-service-token'] as string | undefined });
-      res.writeHead(204).end();
+      res.writeHead(204, { connection: 'close' }).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

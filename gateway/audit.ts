@@ -22,7 +22,7 @@ export interface AuditEntry {
 /** Sends audit entries to where they are stored. */
 export interface AuditReporter {
   report(entries: AuditEntry[]): void;
-  /** Waits for entries still being sent (up to a bound), then stops. */
+  /** Waits for entries still being sent, retries included, up to 3 s. */
   close(): Promise<void>;
 }
 
@@ -47,7 +47,6 @@ export function httpAuditReporter(options: HttpAuditReporterOptions): AuditRepor
   const attempts = options.attempts ?? 4;
   const baseDelay = options.retryDelayMs ?? 200;
   const pending = new Set<Promise<void>>();
-  let closed = false;
 
   const deliver = async (entries: AuditEntry[]): Promise<void> => {
     let lastError = '';
@@ -68,8 +67,7 @@ export function httpAuditReporter(options: HttpAuditReporterOptions): AuditRepor
       } catch (error) {
         lastError = (error as { code?: string }).code ?? (error as Error).name ?? 'error';
       }
-      if (attempt < attempts && !closed) await new Promise((resolve) => setTimeout(resolve, baseDelay * 2 ** (attempt - 1)).unref());
-      if (closed) break;
+      if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, baseDelay * 2 ** (attempt - 1)).unref());
     }
     options.logger.error({ entries, reason: lastError }, 'audit entries could not be stored');
   };
@@ -81,7 +79,6 @@ export function httpAuditReporter(options: HttpAuditReporterOptions): AuditRepor
       pending.add(sending);
     },
     async close() {
-      closed = true;
       await Promise.race([Promise.allSettled([...pending]), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     },
   };

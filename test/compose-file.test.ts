@@ -51,8 +51,9 @@ describe('docker-compose.yml', () => {
       expect(env(service.name).DATABASE_URL).toMatch(/^postgres:\/\/[^@]+@postgres:5432\//);
       expect(env(service.name).REDIS_URL).toBe('redis://redis:6379');
     }
-    expect(env('erp-backend').WEBHOOK_TARGETS).toBe(`http://integration:${portOf.integration}/webhooks/erp`);
-    expect(env('crm-backend').WEBHOOK_TARGETS).toBe(`http://integration:${portOf.integration}/webhooks/crm`);
+    // The integration acts on changes; the subgraphs drop what their entity caches hold.
+    expect(env('erp-backend').WEBHOOK_TARGETS).toBe(`http://integration:${portOf.integration}/webhooks/erp,http://erp-subgraph:${portOf['erp-subgraph']}/webhooks/erp`);
+    expect(env('crm-backend').WEBHOOK_TARGETS).toBe(`http://integration:${portOf.integration}/webhooks/crm,http://crm-subgraph:${portOf['crm-subgraph']}/webhooks/crm`);
     expect(env('erp-subgraph').ERP_BACKEND_URL).toBe(`http://erp-backend:${portOf['erp-backend']}`);
     expect(env('crm-subgraph').CRM_BACKEND_URL).toBe(`http://crm-backend:${portOf['crm-backend']}`);
     expect(env('integration')).toMatchObject({

@@ -17,12 +17,12 @@ import { groupedRowsLoader, rowByIdLoader, rowsByOwnerLoader } from '../../platf
 import { type EntityCache, type InvalidationRule, cachedGroups, cachedRows } from '../../platform/entity-cache';
 
 /** How long hot ERP records stay cached, in seconds; change events remove them sooner. */
-export const ERP_CACHE_TTL = { product: 300, warehouses: 300, customer: 300, stock: 5 };
+export const ERP_CACHE_TTL = { product: 300, warehouses: 300, stock: 5 };
 
 /** Seconds each kind of cached ERP record lives. */
 export type ErpCacheTtl = typeof ERP_CACHE_TTL;
 
-/** The cache keys an ERP change event touches: the product, its stock, the customer, the warehouses. */
+/** The cache keys an ERP change event touches: the product, its stock, the warehouses. */
 export const erpInvalidationRule: InvalidationRule = ({ entity, entityId }) => {
   switch (entity) {
     case 'product':
@@ -30,8 +30,6 @@ export const erpInvalidationRule: InvalidationRule = ({ entity, entityId }) => {
     case 'stock':
       // A stock event's id is "<sku>/<warehouseCode>"; stock is cached per SKU.
       return [{ kind: 'stock', id: entityId.split('/', 1)[0] }];
-    case 'customer':
-      return [{ kind: 'customer', id: entityId }];
     case 'warehouse':
       return [{ kind: 'warehouses', id: 'all' }];
     default:
@@ -76,7 +74,9 @@ export interface ErpLoaders {
 /** Creates fresh loaders for one request, so no request sees another's cached rows. */
 export function createErpLoaders(erp: ErpConnector, cache?: EntityCache, ttl: ErpCacheTtl = ERP_CACHE_TTL): ErpLoaders {
   let warehouses: Promise<Map<string, ErpWarehouse>> | undefined;
-  const getCustomers = cache ? cachedRows(cache, 'customer', ttl.customer, (nos) => erp.getCustomers(nos), (c) => c.customerNo) : (nos: readonly string[]) => erp.getCustomers(nos);
+  // Customers are not cached: credit limit and payment terms are money terms that a mutation
+  // changes and the same answer reads back, before any webhook could invalidate a copy.
+  const getCustomers = (nos: readonly string[]) => erp.getCustomers(nos);
   const getProducts = cache ? cachedRows(cache, 'product', ttl.product, (skus) => erp.getProducts(skus), (p) => p.sku) : (skus: readonly string[]) => erp.getProducts(skus);
   const getStockLevels = cache ? cachedGroups(cache, 'stock', ttl.stock, (skus) => erp.getStockLevels(skus), (s) => s.sku) : (skus: readonly string[]) => erp.getStockLevels(skus);
   const listWarehouses = cache

@@ -19,7 +19,14 @@ CREATE TABLE IF NOT EXISTS outbox_events (
   delivered_at timestamptz,
   last_error text
 );
-CREATE INDEX IF NOT EXISTS outbox_events_pending ON outbox_events (next_attempt_at) WHERE delivered_at IS NULL;`;
+CREATE INDEX IF NOT EXISTS outbox_events_pending ON outbox_events (next_attempt_at) WHERE delivered_at IS NULL;
+CREATE TABLE IF NOT EXISTS outbox_cursors (
+  target text PRIMARY KEY,
+  last_seq bigint NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  last_error text
+);`;
 
 /** A change event as sent to subscribers: which record changed, not its contents. */
 export interface ChangeEvent {
@@ -64,7 +71,7 @@ export async function recordChanges(
 export interface OutboxDispatcherOptions {
   db: Database;
   source: string;
-  /** Subscriber URLs; an event is delivered when every one of them answered 2xx. */
+  /** Subscriber URLs; each has its own position, and an event is delivered when all passed it. */
   targets: string[];
   secret: string;
   logger: Logger;
@@ -75,8 +82,9 @@ export interface OutboxDispatcherOptions {
 }
 
 /**
- * Delivers recorded events in order, signed, retrying failed deliveries with exponential backoff
- * (capped at a minute) so a receiver that is down loses nothing. Receivers deduplicate by eventId.
+ * Delivers recorded events in order, signed, to each subscriber on its own cursor: a subscriber
+ * that is down is retried with exponential backoff (capped at a minute) and loses nothing, while
+ * the others carry on. Receivers deduplicate by eventId.
  */
 export class OutboxDispatcher {
   private timer?: NodeJS.Timeout;
@@ -98,15 +106,39 @@ export class OutboxDispatcher {
     await this.running;
   }
 
-  /** Delivers what is due now; returns how many events were delivered. */
+  /** Delivers what is due now to every subscriber; returns how many deliveries succeeded. */
   async deliverDue(): Promise<number> {
-    const { db, batchSize = 100 } = this.options;
+    const { db, targets } = this.options;
     // With nobody subscribed, events wait: marking them delivered would lose them for good.
-    if (this.options.targets.length === 0) return 0;
-    const due = await db.query<{ seq: string; event_id: string; entity: string; entity_id: string; version: number; action: ChangeEvent['action']; occurred_at: Date; attempts: number }>(
-      `SELECT seq, event_id, entity, entity_id, version, action, occurred_at, attempts FROM outbox_events
-       WHERE delivered_at IS NULL AND next_attempt_at <= now() ORDER BY seq LIMIT $1`,
-      [batchSize],
+    if (targets.length === 0) return 0;
+    let delivered = 0;
+    for (const target of targets) delivered += await this.deliverTo(target);
+    // An event every current subscriber has passed is done.
+    await db.query(
+      `UPDATE outbox_events SET delivered_at = now() WHERE delivered_at IS NULL
+       AND seq <= (SELECT min(last_seq) FROM outbox_cursors WHERE target = ANY($1::text[]))`,
+      [targets],
+    );
+    return delivered;
+  }
+
+  private async deliverTo(target: string): Promise<number> {
+    const { db, batchSize = 100 } = this.options;
+    // A new subscriber starts at the oldest event not yet delivered to everyone else.
+    await db.query(
+      `INSERT INTO outbox_cursors (target, last_seq)
+       SELECT $1, coalesce((SELECT min(seq) - 1 FROM outbox_events WHERE delivered_at IS NULL), (SELECT max(seq) FROM outbox_events), 0)
+       ON CONFLICT (target) DO NOTHING`,
+      [target],
+    );
+    const cursor = (await db.query<{ last_seq: string; attempts: number; due: boolean }>(
+      'SELECT last_seq, attempts, next_attempt_at <= now() AS due FROM outbox_cursors WHERE target = $1',
+      [target],
+    )).rows[0];
+    if (!cursor.due) return 0;
+    const due = await db.query<{ seq: string; event_id: string; entity: string; entity_id: string; version: number; action: ChangeEvent['action']; occurred_at: Date }>(
+      `SELECT seq, event_id, entity, entity_id, version, action, occurred_at FROM outbox_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [cursor.last_seq, batchSize],
     );
     let delivered = 0;
     for (const row of due.rows) {
@@ -119,41 +151,38 @@ export class OutboxDispatcher {
         action: row.action,
         occurredAt: new Date(row.occurred_at).toISOString(),
       };
-      const error = await this.send(event);
-      if (!error) {
-        await db.query('UPDATE outbox_events SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE seq = $1', [row.seq]);
-        delivered++;
-      } else {
-        const delaySeconds = Math.min(60, 2 ** Math.min(row.attempts, 6) * 0.25);
+      const error = await this.send(target, event);
+      if (error) {
+        const delaySeconds = Math.min(60, 2 ** Math.min(cursor.attempts, 6) * 0.25);
         await db.query(
-          `UPDATE outbox_events SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE seq = $1`,
-          [row.seq, error, delaySeconds],
+          `UPDATE outbox_cursors SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE target = $1`,
+          [target, error, delaySeconds],
         );
-        // Later events wait for this one, so a receiver sees each record's events in order.
+        await db.query('UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE seq = $1', [row.seq, error]);
+        // Later events wait for this one, so this subscriber sees each record's events in order.
         break;
       }
+      await db.query('UPDATE outbox_cursors SET last_seq = $2, attempts = 0, last_error = NULL, next_attempt_at = now() WHERE target = $1', [target, row.seq]);
+      delivered++;
     }
     return delivered;
   }
 
-  private async send(event: ChangeEvent): Promise<string | null> {
+  private async send(target: string, event: ChangeEvent): Promise<string | null> {
     const body = JSON.stringify(event);
-    for (const target of this.options.targets) {
-      try {
-        const response = await request(target, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', [WEBHOOK_SIGNATURE_HEADER]: signWebhook(this.options.secret, body) },
-          body,
-          headersTimeout: 5000,
-          bodyTimeout: 5000,
-        });
-        await response.body.dump();
-        if (response.statusCode < 200 || response.statusCode >= 300) return `${target} answered ${response.statusCode}`;
-      } catch (error) {
-        return `${target}: ${(error as { code?: string }).code ?? (error as Error).message}`;
-      }
+    try {
+      const response = await request(target, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [WEBHOOK_SIGNATURE_HEADER]: signWebhook(this.options.secret, body) },
+        body,
+        headersTimeout: 5000,
+        bodyTimeout: 5000,
+      });
+      await response.body.dump();
+      return response.statusCode >= 200 && response.statusCode < 300 ? null : `${target} answered ${response.statusCode}`;
+    } catch (error) {
+      return `${target}: ${(error as { code?: string }).code ?? (error as Error).message}`;
     }
-    return null;
   }
 
   private schedule(delay: number): void {

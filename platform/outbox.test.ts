@@ -1,0 +1,52 @@
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openDatabase } from './db';
+import { createLogger } from './logger';
+import { type ChangeEvent, OUTBOX_TABLE_SQL, OutboxDispatcher, recordChange } from './outbox';
+
+function receiver(port = 0): Promise<{ server: Server; url: string; events: ChangeEvent[] }> {
+  const events: ChangeEvent[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      events.push(JSON.parse(body) as ChangeEvent);
+      res.writeHead(204).end();
+    });
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`, events })));
+}
+
+describe('outbox dispatcher', () => {
+  it('keeps delivering to a live subscriber while another is down, and the other catches up in order', async () => {
+    const db = await openDatabase({ service: 'outbox-test' });
+    await db.exec(OUTBOX_TABLE_SQL);
+    const live = await receiver();
+    const down = await receiver();
+    const downPort = (down.server.address() as AddressInfo).port;
+    await new Promise((resolve) => down.server.close(resolve));
+    const dispatcher = new OutboxDispatcher({ db, source: 'erp', targets: [live.url, down.url], secret: 'outbox-test-secret-0123', logger: createLogger('t', 'silent') });
+    try {
+      for (let version = 1; version <= 3; version++) {
+        await db.transaction((tx) => recordChange(tx, { entity: 'customer', entityId: 'K-10001', version, action: 'updated' }));
+      }
+      await dispatcher.deliverDue();
+      expect(live.events.map((e) => e.version)).toEqual([1, 2, 3]);
+      const pending = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_events WHERE delivered_at IS NULL');
+      expect(pending.rows[0].n).toBe(3);
+
+      const back = await receiver(downPort);
+      // The failed subscriber waits out its backoff (a quarter second after one failure).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await dispatcher.deliverDue();
+      expect(back.events.map((e) => e.version)).toEqual([1, 2, 3]);
+      expect(live.events).toHaveLength(3);
+      const done = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_events WHERE delivered_at IS NULL');
+      expect(done.rows[0].n).toBe(0);
+      back.server.close();
+    } finally {
+      live.server.close();
+      await db.close();
+    }
+  });
+});

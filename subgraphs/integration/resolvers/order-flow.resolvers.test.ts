@@ -72,10 +72,18 @@ describe('order flow reads', () => {
     await world.gql(`mutation { placeOrder(input: { customerId: "crm:${ACCOUNT.acme}", lines: [{ sku: "BOLT-1", quantity: 1 }] }, idempotencyKey: "reads-2") { id } }`);
     await eventually(() => world.gql(`{ orderFlows(status: WAITING) { totalCount } }`), (a) => a.data?.orderFlows.totalCount === 2);
 
-    const first = await world.gql(`{ orderFlows(first: 1, status: WAITING) { totalCount nodes { id } pageInfo { hasNextPage endCursor } } }`);
-    const second = await world.gql(`query ($after: String) { orderFlows(first: 1, after: $after, status: WAITING) { nodes { id } pageInfo { hasNextPage } } }`, {
-      after: first.data.orderFlows.pageInfo.endCursor,
-    });
+    // The catch-up poll re-checks waiting flows, and for that moment a flow shows RUNNING: read both
+    // pages again until they were taken while both flows were waiting.
+    const [first, second] = await eventually(
+      async () => {
+        const page1 = await world.gql(`{ orderFlows(first: 1, status: WAITING) { totalCount nodes { id } pageInfo { hasNextPage endCursor } } }`);
+        const page2 = await world.gql(`query ($after: String) { orderFlows(first: 1, after: $after, status: WAITING) { totalCount nodes { id } pageInfo { hasNextPage } } }`, {
+          after: page1.data.orderFlows.pageInfo.endCursor,
+        });
+        return [page1, page2] as const;
+      },
+      ([page1, page2]) => page1.data.orderFlows.totalCount === 2 && page2.data.orderFlows.totalCount === 2,
+    );
 
     expect(first.data.orderFlows).toMatchObject({ totalCount: 2, nodes: [{ id: flowId }], pageInfo: { hasNextPage: true } });
     expect(second.data.orderFlows.nodes).toHaveLength(1);

@@ -6,6 +6,7 @@ import { createLogger } from '../platform/logger';
 import { createMetrics } from '../platform/metrics';
 import { loadGatewayConfig } from './config';
 import { createGateway } from './gateway';
+import { stopOnSignals } from '../platform/shutdown';
 
 /** Starts the gateway on PORT and stops it cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -19,21 +20,9 @@ async function main(): Promise<void> {
   logger.info({ url }, 'gateway listening');
   console.log(`GraphQL API at ${url} (get a token: npm run token -- --role admin)`);
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'gateway stopping');
-    Promise.all([gateway.close(), cache.close()]).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'gateway did not stop cleanly');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  stopOnSignals(logger, async () => {
+    await Promise.all([gateway.close(), cache.close()]);
+  });
 }
 
 main().catch((error: unknown) => {

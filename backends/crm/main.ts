@@ -6,6 +6,7 @@ import { CRM_SERVICE } from './app';
 import { demoScaleOf, loadCrmBackendConfig } from './config';
 import { seedCrm } from './seed';
 import { createCrmBackend, prepareCrmDatabase } from './server';
+import { stopOnSignals } from '../../platform/shutdown';
 
 /** Starts the CRM backend: database, migrations, first-start seed, REST API, webhook delivery. */
 async function main(): Promise<void> {
@@ -30,22 +31,10 @@ async function main(): Promise<void> {
   backend.dispatcher.start();
   logger.info({ port, webhookTargets: config.WEBHOOK_TARGETS }, 'crm backend listening');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    try {
-      await backend.close();
-      await db.close();
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, 'unclean stop');
-      process.exit(1);
-    }
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  stopOnSignals(logger, async () => {
+    await backend.close();
+    await db.close();
+  });
 }
 
 main().catch((error) => {

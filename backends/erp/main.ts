@@ -7,6 +7,7 @@ import { demoScaleOf, loadErpBackendConfig } from './config';
 import { migrateErpDatabase } from './database';
 import { seedErpDatabase } from './seed';
 import { createErpBackend } from './server';
+import { stopOnSignals } from '../../platform/shutdown';
 
 /** Starts the ERP backend: database, migrations, first-start seed, REST API, webhooks, overdue sweep. */
 async function main(): Promise<void> {
@@ -33,22 +34,10 @@ async function main(): Promise<void> {
   await backend.start();
   logger.info({ port, webhookTargets: config.WEBHOOK_TARGETS }, 'erp backend listening');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    try {
-      await backend.close();
-      await db.close();
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, 'unclean stop');
-      process.exit(1);
-    }
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  stopOnSignals(logger, async () => {
+    await backend.close();
+    await db.close();
+  });
 }
 
 main().catch((error) => {

@@ -8,6 +8,7 @@ import { createMetrics } from '../../platform/metrics';
 import { serviceTokenSigner } from '../../platform/service-auth';
 import { loadCrmSubgraphConfig } from './config';
 import { createCrmSubgraph } from './server';
+import { stopOnSignals } from '../../platform/shutdown';
 
 /** Starts the CRM subgraph on its port and closes it cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -31,21 +32,9 @@ async function main(): Promise<void> {
   const port = await listen(subgraph.app, config.PORT, config.HOST);
   logger.info({ port, crm: config.CRM_BACKEND_URL, erp: config.ERP_BACKEND_URL }, 'crm subgraph listening');
 
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'crm subgraph stopping');
-    Promise.all([subgraph.close(), cache?.close()]).then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'crm subgraph failed to stop cleanly');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(logger, async () => {
+    await Promise.all([subgraph.close(), cache?.close()]);
+  });
 }
 
 main().catch((error) => {

@@ -7,6 +7,7 @@ import { createMetrics } from '../../platform/metrics';
 import { serviceTokenSigner } from '../../platform/service-auth';
 import { loadErpSubgraphConfig } from './config';
 import { createErpSubgraph } from './server';
+import { stopOnSignals } from '../../platform/shutdown';
 
 /** Starts the ERP subgraph on its port and closes it cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -32,21 +33,9 @@ async function main(): Promise<void> {
   const port = await listen(subgraph.app, config.PORT, config.HOST);
   logger.info({ port, erp: config.ERP_BACKEND_URL }, 'erp subgraph listening');
 
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'erp subgraph stopping');
-    Promise.all([subgraph.close(), cache?.close()]).then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'erp subgraph failed to stop cleanly');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(logger, async () => {
+    await Promise.all([subgraph.close(), cache?.close()]);
+  });
 }
 
 main().catch((error) => {

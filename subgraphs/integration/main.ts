@@ -9,6 +9,7 @@ import { migrate } from '../../platform/migrate';
 import { serviceTokenSigner } from '../../platform/service-auth';
 import { loadIntegrationConfig } from './config';
 import { createIntegrationSubgraph } from './server';
+import { stopOnSignals } from '../../platform/shutdown';
 
 /** Runs the integration subgraph: migrate, build, listen, build the customer links in the background. */
 async function main(): Promise<void> {
@@ -60,23 +61,11 @@ async function main(): Promise<void> {
     subgraph.resync.resumeInterrupted().catch((error: unknown) => logger.warn({ err: error }, 'could not resume the full resync'));
   }, 200);
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  stopOnSignals(logger, async () => {
     clearInterval(resumeResync);
-    logger.info({ signal }, 'integration subgraph stopping');
-    try {
-      await subgraph.close();
-      await db.close();
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, 'unclean shutdown');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+    await subgraph.close();
+    await db.close();
+  });
 }
 
 main().catch((error: unknown) => {

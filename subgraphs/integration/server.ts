@@ -98,6 +98,8 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
     ready: async () => {
       await db.query('SELECT 1');
       if (!bootstrap.isDone()) throw new Error('customer links are not built yet (waiting for the ERP and CRM)');
+      // Ready only once the sync can tell a new change from old data (its first poll takes the baseline).
+      if (!(await sync.hasBaseline())) throw new Error('customer sync baseline not taken yet');
     },
   });
   registerResyncRoutes(app, resync);

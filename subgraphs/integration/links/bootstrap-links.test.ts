@@ -119,6 +119,9 @@ describe('customer link bootstrap', () => {
 
       h.crm.down = false;
       await until(() => subgraph.bootstrap.isDone());
+      // Links alone are not enough: the sync's first poll must have taken its baseline too.
+      expect((await fetch(`${baseUrl}/ready`)).status).toBe(503);
+      await subgraph.sync.pollOnce();
       expect((await fetch(`${baseUrl}/ready`)).status).toBe(200);
       expect(await new CustomerLinkRepository(h.db).count()).toBe(1);
     } finally {

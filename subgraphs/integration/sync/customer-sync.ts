@@ -115,6 +115,11 @@ export class CustomerSync {
     bus.subscribe('erp', ['customer'], (event) => this.onEvent(event));
   }
 
+  /** True once the first start's baseline is taken; until then changes cannot be told from old data. */
+  async hasBaseline(): Promise<boolean> {
+    return (await this.repository.cursor('crm')) !== null;
+  }
+
   /** Starts the catch-up poll (it waits for the link bootstrap). */
   start(): void {
     this.stopped = false;
@@ -234,7 +239,11 @@ export class CustomerSync {
       after = links[links.length - 1].id;
     }
     for (let i = 0; i < agreed.length; i += 1000) await this.repository.saveManySnapshots(agreed.slice(i, i + 1000));
-    const versions = (rows: (CrmAccount | ErpCustomer)[]) => rows.map((r) => ({ id: recordIdOf(r), version: r.version }));
+    // A record changed while the baseline was being read is left to the live sync, so one created
+    // at that moment is still brought to the other side.
+    const takenAtMs = new Date(takenAt).getTime();
+    const versions = (rows: (CrmAccount | ErpCustomer)[]) =>
+      rows.filter((r) => new Date(r.updatedAt).getTime() < takenAtMs).map((r) => ({ id: recordIdOf(r), version: r.version }));
     for (let i = 0; i < accounts.length; i += 1000) await this.repository.markManySeen('crm', versions(accounts.slice(i, i + 1000)));
     for (let i = 0; i < erpCustomers.length; i += 1000) await this.repository.markManySeen('erp', versions(erpCustomers.slice(i, i + 1000)));
     // The ERP cursor first: a crash before the CRM's leaves the baseline to be redone, which is harmless.

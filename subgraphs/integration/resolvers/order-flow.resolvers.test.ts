@@ -52,12 +52,13 @@ describe('order flow reads', () => {
   });
 
   it('shows the flow of an opportunity and of its sales order, with the customer and every step in order', async () => {
-    const answer = await world.gql(`query ($representations: [_Any!]!) {
+    // Read while the flow waits: the catch-up poll's re-check shows it RUNNING for a moment.
+    const answer = await eventually(() => world.gql(`query ($representations: [_Any!]!) {
       _entities(representations: $representations) {
         ... on Opportunity { id orderFlow { id customer { id erpCustomerNo } opportunity { id } steps { name status } } }
         ... on SalesOrder { id flow { id status } }
       }
-    }`, { representations: [{ __typename: 'Opportunity', id: OPPORTUNITY.acmeGears }, { __typename: 'SalesOrder', id: salesOrderId }] });
+    }`, { representations: [{ __typename: 'Opportunity', id: OPPORTUNITY.acmeGears }, { __typename: 'SalesOrder', id: salesOrderId }] }), (a) => a.data?._entities[1]?.flow?.status === 'WAITING');
 
     expect(answer.errors).toBeUndefined();
     const [opportunity, order] = answer.data._entities;

@@ -89,6 +89,7 @@ const POLL_PAGE = 200;
 export class CustomerSync {
   private readonly links: CustomerLinkRepository;
   private readonly repository: SyncRepository;
+  private baselineTaken = false;
   private readonly propagation: Histogram;
   private readonly waiting = new Map<string, QueuedRecord>();
   private tail: Promise<unknown> = Promise.resolve();
@@ -128,7 +129,9 @@ export class CustomerSync {
         .then(() => undefined)
         .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'sync catch-up poll failed; retrying at the next interval'))
         .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.deps.pollIntervalMs ?? 2000);
+          // Until the links exist and the baseline is taken, look again soon: readiness waits on it.
+          const interval = this.deps.pollIntervalMs ?? 2000;
+          if (!this.stopped) this.timer = setTimeout(tick, this.baselineTaken ? interval : Math.min(250, interval));
         });
     };
     tick();
@@ -172,6 +175,7 @@ export class CustomerSync {
   async pollOnce(): Promise<{ crm: number; erp: number }> {
     if (!this.deps.ready()) return { crm: 0, erp: 0 };
     await this.ensureBaseline();
+    this.baselineTaken = true;
     const counts = { crm: 0, erp: 0 };
     for (const system of ['crm', 'erp'] as const) {
       const cursor = (await this.repository.cursor(system)) ?? this.now().toISOString();

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../../platform/db';
 import type { ErpInvoice, ErpInvoiceStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
-import { iso, keysetPage } from './keyset-page';
+import { iso, newestOrChangedPage } from './keyset-page';
 
 interface InvoiceRow {
   key: string;
@@ -74,20 +74,15 @@ export async function listInvoices(
     params.push(options.customerNo);
     where.push(`customer_no = $${params.length}`);
   }
-  if (options.updatedSince) {
-    params.push(options.updatedSince);
-    where.push(`updated_at >= $${params.length}::timestamptz`);
-  }
-  const page = await keysetPage<InvoiceRow>(q, {
+  const page = await newestOrChangedPage<InvoiceRow>(q, {
     select: COLUMNS,
     from: 'invoices',
-    keyColumn: 'id',
-    timeColumn: options.updatedSince ? 'updated_at' : 'issued_at',
+    createdColumn: 'issued_at',
     where,
     params,
-    order: options.updatedSince ? 'changed' : 'newest',
     first: options.first,
     after: options.after,
+    updatedSince: options.updatedSince,
   });
   return { ...page, items: page.items.map(toInvoice) };
 }

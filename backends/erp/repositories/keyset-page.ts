@@ -32,6 +32,33 @@ interface KeysetRow {
   sort_at?: Date | string;
 }
 
+/**
+ * A list of documents (orders, shipments, invoices…) read newest first, or, when `updatedSince`
+ * is given, by change time from that instant on, for change polling.
+ */
+export function newestOrChangedPage<Row extends KeysetRow>(
+  q: Queryable,
+  query: { select: string; from: string; createdColumn: string; where: string[]; params: unknown[]; first: number; after?: string | null; updatedSince?: string },
+): Promise<Page<Row>> {
+  const where = [...query.where];
+  const params = [...query.params];
+  if (query.updatedSince) {
+    params.push(query.updatedSince);
+    where.push(`updated_at >= $${params.length}::timestamptz`);
+  }
+  return keysetPage<Row>(q, {
+    select: query.select,
+    from: query.from,
+    keyColumn: 'id',
+    timeColumn: query.updatedSince ? 'updated_at' : query.createdColumn,
+    where,
+    params,
+    order: query.updatedSince ? 'changed' : 'newest',
+    first: query.first,
+    after: query.after,
+  });
+}
+
 /** Runs a keyset-paged list and its total count; rows come back as selected. */
 export async function keysetPage<Row extends KeysetRow>(q: Queryable, query: KeysetQuery): Promise<Page<Row>> {
   const params = [...query.params];

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../../platform/db';
 import type { ErpProductionOrder, ErpProductionOrderStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
-import { iso, keysetPage } from './keyset-page';
+import { iso, newestOrChangedPage } from './keyset-page';
 
 interface ProductionOrderRow {
   key: string;
@@ -54,20 +54,15 @@ export async function listProductionOrders(
     params.push(options.status);
     where.push(`status = $${params.length}`);
   }
-  if (options.updatedSince) {
-    params.push(options.updatedSince);
-    where.push(`updated_at >= $${params.length}::timestamptz`);
-  }
-  const page = await keysetPage<ProductionOrderRow>(q, {
+  const page = await newestOrChangedPage<ProductionOrderRow>(q, {
     select: COLUMNS,
     from: 'production_orders',
-    keyColumn: 'id',
-    timeColumn: options.updatedSince ? 'updated_at' : 'created_at',
+    createdColumn: 'created_at',
     where,
     params,
-    order: options.updatedSince ? 'changed' : 'newest',
     first: options.first,
     after: options.after,
+    updatedSince: options.updatedSince,
   });
   return { ...page, items: page.items.map(toProductionOrder) };
 }

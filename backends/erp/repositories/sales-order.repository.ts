@@ -3,7 +3,7 @@ import { formatAmount, Money } from '../../../platform/money';
 import type { ErpSalesOrder, ErpSalesOrderLine, ErpSalesOrderStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
 import { escapeLike } from './customer.repository';
-import { iso, keysetPage } from './keyset-page';
+import { iso, newestOrChangedPage } from './keyset-page';
 
 interface SalesOrderRow {
   key: string;
@@ -118,20 +118,15 @@ export async function listSalesOrders(
     params.push(`%${escapeLike(options.search)}%`);
     where.push(`(id ILIKE $${params.length} OR external_ref ILIKE $${params.length})`);
   }
-  if (options.updatedSince) {
-    params.push(options.updatedSince);
-    where.push(`updated_at >= $${params.length}::timestamptz`);
-  }
-  const page = await keysetPage<SalesOrderRow>(q, {
+  const page = await newestOrChangedPage<SalesOrderRow>(q, {
     select: COLUMNS,
     from: 'sales_orders',
-    keyColumn: 'id',
-    timeColumn: options.updatedSince ? 'updated_at' : 'created_at',
+    createdColumn: 'created_at',
     where,
     params,
-    order: options.updatedSince ? 'changed' : 'newest',
     first: options.first,
     after: options.after,
+    updatedSince: options.updatedSince,
   });
   return { ...page, items: await withLines(q, page.items) };
 }

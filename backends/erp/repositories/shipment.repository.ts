@@ -1,7 +1,7 @@
 import type { Queryable } from '../../../platform/db';
 import type { ErpShipment, ErpShipmentStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
-import { iso, isoOrNull, keysetPage } from './keyset-page';
+import { iso, isoOrNull, newestOrChangedPage } from './keyset-page';
 
 interface ShipmentRow {
   key: string;
@@ -72,20 +72,15 @@ export async function listShipments(q: Queryable, options: { first: number; afte
     params.push(options.status);
     where.push(`status = $${params.length}`);
   }
-  if (options.updatedSince) {
-    params.push(options.updatedSince);
-    where.push(`updated_at >= $${params.length}::timestamptz`);
-  }
-  const page = await keysetPage<ShipmentRow>(q, {
+  const page = await newestOrChangedPage<ShipmentRow>(q, {
     select: COLUMNS,
     from: 'shipments',
-    keyColumn: 'id',
-    timeColumn: options.updatedSince ? 'updated_at' : 'created_at',
+    createdColumn: 'created_at',
     where,
     params,
-    order: options.updatedSince ? 'changed' : 'newest',
     first: options.first,
     after: options.after,
+    updatedSince: options.updatedSince,
   });
   return { ...page, items: await withLines(q, page.items) };
 }

@@ -225,10 +225,16 @@ export class FlowEngine<State extends object, Deps> {
   private async runStep(run: FlowRun, row: FlowStepRow, logger: Logger): Promise<'continue' | 'stop'> {
     const step = this.definition.steps[row.position - 1];
     const state = run.state as State;
-    // The run turns RUNNING before its step does, so a reader never sees a WAITING run with no waiting step.
-    if (run.status !== 'RUNNING') await this.repo.update(run.id, this.owner, { status: 'RUNNING' }, false);
-    run.status = 'RUNNING';
-    const attempts = await this.repo.startStep(run.id, row.position);
+    // A step already WAITING is only looked at again: the run keeps its status and the step its
+    // attempts until the check finds the world moved on, so readers never see a parked run flicker.
+    const recheck = row.status === 'WAITING';
+    let attempts = row.attempts;
+    if (!recheck) {
+      // The run turns RUNNING before its step does, so a reader never sees a WAITING run with no waiting step.
+      if (run.status !== 'RUNNING') await this.repo.update(run.id, this.owner, { status: 'RUNNING' }, false);
+      run.status = 'RUNNING';
+      attempts = await this.repo.startStep(run.id, row.position);
+    }
     const stepLogger = logger.child({ step: step.id, attempt: attempts });
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
@@ -237,27 +243,42 @@ export class FlowEngine<State extends object, Deps> {
       outcome = await step.invoke(state, this.deps, this.context(run, step, stepLogger, false));
     } catch (error) {
       this.flowMetrics.stepDuration.observe({ flow: this.definition.name, step: step.id, outcome: 'error' }, seconds());
-      return this.stepFailed(run, row, step, attempts, error, stepLogger);
+      if (recheck && isTransient(error)) {
+        // Looking at the outside world failed, not the flow: keep waiting and look again later.
+        stepLogger.warn({ err: error }, 'flow wait check failed; checking again later');
+        await this.repo.update(run.id, this.owner, { status: 'WAITING', checkAgainInMs: backoffMs(1, this.options.pollMs) }, true);
+        return 'stop';
+      }
+      return this.stepFailed(run, row, step, Math.max(attempts, 1), error, stepLogger);
     }
     this.flowMetrics.stepDuration.observe({ flow: this.definition.name, step: step.id, outcome: outcome.kind }, seconds());
     const nextState = { ...state, ...(outcome.output ?? {}) };
     const salesOrderId = (nextState as { salesOrderId?: string }).salesOrderId;
     const orderPatch = salesOrderId && salesOrderId !== run.salesOrderId ? { salesOrderId } : {};
     if (outcome.kind === 'waiting') {
-      await this.repo.setStep(run.id, row.position, 'WAITING');
-      await this.repo.setWaits(run.id, outcome.on);
-      const status = await this.repo.update(run.id, this.owner, { status: 'WAITING', state: nextState, ...orderPatch, checkAgainInMs: this.options.pollMs }, true);
-      stepLogger.info({ waitingOn: outcome.on }, 'flow waiting');
+      const waitingOn = outcome.on;
+      // Step, waits and run change together: a reader sees the step and its run WAITING at once.
+      const status = await this.options.db.transaction(async (tx) => {
+        const repo = new FlowRunRepository(tx);
+        if (!recheck) await repo.setStep(run.id, row.position, 'WAITING');
+        await repo.setWaits(run.id, waitingOn);
+        return repo.update(run.id, this.owner, { status: 'WAITING', state: nextState, ...orderPatch, checkAgainInMs: this.options.pollMs }, true);
+      });
+      if (!recheck) stepLogger.info({ waitingOn }, 'flow waiting');
       // A cancel that arrived during the step turned WAITING into COMPENSATING: undo now.
       if (status === 'COMPENSATING') await this.enqueue(run.id);
       return 'stop';
     }
-    await this.repo.setStep(run.id, row.position, outcome.kind === 'done' ? 'DONE' : 'SKIPPED', {
-      finished: true,
-      ...(outcome.kind === 'done' && outcome.compensation !== undefined ? { compensation: outcome.compensation } : {}),
+    await this.options.db.transaction(async (tx) => {
+      const repo = new FlowRunRepository(tx);
+      await repo.setStep(run.id, row.position, outcome.kind === 'done' ? 'DONE' : 'SKIPPED', {
+        finished: true,
+        ...(outcome.kind === 'done' && outcome.compensation !== undefined ? { compensation: outcome.compensation } : {}),
+      });
+      await repo.setWaits(run.id, []);
+      await repo.update(run.id, this.owner, { status: 'RUNNING', state: nextState, ...orderPatch }, false);
     });
-    await this.repo.setWaits(run.id, []);
-    await this.repo.update(run.id, this.owner, { state: nextState, ...orderPatch }, false);
+    run.status = 'RUNNING';
     stepLogger.info({ outcome: outcome.kind, durationMs: Math.round(seconds() * 1000) }, 'flow step finished');
     run.state = nextState as Record<string, unknown>;
     if (salesOrderId) run.salesOrderId = salesOrderId;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import type { Cache } from './cache';
+import { decodeChangeEvents } from './change-event-wire';
 import { AppError, ErrorCode } from './errors';
 import type { Logger } from './logger';
 import { WEBHOOK_SIGNATURE_HEADER, verifyWebhook } from './webhook-signature';
@@ -80,11 +80,6 @@ export function cachedGroups<Row>(cache: EntityCache, kind: string, ttlSeconds: 
   };
 }
 
-const changeEventSchema = z.object({
-  entity: z.string().min(1).max(100),
-  entityId: z.string().min(1).max(200),
-});
-
 /** What a change event from one source invalidates: the cache keys of the records it touched. */
 export type InvalidationRule = (event: { entity: string; entityId: string }) => { kind: string; id: string }[];
 
@@ -107,16 +102,10 @@ export async function registerCacheInvalidationWebhooks(
         if (!verifyWebhook(deps.secret, raw, Array.isArray(signature) ? signature[0] : signature)) {
           throw new AppError(ErrorCode.UNAUTHENTICATED, 'webhook signature missing, invalid or expired');
         }
-        let parsed;
-        try {
-          parsed = changeEventSchema.safeParse(JSON.parse(raw));
-        } catch {
-          throw new AppError(ErrorCode.BAD_USER_INPUT, 'webhook body is not JSON');
-        }
-        if (!parsed.success) throw new AppError(ErrorCode.BAD_USER_INPUT, 'not a change event');
-        const keys = rule!(parsed.data);
-        await Promise.all(keys.map((key) => deps.cache.invalidate(key.kind, key.id)));
-        deps.logger.debug({ source, entity: parsed.data.entity, entityId: parsed.data.entityId, invalidated: keys.length }, 'cache invalidated');
+        const events = decodeChangeEvents(raw, source as 'erp' | 'crm');
+        const keys = new Map(events.flatMap((event) => rule!(event)).map((key) => [keyOf(key.kind, key.id), key]));
+        await Promise.all([...keys.values()].map((key) => deps.cache.invalidate(key.kind, key.id)));
+        deps.logger.debug({ source, events: events.length, invalidated: keys.size }, 'cache invalidated');
         return reply.code(204).send();
       });
     }

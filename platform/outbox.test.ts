@@ -1,20 +1,34 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openDatabase } from './db';
+import { decodeChangeEvents } from './change-event-wire';
 import { createLogger } from './logger';
 import { type ChangeEvent, OUTBOX_TABLE_SQL, OutboxDispatcher, recordChange } from './outbox';
 
-function receiver(port = 0): Promise<{ server: Server; url: string; events: ChangeEvent[] }> {
+function receiver(port = 0): Promise<{ server: Server; url: string; events: ChangeEvent[]; deliveries: number }> {
   const events: ChangeEvent[] = [];
+  const state = { deliveries: 0 };
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
-      events.push(JSON.parse(body) as ChangeEvent);
+      state.deliveries++;
+      events.push(...decodeChangeEvents(body, 'erp'));
       res.writeHead(204).end();
     });
   });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`, events })));
+  return new Promise((resolve) =>
+    server.listen(port, '127.0.0.1', () =>
+      resolve({
+        server,
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
+        events,
+        get deliveries() {
+          return state.deliveries;
+        },
+      }),
+    ),
+  );
 }
 
 describe('outbox dispatcher', () => {
@@ -32,6 +46,8 @@ describe('outbox dispatcher', () => {
       }
       await dispatcher.deliverDue();
       expect(live.events.map((e) => e.version)).toEqual([1, 2, 3]);
+      // One signed POST carries the batch.
+      expect(live.deliveries).toBe(1);
       const pending = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_events WHERE delivered_at IS NULL');
       expect(pending.rows[0].n).toBe(3);
 
@@ -44,6 +60,25 @@ describe('outbox dispatcher', () => {
       const done = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_events WHERE delivered_at IS NULL');
       expect(done.rows[0].n).toBe(0);
       back.server.close();
+    } finally {
+      live.server.close();
+      await db.close();
+    }
+  });
+
+  it('sends at most a batch per delivery and the rest in the next, oldest first', async () => {
+    const db = await openDatabase({ service: 'outbox-test' });
+    await db.exec(OUTBOX_TABLE_SQL);
+    const live = await receiver();
+    const dispatcher = new OutboxDispatcher({ db, source: 'erp', targets: [live.url], secret: 'outbox-test-secret-0123', logger: createLogger('t', 'silent'), batchSize: 2 });
+    try {
+      for (let version = 1; version <= 5; version++) {
+        await db.transaction((tx) => recordChange(tx, { entity: 'customer', entityId: 'K-10002', version, action: 'updated' }));
+      }
+      const counts = [await dispatcher.deliverDue(), await dispatcher.deliverDue(), await dispatcher.deliverDue(), await dispatcher.deliverDue()];
+      expect(counts).toEqual([2, 2, 1, 0]);
+      expect(live.events.map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
+      expect(live.deliveries).toBe(3);
     } finally {
       live.server.close();
       await db.close();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
 import type { Database, Queryable } from './db';
 import type { Logger } from './logger';
+import { encodeChangeEvents } from './change-event-wire';
 import { WEBHOOK_SIGNATURE_HEADER, signWebhook } from './webhook-signature';
 
 /** The table a backend needs for its change events (put it in one of its migrations). */
@@ -77,12 +78,12 @@ export interface OutboxDispatcherOptions {
   logger: Logger;
   /** Poll interval in milliseconds; default 200. */
   intervalMs?: number;
-  /** Events per poll; default 100. */
+  /** Events per delivery (one signed POST); default 100. */
   batchSize?: number;
 }
 
 /**
- * Delivers recorded events in order, signed, to each subscriber on its own cursor: a subscriber
+ * Delivers recorded events in order, in signed batches, to each subscriber on its own cursor: a subscriber
  * that is down is retried with exponential backoff (capped at a minute) and loses nothing, while
  * the others carry on. Receivers deduplicate by eventId.
  */
@@ -112,7 +113,7 @@ export class OutboxDispatcher {
     // With nobody subscribed, events wait: marking them delivered would lose them for good.
     if (targets.length === 0) return 0;
     let delivered = 0;
-    for (const target of targets) delivered += await this.deliverTo(target);
+    for (const n of await Promise.all(targets.map((target) => this.deliverTo(target)))) delivered += n;
     // An event every current subscriber has passed is done.
     await db.query(
       `UPDATE outbox_events SET delivered_at = now() WHERE delivered_at IS NULL
@@ -140,43 +141,39 @@ export class OutboxDispatcher {
       `SELECT seq, event_id, entity, entity_id, version, action, occurred_at FROM outbox_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [cursor.last_seq, batchSize],
     );
-    let delivered = 0;
-    for (const row of due.rows) {
-      const event: ChangeEvent = {
-        eventId: row.event_id,
-        source: this.options.source,
-        entity: row.entity,
-        entityId: row.entity_id,
-        version: row.version,
-        action: row.action,
-        occurredAt: new Date(row.occurred_at).toISOString(),
-      };
-      const error = await this.send(target, event);
-      if (error) {
-        const delaySeconds = Math.min(60, 2 ** Math.min(cursor.attempts, 6) * 0.25);
-        await db.query(
-          `UPDATE outbox_cursors SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE target = $1`,
-          [target, error, delaySeconds],
-        );
-        await db.query('UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE seq = $1', [row.seq, error]);
-        // Later events wait for this one, so this subscriber sees each record's events in order.
-        break;
-      }
-      await db.query('UPDATE outbox_cursors SET last_seq = $2, attempts = 0, last_error = NULL, next_attempt_at = now() WHERE target = $1', [target, row.seq]);
-      delivered++;
+    if (due.rows.length === 0) return 0;
+    const events: ChangeEvent[] = due.rows.map((row) => ({
+      eventId: row.event_id,
+      source: this.options.source,
+      entity: row.entity,
+      entityId: row.entity_id,
+      version: row.version,
+      action: row.action,
+      occurredAt: new Date(row.occurred_at).toISOString(),
+    }));
+    const error = await this.send(target, encodeChangeEvents(events));
+    if (error) {
+      const delaySeconds = Math.min(60, 2 ** Math.min(cursor.attempts, 6) * 0.25);
+      await db.query(
+        `UPDATE outbox_cursors SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE target = $1`,
+        [target, error, delaySeconds],
+      );
+      await db.query('UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE seq = $1', [due.rows[0].seq, error]);
+      // The whole batch is sent again, in order: this subscriber sees each record's events in order.
+      return 0;
     }
-    return delivered;
+    await db.query('UPDATE outbox_cursors SET last_seq = $2, attempts = 0, last_error = NULL, next_attempt_at = now() WHERE target = $1', [target, due.rows[due.rows.length - 1].seq]);
+    return due.rows.length;
   }
 
-  private async send(target: string, event: ChangeEvent): Promise<string | null> {
-    const body = JSON.stringify(event);
+  private async send(target: string, body: string): Promise<string | null> {
     try {
       const response = await request(target, {
         method: 'POST',
         headers: { 'content-type': 'application/json', [WEBHOOK_SIGNATURE_HEADER]: signWebhook(this.options.secret, body) },
         body,
-        headersTimeout: 5000,
-        bodyTimeout: 5000,
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
       });
       await response.body.dump();
       return response.statusCode >= 200 && response.statusCode < 300 ? null : `${target} answered ${response.statusCode}`;

@@ -82,7 +82,9 @@ export function startStack(options: StackOptions = {}): RunningStack {
   const launch = (name: ServiceName) => {
     const service = SERVICES.find((s) => s.name === name)!;
     const output = options.logFile ? openSync(options.logFile, 'a') : (options.output ?? 'inherit');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, service.entry)], {
+    // STACK_NODE_ARGS passes Node flags to every service, e.g. "--cpu-prof --cpu-prof-dir=prof" to profile the stack.
+    const nodeArgs = (process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, service.entry)], {
       cwd: ROOT,
       env: envFor(name),
       stdio: ['ignore', output, output],

@@ -449,7 +449,7 @@ describe.each(DATABASE_KINDS)('CRM backend on %s', (kind) => {
         events.dispatcher.start();
         await waitFor(() => received.length > 0, 5000);
 
-        const event = JSON.parse(received[0].body);
+        const [event] = JSON.parse(received[0].body).events;
         expect(event).toMatchObject({ source: 'crm', entity: 'account', entityId: account.id, version: 1, action: 'created' });
         expect(verifyWebhook(WEBHOOK_SECRET, received[0].body, received[0].signature)).toBe(true);
         expect(verifyWebhook('some-other-secret-0123456789', received[0].body, received[0].signature)).toBe(false);

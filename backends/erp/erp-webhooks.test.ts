@@ -81,14 +81,16 @@ describe('ERP change events', () => {
 
     const deliveries: Delivery[] = [];
     receiver = await startReceiver(port, deliveries);
-    const delivery = await until(async () => deliveries.find((d) => (JSON.parse(d.body) as ChangeEvent).entityId === customer.customerNo));
+    const eventsOf = (d: Delivery) => (JSON.parse(d.body) as { events: ChangeEvent[] }).events;
+    // The subscriber's backoff grew with every failure while it was down (a busy machine fails more often before it is up).
+    const delivery = await until(async () => deliveries.find((d) => eventsOf(d).some((e) => e.entityId === customer.customerNo)), 45_000);
 
-    const event = JSON.parse(delivery.body) as ChangeEvent;
+    const event = eventsOf(delivery).find((e) => e.entityId === customer.customerNo)!;
     expect(event).toMatchObject({ source: 'erp', entity: 'customer', entityId: customer.customerNo, version: 1, action: 'created' });
     expect(Date.parse(event.occurredAt)).not.toBeNaN();
     expect(verifyWebhook(TEST_WEBHOOK_SECRET, delivery.body, delivery.signature)).toBe(true);
     expect(verifyWebhook('some-other-secret-0123456789', delivery.body, delivery.signature)).toBe(false);
     const { rows } = await db.query<{ delivered: boolean }>('SELECT delivered_at IS NOT NULL AS delivered FROM outbox_events WHERE entity_id = $1', [customer.customerNo]);
     expect(rows[0].delivered).toBe(true);
-  });
+  }, 60_000);
 });

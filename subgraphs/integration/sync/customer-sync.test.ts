@@ -27,7 +27,7 @@ describe('customer sync', () => {
       system.onChange = (change) => {
         inFlight++;
         setTimeout(() => {
-          void h.subgraph.events.publish({ ...event(source, change.entityId, change.version), action: change.action }).finally(() => inFlight--);
+          void h.subgraph.events.publish([{ ...event(source, change.entityId, change.version), action: change.action }]).finally(() => inFlight--);
         }, 5);
       };
     }
@@ -144,13 +144,13 @@ describe('customer sync', () => {
     const { account, erpCustomer } = await linkedPair({ name: 'Acme Industrial', country: 'DE' });
     const first = await h.crm.updateAccount(account.id, { name: 'Acme Industrial GmbH' });
     const second = await h.crm.updateAccount(account.id, { name: 'Acme Industrial Group' });
-    await h.subgraph.events.publish(event('crm', account.id, second.version));
+    await h.subgraph.events.publish([event('crm', account.id, second.version)]);
     await h.subgraph.sync.idle();
     expect(h.erp.customers.get(erpCustomer.customerNo)!.name).toBe('Acme Industrial Group');
 
     const mark = h.journal.length;
-    await h.subgraph.events.publish(event('crm', account.id, first.version, first.updatedAt));
-    await h.subgraph.events.publish(event('crm', account.id, second.version));
+    await h.subgraph.events.publish([event('crm', account.id, first.version, first.updatedAt)]);
+    await h.subgraph.events.publish([event('crm', account.id, second.version)]);
     await h.subgraph.sync.idle();
     expect(h.erp.customers.get(erpCustomer.customerNo)!.name).toBe('Acme Industrial Group');
     expect(writesSince(mark)).toEqual([]);

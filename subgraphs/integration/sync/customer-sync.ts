@@ -112,8 +112,11 @@ export class CustomerSync {
 
   /** Subscribes to the CRM's account and the ERP's customer events. */
   subscribe(bus: ChangeEventBus): void {
-    bus.subscribe('crm', ['account'], (event) => this.onEvent(event));
-    bus.subscribe('erp', ['customer'], (event) => this.onEvent(event));
+    const onEvents = async (events: ChangeEvent[]) => {
+      for (const event of events) await this.onEvent(event);
+    };
+    bus.subscribe('crm', ['account'], onEvents);
+    bus.subscribe('erp', ['customer'], onEvents);
   }
 
   /** True once the first start's baseline is taken; until then changes cannot be told from old data. */

@@ -18,14 +18,20 @@ describe('change event bus', () => {
     const bus = new ChangeEventBus(createLogger('test', 'silent'));
     const shipments: string[] = [];
     const accounts: string[] = [];
-    bus.subscribe('erp', ['shipment', 'invoice'], async (e) => void shipments.push(e.entityId));
-    bus.subscribe('crm', ['account'], async (e) => void accounts.push(e.entityId));
+    const calls: number[] = [];
+    bus.subscribe('erp', ['shipment', 'invoice'], async (events) => {
+      calls.push(events.length);
+      shipments.push(...events.map((e) => e.entityId));
+    });
+    bus.subscribe('crm', ['account'], async (events) => void accounts.push(...events.map((e) => e.entityId)));
 
-    await bus.publish(event({}));
-    await bus.publish(event({ entity: 'customer', entityId: 'K-10001' }));
-    await bus.publish(event({ source: 'crm', entity: 'account', entityId: 'a-1' }));
+    await bus.publish([event({}), event({ entity: 'customer', entityId: 'K-10001' }), event({ entity: 'invoice', entityId: 'INV-1' })]);
+    await bus.publish([event({ entity: 'customer', entityId: 'K-10002' })]);
+    await bus.publish([event({ source: 'crm', entity: 'account', entityId: 'a-1' })]);
 
-    expect(shipments).toEqual(['SH-70001']);
+    // One call per delivery with the events it cares about, in order; none when it cares about none.
+    expect(calls).toEqual([2]);
+    expect(shipments).toEqual(['SH-70001', 'INV-1']);
     expect(accounts).toEqual(['a-1']);
   });
 
@@ -35,9 +41,9 @@ describe('change event bus', () => {
     bus.subscribe('erp', ['shipment'], async () => {
       throw new Error('flow store down');
     });
-    bus.subscribe('erp', ['shipment'], async (e) => void seen.push(e.entityId));
+    bus.subscribe('erp', ['shipment'], async (events) => void seen.push(...events.map((e) => e.entityId)));
 
-    await expect(bus.publish(event({}))).resolves.toBeUndefined();
+    await expect(bus.publish([event({})])).resolves.toBeUndefined();
     expect(seen).toEqual(['SH-70001']);
   });
 });

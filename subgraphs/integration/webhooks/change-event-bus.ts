@@ -1,8 +1,8 @@
 import type { Logger } from '../../../platform/logger';
 import type { ChangeEvent } from '../../../platform/outbox';
 
-/** Reacts to one backend change event; it should only look, enqueue or re-read, never assume. */
-export type ChangeEventHandler = (event: ChangeEvent) => Promise<void>;
+/** Reacts to backend change events (one delivery's, in order); it should only look, enqueue or re-read, never assume. */
+export type ChangeEventHandler = (events: ChangeEvent[]) => Promise<void>;
 
 /**
  * Hands each freshly received change event to the parts of the integration that care about it
@@ -15,20 +15,21 @@ export class ChangeEventBus {
 
   constructor(private readonly logger: Logger) {}
 
-  /** Calls `handler` for every new event of `source` about one of `entities`. */
+  /** Calls `handler` with the new events of `source` about one of `entities` (never with none). */
   subscribe(source: 'erp' | 'crm', entities: readonly string[], handler: ChangeEventHandler): void {
     this.handlers.push({ source, entities: new Set(entities), handler });
   }
 
-  /** Delivers an event to its subscribers, each isolated from the others' failures. */
-  async publish(event: ChangeEvent): Promise<void> {
-    const interested = this.handlers.filter((h) => h.source === event.source && h.entities.has(event.entity));
+  /** Delivers events to their subscribers, each isolated from the others' failures. */
+  async publish(events: readonly ChangeEvent[]): Promise<void> {
     await Promise.all(
-      interested.map((h) =>
-        h.handler(event).catch((error: unknown) => {
-          this.logger.warn({ err: error, eventId: event.eventId, entity: event.entity, entityId: event.entityId }, 'change event handler failed');
-        }),
-      ),
+      this.handlers.map(async (h) => {
+        const mine = events.filter((e) => e.source === h.source && h.entities.has(e.entity));
+        if (mine.length === 0) return;
+        await h.handler(mine).catch((error: unknown) => {
+          this.logger.warn({ err: error, events: mine.length, first: { eventId: mine[0].eventId, entity: mine[0].entity, entityId: mine[0].entityId } }, 'change event handler failed');
+        });
+      }),
     );
   }
 }

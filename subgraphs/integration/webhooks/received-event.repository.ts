@@ -5,14 +5,25 @@ import type { ChangeEvent } from '../../../platform/outbox';
 export class ReceivedEventRepository {
   constructor(private readonly db: Queryable) {}
 
-  /** Records an event once; false when its eventId was received before (a redelivery). */
-  async record(event: ChangeEvent): Promise<boolean> {
+  /** Records each event once, in one statement; returns the ones not received before (redeliveries left out), in order. */
+  async recordNew(events: readonly ChangeEvent[]): Promise<ChangeEvent[]> {
+    if (events.length === 0) return [];
     const result = await this.db.query<{ event_id: string }>(
       `INSERT INTO received_events (event_id, source, entity, entity_id, version, action, occurred_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-      [event.eventId, event.source, event.entity, event.entityId, event.version, event.action, event.occurredAt],
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::timestamptz[])
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+      [
+        events.map((e) => e.eventId),
+        events.map((e) => e.source),
+        events.map((e) => e.entity),
+        events.map((e) => e.entityId),
+        events.map((e) => e.version),
+        events.map((e) => e.action),
+        events.map((e) => e.occurredAt),
+      ],
     );
-    return result.rows.length === 1;
+    const fresh = new Set(result.rows.map((r) => r.event_id));
+    return events.filter((e) => fresh.has(e.eventId));
   }
 
   /** How many events of a source were received. */

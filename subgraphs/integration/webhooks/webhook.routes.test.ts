@@ -45,6 +45,29 @@ describe('webhook receivers', () => {
     expect(rows.rows).toEqual([{ source: 'erp', entity_id: 'K-10023', version: 4 }]);
   });
 
+  it('records a batch in order and hands on only the events it had not received', async () => {
+    const seen: string[] = [];
+    h.subgraph.events.subscribe('erp', ['shipment'], async (events) => void seen.push(...events.map((e) => e.entityId)));
+    const first = event({ entity: 'shipment', entityId: 'SH-1' });
+    const once = JSON.stringify({ events: [first] });
+    await post('/webhooks/erp', once, signWebhook(TEST_WEBHOOK_SECRET, once));
+
+    const batch = JSON.stringify({ events: [first, event({ entity: 'shipment', entityId: 'SH-2' }), event({ entity: 'shipment', entityId: 'SH-3' })] });
+    const response = await post('/webhooks/erp', batch, signWebhook(TEST_WEBHOOK_SECRET, batch));
+
+    expect(response.status).toBe(204);
+    expect(await received()).toBe(3);
+    expect(seen).toEqual(['SH-1', 'SH-2', 'SH-3']);
+  });
+
+  it('refuses a whole batch with one bad event, recording none of it', async () => {
+    const batch = JSON.stringify({ events: [event(), event({ version: -1 })] });
+    const response = await post('/webhooks/erp', batch, signWebhook(TEST_WEBHOOK_SECRET, batch));
+
+    expect(response.status).toBe(400);
+    expect(await received()).toBe(0);
+  });
+
   it('ignores a redelivered event but still answers 204', async () => {
     const body = JSON.stringify(event({ source: 'crm', entity: 'account', entityId: randomUUID() }));
     const signature = signWebhook(TEST_WEBHOOK_SECRET, body);

@@ -7,7 +7,7 @@ import type { Logger } from '../../../../platform/logger';
 import type { ServiceMetrics } from '../../../../platform/metrics';
 import { createFlowMetrics, type FlowMetrics } from './flow-metrics';
 import { type FlowRun, FlowRunRepository, type FlowStepRow, type NewFlowRun } from './flow-run.repository';
-import type { FlowDefinition, FlowStep, StepContext } from './flow-step';
+import type { FlowDefinition, FlowStep, StepContext, WaitTarget } from './flow-step';
 import { jobExecutor } from './job-queue';
 
 /** How a flow engine runs: retries, leases, the catch-up poll and its workers. */
@@ -140,10 +140,10 @@ export class FlowEngine<State extends object, Deps> {
     return resumed;
   }
 
-  /** Wakes the WAITING runs that wait on this ERP record (called for change events). */
-  async wake(entity: string, entityId: string): Promise<number> {
-    const runIds = await this.repo.waitingOn(entity, entityId);
-    for (const runId of runIds) await this.enqueue(runId);
+  /** Wakes the WAITING runs that wait on any of these ERP records (called for change events); returns how many. */
+  async wake(records: readonly WaitTarget[]): Promise<number> {
+    const runIds = await this.repo.waitingOn(records);
+    await this.enqueueAll(runIds);
     return runIds.length;
   }
 
@@ -156,7 +156,7 @@ export class FlowEngine<State extends object, Deps> {
     this.polling = true;
     try {
       const due = await this.repo.claimDue(500, this.options.pollMs);
-      for (const runId of due) await this.enqueue(runId);
+      await this.enqueueAll(due);
       return due.length;
     } catch (error) {
       this.options.logger.warn({ err: error }, 'flow catch-up poll failed');
@@ -175,6 +175,13 @@ export class FlowEngine<State extends object, Deps> {
     if (!options.delayMs && !options.tx) this.notify();
   }
 
+  /** Sends an "advance" job for each of these runs now, in one insert. */
+  private async enqueueAll(runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    await this.options.boss.insert(runIds.map((runId) => ({ name: this.queue, data: { runId } })));
+    for (let i = 0; i < Math.min(runIds.length, this.workerIds.length); i++) this.notify();
+  }
+
   /** Reads runs and their steps (for the API). */
   get runs(): FlowRunRepository {
     return this.repo;
@@ -185,16 +192,19 @@ export class FlowEngine<State extends object, Deps> {
    * steps in order, parks it WAITING, schedules a retry, fails it or compensates it.
    */
   async advance(runId: string): Promise<void> {
-    let run = await this.repo.acquireLease(runId, this.owner, this.options.leaseMs);
-    if (!run) {
+    const leased = await this.repo.acquireLease(runId, this.owner, this.options.leaseMs);
+    if (!leased) {
       const [current] = await this.repo.findByIds([runId]);
       // Another worker holds it: look again shortly, so a wake-up during its step is not lost.
       if (current && ['RUNNING', 'WAITING', 'COMPENSATING'].includes(current.status)) await this.enqueue(runId, { delayMs: 1000 });
       return;
     }
+    let run = leased.run;
+    // While the lease is held nobody else changes these rows, so they are read once and kept up to date here.
+    const steps = leased.steps;
     const logger = this.options.logger.child({ flowId: run.id, requestId: run.requestId, flow: this.definition.name });
     try {
-      while (run && !this.stopped) {
+      while (!this.stopped) {
         if (run.cancelRequested && run.phase === 'forward') {
           await this.repo.update(run.id, this.owner, { status: 'COMPENSATING', phase: 'compensating' }, false);
           run = { ...run, status: 'COMPENSATING', phase: 'compensating' };
@@ -203,7 +213,6 @@ export class FlowEngine<State extends object, Deps> {
           await this.compensate(run, logger);
           return;
         }
-        const steps = await this.repo.stepsOf([run.id]);
         const row = steps.find((s) => s.status !== 'DONE' && s.status !== 'SKIPPED');
         if (!row) {
           await this.repo.update(run.id, this.owner, { status: 'COMPLETED', error: null }, true);
@@ -213,7 +222,7 @@ export class FlowEngine<State extends object, Deps> {
         }
         const next = await this.runStep(run, row, logger);
         if (next === 'stop') return;
-        run = await this.repo.renewLease(run.id, this.owner, this.options.leaseMs);
+        if (next === 'cancelled') run = { ...run, cancelRequested: true };
       }
     } catch (error) {
       // The engine's own bookkeeping failed (e.g. the database is going away): the lease runs out
@@ -222,7 +231,8 @@ export class FlowEngine<State extends object, Deps> {
     }
   }
 
-  private async runStep(run: FlowRun, row: FlowStepRow, logger: Logger): Promise<'continue' | 'stop'> {
+  /** Runs one step and records its outcome; `row` is updated to what was written. */
+  private async runStep(run: FlowRun, row: FlowStepRow, logger: Logger): Promise<'continue' | 'stop' | 'cancelled'> {
     const step = this.definition.steps[row.position - 1];
     const state = run.state as State;
     // A step already WAITING is only looked at again: the run keeps its status and the step its
@@ -230,10 +240,11 @@ export class FlowEngine<State extends object, Deps> {
     const recheck = row.status === 'WAITING';
     let attempts = row.attempts;
     if (!recheck) {
-      // The run turns RUNNING before its step does, so a reader never sees a WAITING run with no waiting step.
-      if (run.status !== 'RUNNING') await this.repo.update(run.id, this.owner, { status: 'RUNNING' }, false);
+      const begun = await this.repo.beginStep(run.id, this.owner, row.position, this.options.leaseMs);
+      if (begun === 'lost') return 'stop';
+      if (begun === 'cancelled') return 'cancelled';
+      attempts = begun.attempts;
       run.status = 'RUNNING';
-      attempts = await this.repo.startStep(run.id, row.position);
     }
     const stepLogger = logger.child({ step: step.id, attempt: attempts });
     const started = process.hrtime.bigint();
@@ -256,28 +267,28 @@ export class FlowEngine<State extends object, Deps> {
     const salesOrderId = (nextState as { salesOrderId?: string }).salesOrderId;
     const orderPatch = salesOrderId && salesOrderId !== run.salesOrderId ? { salesOrderId } : {};
     if (outcome.kind === 'waiting') {
-      const waitingOn = outcome.on;
-      // Step, waits and run change together: a reader sees the step and its run WAITING at once.
-      const status = await this.options.db.transaction(async (tx) => {
-        const repo = new FlowRunRepository(tx);
-        if (!recheck) await repo.setStep(run.id, row.position, 'WAITING');
-        await repo.setWaits(run.id, waitingOn);
-        return repo.update(run.id, this.owner, { status: 'WAITING', state: nextState, ...orderPatch, checkAgainInMs: this.options.pollMs }, true);
-      });
-      if (!recheck) stepLogger.info({ waitingOn }, 'flow waiting');
+      const status = await this.repo.finishStep(run.id, this.owner, row.position, { status: 'WAITING' }, outcome.on, {
+        status: 'WAITING',
+        state: nextState,
+        ...orderPatch,
+        checkAgainInMs: this.options.pollMs,
+      }, true);
+      if (!recheck) stepLogger.info({ waitingOn: outcome.on }, 'flow waiting');
       // A cancel that arrived during the step turned WAITING into COMPENSATING: undo now.
       if (status === 'COMPENSATING') await this.enqueue(run.id);
       return 'stop';
     }
-    await this.options.db.transaction(async (tx) => {
-      const repo = new FlowRunRepository(tx);
-      await repo.setStep(run.id, row.position, outcome.kind === 'done' ? 'DONE' : 'SKIPPED', {
-        finished: true,
-        ...(outcome.kind === 'done' && outcome.compensation !== undefined ? { compensation: outcome.compensation } : {}),
-      });
-      await repo.setWaits(run.id, []);
-      await repo.update(run.id, this.owner, { status: 'RUNNING', state: nextState, ...orderPatch }, false);
-    });
+    const finished = await this.repo.finishStep(
+      run.id,
+      this.owner,
+      row.position,
+      { status: outcome.kind === 'done' ? 'DONE' : 'SKIPPED', ...(outcome.kind === 'done' && outcome.compensation !== undefined ? { compensation: outcome.compensation } : {}) },
+      [],
+      { status: 'RUNNING', state: nextState, ...orderPatch },
+      false,
+    );
+    if (finished === null) return 'stop';
+    row.status = outcome.kind === 'done' ? 'DONE' : 'SKIPPED';
     run.status = 'RUNNING';
     stepLogger.info({ outcome: outcome.kind, durationMs: Math.round(seconds() * 1000) }, 'flow step finished');
     run.state = nextState as Record<string, unknown>;
@@ -285,7 +296,7 @@ export class FlowEngine<State extends object, Deps> {
     return 'continue';
   }
 
-  private async stepFailed(run: FlowRun, row: FlowStepRow, step: FlowStep<State, Deps>, attempts: number, error: unknown, logger: Logger): Promise<'continue' | 'stop'> {
+  private async stepFailed(run: FlowRun, row: FlowStepRow, step: FlowStep<State, Deps>, attempts: number, error: unknown, logger: Logger): Promise<'stop'> {
     const message = error instanceof Error ? error.message : String(error);
     const code = isAppError(error) ? error.code : ErrorCode.UPSTREAM_UNAVAILABLE;
     if (isTransient(error) && attempts < this.options.maxAttempts) {

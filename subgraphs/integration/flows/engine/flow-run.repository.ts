@@ -69,6 +69,36 @@ const RUN_COLUMNS = `id, flow, idempotency_key, request_hash, status, phase, cus
   error, error_code, cancel_requested, request_id, started_at, updated_at`;
 const STEP_COLUMNS = 'run_id, position, name, status, attempts, started_at, finished_at, error, compensation';
 
+/** The SET list of a lease holder's change to its run; its parameters are $3…$12 of `patchParams`. */
+const RUN_PATCH = `
+  status = CASE WHEN $3::text = 'WAITING' AND cancel_requested THEN 'COMPENSATING' ELSE COALESCE($3::text, status) END,
+  phase = CASE WHEN $3::text = 'WAITING' AND cancel_requested THEN 'compensating' ELSE COALESCE($4::text, phase) END,
+  state = COALESCE($5::text::jsonb, state),
+  sales_order_id = CASE WHEN $6::boolean THEN $7::text ELSE sales_order_id END,
+  error = CASE WHEN $8::boolean THEN $9::text ELSE error END,
+  error_code = CASE WHEN $8::boolean THEN $10::text ELSE error_code END,
+  next_check_at = CASE WHEN $11::float8 IS NULL THEN next_check_at ELSE now() + make_interval(secs => $11::float8 / 1000) END,
+  lease_owner = CASE WHEN $12::boolean THEN NULL ELSE lease_owner END,
+  lease_until = CASE WHEN $12::boolean THEN NULL ELSE lease_until END,
+  updated_at = now()`;
+
+function patchParams(id: string, owner: string, patch: FlowRunPatch, release: boolean): unknown[] {
+  return [
+    id,
+    owner,
+    patch.status ?? null,
+    patch.phase ?? null,
+    patch.state === undefined ? null : JSON.stringify(patch.state),
+    patch.salesOrderId !== undefined,
+    patch.salesOrderId ?? null,
+    patch.error !== undefined,
+    patch.error ?? null,
+    patch.errorCode ?? null,
+    patch.checkAgainInMs ?? null,
+    release,
+  ];
+}
+
 /** The only code that reads or writes flow_runs, flow_steps and flow_waits. */
 export class FlowRunRepository {
   constructor(private readonly db: Queryable) {}
@@ -150,17 +180,88 @@ export class FlowRunRepository {
   }
 
   /**
-   * Takes the run's lease when it is free (or expired) and the run is not finished; null when
-   * another worker holds it. Only the holder advances the run.
+   * Takes the run's lease when it is free (or expired) and the run is not finished, and returns
+   * the run with its steps (one round trip); null when another worker holds it. Only the holder
+   * advances the run, so what it read of the steps stays true while it holds the lease.
    */
-  async acquireLease(id: string, owner: string, leaseMs: number): Promise<FlowRun | null> {
-    const result = await this.db.query<RunRow>(
-      `UPDATE flow_runs SET lease_owner = $2, lease_until = now() + make_interval(secs => $3::float8 / 1000), next_check_at = now() + make_interval(secs => $3::float8 / 1000)
-       WHERE id = $1 AND status IN ('RUNNING', 'WAITING', 'COMPENSATING') AND (lease_until IS NULL OR lease_until < now())
-       RETURNING ${RUN_COLUMNS}`,
+  async acquireLease(id: string, owner: string, leaseMs: number): Promise<{ run: FlowRun; steps: FlowStepRow[] } | null> {
+    const result = await this.db.query<RunRow & { steps: StepRow[] }>(
+      `WITH run AS (
+         UPDATE flow_runs SET lease_owner = $2, lease_until = now() + make_interval(secs => $3::float8 / 1000), next_check_at = now() + make_interval(secs => $3::float8 / 1000)
+         WHERE id = $1 AND status IN ('RUNNING', 'WAITING', 'COMPENSATING') AND (lease_until IS NULL OR lease_until < now())
+         RETURNING ${RUN_COLUMNS})
+       SELECT run.*, (SELECT json_agg(s ORDER BY s.position) FROM (SELECT ${STEP_COLUMNS} FROM flow_steps WHERE run_id = $1) s) AS steps FROM run`,
       [id, owner, leaseMs],
     );
-    return result.rows[0] ? toRun(result.rows[0]) : null;
+    const row = result.rows[0];
+    return row ? { run: toRun(row), steps: (row.steps ?? []).map(toStep) } : null;
+  }
+
+  /**
+   * Starts a forward step in one statement: renews the lease, turns the run RUNNING and the step
+   * RUNNING with one more attempt. Nothing changes when the lease was lost (`lost`) or a cancel
+   * arrived (`cancelled`); otherwise returns the step's attempts.
+   */
+  async beginStep(id: string, owner: string, position: number, leaseMs: number): Promise<{ attempts: number } | 'lost' | 'cancelled'> {
+    const result = await this.db.query<{ cancelled: boolean | null; attempts: number | null }>(
+      `WITH run AS (
+         UPDATE flow_runs SET lease_until = now() + make_interval(secs => $4::float8 / 1000), next_check_at = now() + make_interval(secs => $4::float8 / 1000),
+           status = CASE WHEN cancel_requested THEN status ELSE 'RUNNING' END,
+           updated_at = CASE WHEN cancel_requested OR status = 'RUNNING' THEN updated_at ELSE now() END
+         WHERE id = $1 AND lease_owner = $2 RETURNING cancel_requested),
+       step AS (
+         UPDATE flow_steps SET status = 'RUNNING', attempts = attempts + 1, started_at = COALESCE(started_at, now()), error = NULL
+         WHERE run_id = $1 AND position = $3 AND EXISTS (SELECT 1 FROM run WHERE NOT cancel_requested) RETURNING attempts)
+       SELECT (SELECT cancel_requested FROM run) AS cancelled, (SELECT attempts FROM step) AS attempts`,
+      [id, owner, position, leaseMs],
+    );
+    const row = result.rows[0];
+    if (row.cancelled === null) return 'lost';
+    if (row.cancelled) return 'cancelled';
+    return { attempts: Number(row.attempts) };
+  }
+
+  /**
+   * Records how a step ended (DONE, SKIPPED or WAITING), what the run now waits on, and the run's
+   * change, in one statement, so a reader sees step, waits and run change together. Returns the
+   * run status written (a WAITING run with a cancel meanwhile becomes COMPENSATING); null when the
+   * lease was lost and nothing was written.
+   */
+  async finishStep(
+    id: string,
+    owner: string,
+    position: number,
+    step: { status: 'DONE' | 'SKIPPED' | 'WAITING'; compensation?: unknown },
+    waits: readonly WaitTarget[],
+    patch: FlowRunPatch,
+    release: boolean,
+  ): Promise<FlowRunStatus | null> {
+    const result = await this.db.query<{ status: FlowRunStatus }>(
+      `WITH run AS (UPDATE flow_runs SET ${RUN_PATCH} WHERE id = $1 AND lease_owner = $2 RETURNING status),
+       step AS (
+         UPDATE flow_steps SET status = $13, error = NULL,
+           compensation = CASE WHEN $14::boolean THEN $15::text::jsonb ELSE compensation END,
+           finished_at = CASE WHEN $13 = 'WAITING' THEN NULL ELSE now() END
+         WHERE run_id = $1 AND position = $16 AND EXISTS (SELECT 1 FROM run)),
+       gone AS (
+         DELETE FROM flow_waits WHERE run_id = $1 AND EXISTS (SELECT 1 FROM run)
+           AND (entity, entity_id) NOT IN (SELECT * FROM unnest($17::text[], $18::text[]))),
+       added AS (
+         INSERT INTO flow_waits (entity, entity_id, run_id)
+         SELECT e, i, $1 FROM unnest($17::text[], $18::text[]) AS t(e, i) WHERE EXISTS (SELECT 1 FROM run)
+         ON CONFLICT DO NOTHING)
+       SELECT status FROM run`,
+      [
+        ...patchParams(id, owner, patch, release),
+        step.status,
+        step.compensation !== undefined,
+        step.compensation === undefined ? null : JSON.stringify(step.compensation),
+        position,
+        waits.map((w) => w.entity),
+        waits.map((w) => w.entityId),
+      ],
+    );
+    return result.rows[0]?.status ?? null;
   }
 
   /** Extends the lease before a step; false when it was lost (expired and taken by another worker). */
@@ -178,34 +279,7 @@ export class FlowRunRepository {
    * COMPENSATING when a cancel arrived meanwhile; the status actually written is returned.
    */
   async update(id: string, owner: string, patch: FlowRunPatch, release: boolean): Promise<FlowRunStatus | null> {
-    const result = await this.db.query<{ status: FlowRunStatus }>(
-      `UPDATE flow_runs SET
-         status = CASE WHEN $3::text = 'WAITING' AND cancel_requested THEN 'COMPENSATING' ELSE COALESCE($3::text, status) END,
-         phase = CASE WHEN $3::text = 'WAITING' AND cancel_requested THEN 'compensating' ELSE COALESCE($4::text, phase) END,
-         state = COALESCE($5::text::jsonb, state),
-         sales_order_id = CASE WHEN $6::boolean THEN $7::text ELSE sales_order_id END,
-         error = CASE WHEN $8::boolean THEN $9::text ELSE error END,
-         error_code = CASE WHEN $8::boolean THEN $10::text ELSE error_code END,
-         next_check_at = CASE WHEN $11::float8 IS NULL THEN next_check_at ELSE now() + make_interval(secs => $11::float8 / 1000) END,
-         lease_owner = CASE WHEN $12::boolean THEN NULL ELSE lease_owner END,
-         lease_until = CASE WHEN $12::boolean THEN NULL ELSE lease_until END,
-         updated_at = now()
-       WHERE id = $1 AND lease_owner = $2 RETURNING status`,
-      [
-        id,
-        owner,
-        patch.status ?? null,
-        patch.phase ?? null,
-        patch.state === undefined ? null : JSON.stringify(patch.state),
-        patch.salesOrderId !== undefined,
-        patch.salesOrderId ?? null,
-        patch.error !== undefined,
-        patch.error ?? null,
-        patch.errorCode ?? null,
-        patch.checkAgainInMs ?? null,
-        release,
-      ],
-    );
+    const result = await this.db.query<{ status: FlowRunStatus }>(`UPDATE flow_runs SET ${RUN_PATCH} WHERE id = $1 AND lease_owner = $2 RETURNING status`, patchParams(id, owner, patch, release));
     return result.rows[0]?.status ?? null;
   }
 
@@ -251,11 +325,13 @@ export class FlowRunRepository {
     );
   }
 
-  /** The WAITING runs waiting on this record. */
-  async waitingOn(entity: string, entityId: string): Promise<string[]> {
+  /** The WAITING runs waiting on any of these records, each once. */
+  async waitingOn(records: readonly WaitTarget[]): Promise<string[]> {
+    if (records.length === 0) return [];
     const result = await this.db.query<{ run_id: string }>(
-      `SELECT w.run_id FROM flow_waits w JOIN flow_runs r ON r.id = w.run_id WHERE w.entity = $1 AND w.entity_id = $2 AND r.status = 'WAITING'`,
-      [entity, entityId],
+      `SELECT DISTINCT w.run_id FROM flow_waits w JOIN flow_runs r ON r.id = w.run_id
+       WHERE (w.entity, w.entity_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND r.status = 'WAITING'`,
+      [records.map((r) => r.entity), records.map((r) => r.entityId)],
     );
     return result.rows.map((r) => r.run_id);
   }

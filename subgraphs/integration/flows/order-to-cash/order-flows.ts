@@ -65,8 +65,8 @@ export async function startOrderFlows(deps: OrderFlowsDeps): Promise<OrderFlows>
     pollMs: settings.pollMs,
     workers: settings.workers,
   });
-  deps.events.subscribe('erp', ORDER_FLOW_EVENTS, async (event) => {
-    await engine.wake(event.entity, event.entityId);
+  deps.events.subscribe('erp', ORDER_FLOW_EVENTS, async (events) => {
+    await engine.wake(events.map((e) => ({ entity: e.entity, entityId: e.entityId })));
   });
   await engine.start();
   return {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import pg from 'pg';
 import { buildDemoDataset } from '../backends/demo-data/demo-dataset';
 import { OrderFlowDepartments } from '../subgraphs/integration/flows/order-to-cash/testing/order-flow-departments';
@@ -64,6 +65,44 @@ async function completedFlows(gql: GatewayCall): Promise<(DrivenFlow & { started
   return all;
 }
 
+/** Requests each service served so far, by route ("service METHOD route" → count), from its /metrics. */
+async function servedRequests(urls: Record<string, string>): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const [service, url] of Object.entries(urls)) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const match of text.matchAll(/^http_requests_total\{([^}]*)\} ([0-9.e+]+)$/gm)) {
+      const labels = Object.fromEntries([...match[1].matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+      if (labels.route === '/metrics') continue;
+      const key = `${service} ${labels.method} ${labels.route}`;
+      counts.set(key, (counts.get(key) ?? 0) + Number(match[2]));
+    }
+  }
+  return counts;
+}
+
+/** CPU seconds each service used so far (process_cpu_seconds_total on its /metrics), and all postgres processes' from /proc. */
+async function cpuSeconds(urls: Record<string, string>): Promise<Map<string, number>> {
+  const used = new Map<string, number>();
+  for (const [service, url] of Object.entries(urls)) {
+    const match = /^process_cpu_seconds_total(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(await (await fetch(`${url}/metrics`)).text());
+    if (match) used.set(service, Number(match[1]));
+  }
+  let postgres = 0;
+  const ticks = 100; // USER_HZ on Linux
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      postgres += (Number(fields[11]) + Number(fields[12])) / ticks;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  if (postgres > 0) used.set('postgres (all)', postgres);
+  return used;
+}
+
 async function main(): Promise<void> {
   const flows = Number(argument('flows', '1000'));
   const concurrency = Number(argument('concurrency', '50'));
@@ -84,6 +123,8 @@ async function main(): Promise<void> {
     const customerId: string = created.data.createCustomer.id;
     const pollMs = Number(argument('poll-ms', '250'));
     const mode = argument('driver', 'departments');
+    const requestsBefore = await servedRequests(stack.urls);
+    const cpuBefore = await cpuSeconds(stack.urls);
     const results: DrivenFlow[] = [];
     const flowSeconds: number[] = [];
     let failures = 0;
@@ -145,6 +186,8 @@ async function main(): Promise<void> {
     clearInterval(progress);
     const seconds = (Date.now() - started) / 1000;
 
+    const requestsAfter = await servedRequests(stack.urls);
+    const cpuAfter = await cpuSeconds(stack.urls);
     const perStep = new Map<string, number[]>();
     for (const flow of results) {
       for (const step of flow.steps) {
@@ -163,6 +206,15 @@ async function main(): Promise<void> {
     for (const [name, list] of perStep) {
       list.sort((a, b) => a - b);
       console.log(`  ${name.padEnd(22)} p50 ${String(percentile(list, 50)).padStart(6)} ms   p99 ${String(percentile(list, 99)).padStart(6)} ms`);
+    }
+    const cpu = [...cpuAfter].map(([name, after]) => [name, ((after - (cpuBefore.get(name) ?? 0)) * 1000) / flows] as const);
+    console.log(`CPU per flow: ${cpu.reduce((sum, [, ms]) => sum + ms, 0).toFixed(0)} ms in all (${cpu.map(([name, ms]) => `${name} ${ms.toFixed(0)}`).join(', ')}); postgres counts every database on this machine`);
+    console.log('requests served per flow (every hop, the departments\' included):');
+    const perService = new Map<string, number>();
+    const routes = [...requestsAfter].map(([key, n]) => [key, (n - (requestsBefore.get(key) ?? 0)) / flows] as const).filter(([, n]) => n >= 0.05);
+    for (const [key, n] of routes) perService.set(key.split(' ')[0], (perService.get(key.split(' ')[0]) ?? 0) + n);
+    for (const [service, n] of perService) {
+      console.log(`  ${service.padEnd(16)} ${n.toFixed(1).padStart(6)}   ${routes.filter(([k]) => k.startsWith(`${service} `)).sort((a, b) => b[1] - a[1]).slice(0, 14).map(([k, v]) => `${k.slice(service.length + 1)} ${v.toFixed(1)}`).join(', ')}`);
     }
   } finally {
     await stack.dispose();

@@ -28,6 +28,9 @@ export interface FlowEngineOptions {
   workers: number;
 }
 
+/** Jobs a worker takes per fetch; also how many direct advances per worker this process runs at once. */
+const JOBS_PER_FETCH = 4;
+
 /** Failures that a later attempt may not meet: the backend was down or slow. */
 export function isTransient(error: unknown): boolean {
   return !isAppError(error) || error.code === ErrorCode.UPSTREAM_UNAVAILABLE;
@@ -67,6 +70,7 @@ export class FlowEngine<State extends object, Deps> {
   private polling = false;
   private stopped = false;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private directAdvances = 0;
 
   constructor(
     private readonly definition: FlowDefinition<State, Deps>,
@@ -86,7 +90,7 @@ export class FlowEngine<State extends object, Deps> {
   /** Starts the workers and the catch-up poll. */
   async start(): Promise<void> {
     for (let i = 0; i < this.options.workers; i++) {
-      const id = await this.options.boss.work<{ runId: string }>(this.queue, { batchSize: 4, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+      const id = await this.options.boss.work<{ runId: string }>(this.queue, { batchSize: JOBS_PER_FETCH, pollingIntervalSeconds: 0.5 }, async (jobs) => {
         await Promise.all(jobs.map((job) => this.track(this.advance(job.data.runId))));
       });
       this.workerIds.push(id);
@@ -140,11 +144,32 @@ export class FlowEngine<State extends object, Deps> {
     return resumed;
   }
 
-  /** Wakes the WAITING runs that wait on any of these ERP records (called for change events); returns how many. */
+  /**
+   * Wakes the WAITING runs that wait on any of these ERP records (called for change events) and
+   * returns how many. They are advanced right here while this process has room, which saves the
+   * job round trips; a wake-up needs no durability of its own, since a run not advanced (full, or
+   * the process died) is still found by the catch-up poll.
+   */
   async wake(records: readonly WaitTarget[]): Promise<number> {
     const runIds = await this.repo.waitingOn(records);
-    await this.enqueueAll(runIds);
+    await this.advanceSoon(runIds);
     return runIds.length;
+  }
+
+  /** Advances these runs in this process, up to its capacity; the rest go to the job queue. */
+  private async advanceSoon(runIds: readonly string[]): Promise<void> {
+    const queued: string[] = [];
+    for (const runId of runIds) {
+      if (this.stopped || this.directAdvances >= this.options.workers * JOBS_PER_FETCH) {
+        queued.push(runId);
+        continue;
+      }
+      this.directAdvances++;
+      void this.track(this.advance(runId))
+        .catch((error: unknown) => this.options.logger.warn({ err: error, flowId: runId }, 'flow advance failed; the catch-up poll retries it'))
+        .finally(() => this.directAdvances--);
+    }
+    await this.enqueueAll(queued);
   }
 
   /**
@@ -156,7 +181,7 @@ export class FlowEngine<State extends object, Deps> {
     this.polling = true;
     try {
       const due = await this.repo.claimDue(500, this.options.pollMs);
-      await this.enqueueAll(due);
+      await this.advanceSoon(due);
       return due.length;
     } catch (error) {
       this.options.logger.warn({ err: error }, 'flow catch-up poll failed');

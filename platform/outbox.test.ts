@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { openDatabase } from './db';
 import { decodeChangeEvents } from './change-event-wire';
 import { createLogger } from './logger';
-import { type ChangeEvent, OUTBOX_TABLE_SQL, OutboxDispatcher, recordChange } from './outbox';
+import { type ChangeEvent, OUTBOX_TABLE_SQL, OutboxDispatcher, recordChange, withBatchedChanges } from './outbox';
 
 function receiver(port = 0): Promise<{ server: Server; url: string; events: ChangeEvent[]; deliveries: number }> {
   const events: ChangeEvent[] = [];
@@ -81,6 +81,35 @@ describe('outbox dispatcher', () => {
       expect(live.deliveries).toBe(3);
     } finally {
       live.server.close();
+      await db.close();
+    }
+  });
+
+  it('writes the changes of a batched write at its end, in one statement, in the order recorded', async () => {
+    const db = await openDatabase({ service: 'outbox-test' });
+    await db.exec(OUTBOX_TABLE_SQL);
+    try {
+      const seenInside = await db.transaction((tx) =>
+        withBatchedChanges(tx, async (inner) => {
+          for (const entityId of ['SO-1', 'K-1', 'SO-2']) await recordChange(inner, { entity: 'sales_order', entityId, version: 1, action: 'created' });
+          return (await inner.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_events')).rows[0].n;
+        }),
+      );
+      expect(seenInside).toBe(0);
+      const rows = await db.query<{ entity_id: string }>('SELECT entity_id FROM outbox_events ORDER BY seq');
+      expect(rows.rows.map((r) => r.entity_id)).toEqual(['SO-1', 'K-1', 'SO-2']);
+
+      // A write that fails records nothing.
+      await expect(
+        db.transaction((tx) =>
+          withBatchedChanges(tx, async (inner) => {
+            await recordChange(inner, { entity: 'sales_order', entityId: 'SO-3', version: 1, action: 'created' });
+            throw new Error('the write failed');
+          }),
+        ),
+      ).rejects.toThrow('the write failed');
+      expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_events')).rows[0].n).toBe(3);
+    } finally {
       await db.close();
     }
   });

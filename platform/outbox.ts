@@ -41,11 +41,41 @@ export interface ChangeEvent {
   occurredAt: string;
 }
 
+/** A change to record as an event. */
+export interface RecordedChange {
+  entity: string;
+  entityId: string;
+  version: number;
+  action: ChangeEvent['action'];
+}
+
+/** Changes recorded inside `withBatchedChanges`, per transaction, not yet written. */
+const pendingChanges = new WeakMap<Queryable, RecordedChange[]>();
+
+/**
+ * Runs a write with the change events it records collected and written in one statement when it
+ * is done, in the same transaction: a write that touches an order, its lines' stock and a
+ * shipment costs one outbox insert, not one per record. Events keep the order they were recorded in.
+ */
+export async function withBatchedChanges<T>(tx: Queryable, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  const pending: RecordedChange[] = [];
+  pendingChanges.set(tx, pending);
+  try {
+    const result = await work(tx);
+    await recordChanges(tx, pending);
+    return result;
+  } finally {
+    pendingChanges.delete(tx);
+  }
+}
+
 /** Records a change in the caller's transaction, so the event exists exactly when the change does. */
-export async function recordChange(
-  tx: Queryable,
-  change: { entity: string; entityId: string; version: number; action: ChangeEvent['action'] },
-): Promise<void> {
+export async function recordChange(tx: Queryable, change: RecordedChange): Promise<void> {
+  const pending = pendingChanges.get(tx);
+  if (pending) {
+    pending.push(change);
+    return;
+  }
   await tx.query('INSERT INTO outbox_events (event_id, entity, entity_id, version, action) VALUES ($1, $2, $3, $4, $5)', [
     randomUUID(),
     change.entity,
@@ -55,15 +85,12 @@ export async function recordChange(
   ]);
 }
 
-/** Records many changes in one statement (bulk writes), in the caller's transaction. */
-export async function recordChanges(
-  tx: Queryable,
-  changes: readonly { entity: string; entityId: string; version: number; action: ChangeEvent['action'] }[],
-): Promise<void> {
+/** Records many changes in one statement (bulk writes), in the caller's transaction, in their order. */
+export async function recordChanges(tx: Queryable, changes: readonly RecordedChange[]): Promise<void> {
   if (changes.length === 0) return;
   await tx.query(
     `INSERT INTO outbox_events (event_id, entity, entity_id, version, action)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[])`,
+     SELECT e, n, i, v, a FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[]) WITH ORDINALITY AS c(e, n, i, v, a, position) ORDER BY position`,
     [changes.map(() => randomUUID()), changes.map((c) => c.entity), changes.map((c) => c.entityId), changes.map((c) => c.version), changes.map((c) => c.action)],
   );
 }

@@ -3,6 +3,7 @@ import type { Page } from '../../../connectors/page';
 import type { Database, Queryable } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
 import { requestHash, runIdempotent } from '../../../platform/idempotency';
+import { withBatchedChanges } from '../../../platform/outbox';
 import { type PageRequest, UUID_PATTERN } from '../repositories/keyset-page';
 import { listQuerySchema, parseInput } from '../validation';
 
@@ -72,7 +73,7 @@ export async function idempotentWrite(
   const header = req.headers['idempotency-key'];
   const key = Array.isArray(header) ? header[0] : header;
   const path = req.url.split('?', 1)[0];
-  const result = await runIdempotent(db, key, requestHash(req.method, path, req.body), work);
+  const result = await runIdempotent(db, key, requestHash(req.method, path, req.body), (tx) => withBatchedChanges(tx, work));
   if (result.replayed) reply.header('idempotent-replayed', 'true');
   return reply.code(result.status).send(result.body);
 }

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Database, Queryable } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
 import { requestHash, runIdempotent } from '../../../platform/idempotency';
+import { withBatchedChanges } from '../../../platform/outbox';
 
 /** Header set on an answer replayed from an earlier call with the same Idempotency-Key. */
 export const REPLAYED_HEADER = 'idempotent-replayed';
@@ -14,7 +15,7 @@ export async function idempotentWrite<T>(db: Database, req: FastifyRequest, repl
   const header = req.headers['idempotency-key'];
   if (Array.isArray(header)) throw new AppError(ErrorCode.BAD_USER_INPUT, 'Idempotency-Key may be given once', { field: 'Idempotency-Key' });
   const path = req.url.split('?', 1)[0];
-  const result = await runIdempotent(db, header, requestHash(req.method, path, req.body), async (tx) => ({ status, body: await work(tx) }));
+  const result = await runIdempotent(db, header, requestHash(req.method, path, req.body), async (tx) => ({ status, body: await withBatchedChanges(tx, work) }));
   if (result.replayed) reply.header(REPLAYED_HEADER, 'true');
   return reply.code(result.status).send(result.body);
 }

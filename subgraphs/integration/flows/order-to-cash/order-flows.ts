@@ -12,7 +12,7 @@ import type { OrderFlowDeps, OrderFlowState } from './order-flow.types';
 import { orderToCashFlow } from './order-to-cash.flow';
 
 /** ERP change events that may move a waiting order flow on. */
-export const ORDER_FLOW_EVENTS = ['sales_order', 'production_order', 'shipment', 'invoice', 'payment'] as const;
+export const ORDER_FLOW_EVENTS = ['production_order', 'shipment', 'invoice'] as const;
 
 /** Tuning of order flows (config.ts FLOW_* settings). */
 export interface OrderFlowSettings {

@@ -16,10 +16,7 @@ export const waitForPaymentStep = defineStep<OrderFlowState, OrderFlowDeps>({
     }
     return {
       kind: 'waiting',
-      on: [
-        { entity: 'sales_order', entityId: state.salesOrderId! },
-        { entity: 'invoice', entityId: state.invoiceId! },
-      ],
+      on: [{ entity: 'invoice', entityId: state.invoiceId! }],
     };
   },
 });

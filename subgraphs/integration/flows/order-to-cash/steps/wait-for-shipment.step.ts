@@ -16,10 +16,7 @@ export const waitForShipmentStep = defineStep<OrderFlowState, OrderFlowDeps>({
     }
     return {
       kind: 'waiting',
-      on: [
-        { entity: 'sales_order', entityId: state.salesOrderId! },
-        { entity: 'shipment', entityId: state.shipmentId! },
-      ],
+      on: [{ entity: 'shipment', entityId: state.shipmentId! }],
     };
   },
 });

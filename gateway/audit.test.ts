@@ -68,4 +68,19 @@ describe('the audit reporter', () => {
     expect(lines[0]).not.toContain(SERVICE_TOKEN);
     await endpoint.close();
   });
+
+  it('sends the entries of mutations answered close together in one request, in order, and splits at the batch size', async () => {
+    const endpoint = await flakyEndpoint(0);
+    const { logger } = capturedLogger();
+    const reporter = httpAuditReporter({ url: endpoint.url, serviceToken: () => SERVICE_TOKEN, logger, batchWindowMs: 50, maxBatch: 3 });
+    const entries = Array.from({ length: 5 }, (_, i) => ({ ...ENTRY, ids: [`INV-${i}`] }));
+    for (const entry of entries) reporter.report([entry]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await reporter.close();
+    expect(endpoint.received.map((r) => (r.body as { entries: AuditEntry[] }).entries.map((e) => e.ids[0]))).toEqual([
+      ['INV-0', 'INV-1', 'INV-2'],
+      ['INV-3', 'INV-4'],
+    ]);
+    await endpoint.close();
+  });
 });

@@ -36,6 +36,10 @@ export interface HttpAuditReporterOptions {
   attempts?: number;
   /** First retry delay; doubles each time; default 200 ms. */
   retryDelayMs?: number;
+  /** How long entries wait for others to travel with; default 20 ms. */
+  batchWindowMs?: number;
+  /** Entries sent at once at most; default 100, what the integration accepts per request. */
+  maxBatch?: number;
 }
 
 /**
@@ -72,13 +76,29 @@ export function httpAuditReporter(options: HttpAuditReporterOptions): AuditRepor
     options.logger.error({ entries, reason: lastError }, 'audit entries could not be stored');
   };
 
+  // Entries of mutations answered within a few milliseconds of each other travel together: on a
+  // busy gateway that is one request per batch instead of one per mutation.
+  let buffered: AuditEntry[] = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    if (buffered.length === 0) return;
+    const batch = buffered;
+    buffered = [];
+    const sending = deliver(batch).finally(() => pending.delete(sending));
+    pending.add(sending);
+  };
+
   return {
     report(entries) {
       if (entries.length === 0) return;
-      const sending = deliver(entries).finally(() => pending.delete(sending));
-      pending.add(sending);
+      buffered.push(...entries);
+      if (buffered.length >= (options.maxBatch ?? 100)) flush();
+      else flushTimer ??= setTimeout(flush, options.batchWindowMs ?? 20);
     },
     async close() {
+      flush();
       await Promise.race([Promise.allSettled([...pending]), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     },
   };

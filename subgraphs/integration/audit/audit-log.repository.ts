@@ -59,21 +59,25 @@ interface AuditRow {
 export class AuditLogRepository {
   constructor(private readonly db: Database) {}
 
-  /** Appends a batch in one transaction. */
+  /** Appends a batch in one statement, in its order. */
   async append(entries: AuditEntriesInput): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      for (const entry of entries) {
-        await tx.query('INSERT INTO audit_log (at, sub, role, operation_name, field, ids, outcome) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)', [
-          entry.at,
-          entry.sub,
-          entry.role,
-          entry.operationName,
-          entry.field,
-          JSON.stringify(entry.ids),
-          entry.outcome,
-        ]);
-      }
-    });
+    if (entries.length === 0) return;
+    await this.db.query(
+      `INSERT INTO audit_log (at, sub, role, operation_name, field, ids, outcome)
+       SELECT at, sub, role, operation_name, field, ids::jsonb, outcome
+       FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY
+         AS e(at, sub, role, operation_name, field, ids, outcome, position)
+       ORDER BY position`,
+      [
+        entries.map((e) => e.at),
+        entries.map((e) => e.sub),
+        entries.map((e) => e.role),
+        entries.map((e) => e.operationName),
+        entries.map((e) => e.field),
+        entries.map((e) => JSON.stringify(e.ids)),
+        entries.map((e) => e.outcome),
+      ],
+    );
   }
 
   /** A page of entries, newest first; `after` is the endCursor of the previous page. */

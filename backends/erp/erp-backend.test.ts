@@ -268,6 +268,20 @@ describe.each(DATABASE_KINDS)('ERP backend on %s', (kind) => {
       expect(purchased.body.error.details.field).toBe('sku');
     });
 
+    test('cancels a pending shipment once (again: no change); it can no longer be confirmed and the order can be shipped anew', async () => {
+      const order = await ok<ErpSalesOrder>('POST', '/sales-orders', { customerNo: 'K-20001', lines: [{ sku: 'GEAR-1', quantity: 2 }] });
+      await ok('POST', `/sales-orders/${order.id}/reserve`);
+      const shipment = await ok<ErpShipment>('POST', '/shipments', { salesOrderId: order.id });
+
+      const cancelled = await ok<ErpShipment>('POST', `/shipments/${shipment.id}/cancel`);
+      expect(cancelled).toMatchObject({ status: 'CANCELLED', version: 2 });
+      expect(await ok<ErpShipment>('POST', `/shipments/${shipment.id}/cancel`)).toMatchObject({ status: 'CANCELLED', version: 2 });
+      expect((await call('POST', `/shipments/${shipment.id}/confirm`, { carrier: 'DHL', trackingNumber: 'x' })).status).toBe(409);
+      expect((await call('POST', '/shipments/SH-999999/cancel')).status).toBe(404);
+      // The goods stay reserved for the order, so a new shipment covers them again.
+      expect(await ok<ErpShipment>('POST', '/shipments', { salesOrderId: order.id })).toMatchObject({ status: 'PENDING', lines: [{ sku: 'GEAR-1', quantity: 2 }] });
+    });
+
     test('ships reserved goods, invoices them due per payment terms and closes the order on exact payment', async () => {
       const order = await ok<ErpSalesOrder>('POST', '/sales-orders', { customerNo: 'K-20001', lines: [{ sku: 'GEAR-1', quantity: 3 }] });
       await ok('POST', `/sales-orders/${order.id}/reserve`);
@@ -291,6 +305,7 @@ describe.each(DATABASE_KINDS)('ERP backend on %s', (kind) => {
       expect(afterShipping.status).toBe('SHIPPED');
       expect(afterShipping.lines[0]).toMatchObject({ shippedQuantity: 3, reservedQuantity: 0 });
       expect((await call('POST', `/shipments/${shipment.body.id}/confirm`, { carrier: 'DHL', trackingNumber: 'x' })).status).toBe(409);
+      expect((await call('POST', `/shipments/${shipment.body.id}/cancel`)).status).toBe(409);
 
       const invoice = await call<ErpInvoice>('POST', '/invoices', { salesOrderId: order.id });
       expect(invoice.status).toBe(201);

@@ -54,6 +54,8 @@ export interface ErpConnector {
   createShipment(salesOrderId: string, idempotencyKey?: string): Promise<ErpShipment>;
   /** The carrier took it: SHIPPED, stock issued, order SHIPPED. */
   confirmShipment(id: string, input: { carrier: string; trackingNumber: string }, idempotencyKey?: string): Promise<ErpShipment>;
+  /** Cancels a PENDING shipment (again: no change); a SHIPPED one is a CONFLICT. */
+  cancelShipment(id: string, idempotencyKey?: string): Promise<ErpShipment>;
 
   // finance
   getInvoices(ids: readonly string[]): Promise<ErpInvoice[]>;

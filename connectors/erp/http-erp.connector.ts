@@ -197,6 +197,10 @@ export class HttpErpConnector implements ErpConnector, ErpBulkConnector {
     return this.client.call({ operation: 'confirmShipment', method: 'POST', path: `/shipments/${enc(id)}/confirm`, body: input, idempotencyKey });
   }
 
+  cancelShipment(id: string, idempotencyKey?: string): Promise<ErpShipment> {
+    return this.client.call({ operation: 'cancelShipment', method: 'POST', path: `/shipments/${enc(id)}/cancel`, idempotencyKey });
+  }
+
   // finance
 
   getInvoices(ids: readonly string[]): Promise<ErpInvoice[]> {

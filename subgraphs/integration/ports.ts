@@ -28,6 +28,7 @@ export type OrderFlowErp = Pick<
   | 'cancelProductionOrder'
   | 'getShipments'
   | 'createShipment'
+  | 'cancelShipment'
   | 'getInvoices'
   | 'createInvoice'
 >;

@@ -127,6 +127,15 @@ export async function insertShipment(q: Queryable, salesOrderId: string, lines: 
 }
 
 /** Marks the shipment SHIPPED with its carrier and tracking number; returns the new version. */
+/** Marks a shipment CANCELLED; returns its new version. */
+export async function markShipmentCancelled(q: Queryable, id: string): Promise<number> {
+  const { rows } = await q.query<{ version: number }>(
+    `UPDATE shipments SET status = 'CANCELLED', version = version + 1, updated_at = date_trunc('milliseconds', now()) WHERE id = $1 RETURNING version`,
+    [id],
+  );
+  return rows[0].version;
+}
+
 export async function markShipmentShipped(q: Queryable, id: string, carrier: string, trackingNumber: string): Promise<number> {
   const { rows } = await q.query<{ version: number }>(
     `UPDATE shipments SET status = 'SHIPPED', carrier = $2, tracking_number = $3, shipped_at = date_trunc('milliseconds', now()),

@@ -5,7 +5,7 @@ import type { ErpProductionOrderStatus, ErpShipmentStatus } from '../../../conne
 import { getProductionOrders, listProductionOrders, listProductionOrdersBySalesOrders } from '../repositories/production-order.repository';
 import { getShipments, listShipments, listShipmentsBySalesOrders } from '../repositories/shipment.repository';
 import { cancelProductionOrder, completeProductionOrder, createProductionOrder } from '../services/production-order.service';
-import { confirmShipment, createShipment } from '../services/shipment.service';
+import { cancelShipment, confirmShipment, createShipment } from '../services/shipment.service';
 import { confirmShipmentSchema, enumParam, idList, listParams, parseInput, productionOrderInputSchema, salesOrderRefSchema, type QueryString } from '../validation';
 import { idempotentWrite } from './idempotent-write';
 
@@ -68,4 +68,6 @@ export function registerFulfilmentRoutes(app: FastifyInstance, db: Database): vo
     const input = parseInput(confirmShipmentSchema, req.body);
     return idempotentWrite(db, req, reply, 200, (tx) => confirmShipment(tx, req.params.id, input));
   });
+
+  app.post<{ Params: { id: string } }>('/shipments/:id/cancel', async (req, reply) => idempotentWrite(db, req, reply, 200, (tx) => cancelShipment(tx, req.params.id)));
 }

@@ -4,7 +4,7 @@ import type { ErpShipment } from '../../../connectors/erp/erp.connector';
 import { ErpEntity, recordCreated, recordUpdated, stockEntityId } from '../events';
 import { adjustStock, lockStockLevels } from '../repositories/product.repository';
 import { adjustSalesOrderLine, getSalesOrderLines, listReservations, reduceReservation, touchSalesOrder } from '../repositories/sales-order.repository';
-import { getShipmentLines, getShipments, insertShipment, lockShipment, markShipmentShipped, pendingShipmentQuantities, type ShipmentLineState } from '../repositories/shipment.repository';
+import { getShipmentLines, getShipments, insertShipment, lockShipment, markShipmentCancelled, markShipmentShipped, pendingShipmentQuantities, type ShipmentLineState } from '../repositories/shipment.repository';
 import { lockExistingSalesOrder, RESERVING_STATUSES } from './sales-order.service';
 
 async function loadShipment(tx: Queryable, id: string): Promise<ErpShipment> {
@@ -79,5 +79,19 @@ export async function confirmShipment(tx: Queryable, id: string, input: { carrie
   await recordUpdated(tx, ErpEntity.shipment, id, await markShipmentShipped(tx, id, input.carrier, input.trackingNumber));
   const complete = [...orderLines.values()].every((l) => l.shippedQuantity >= l.quantity);
   await recordUpdated(tx, ErpEntity.salesOrder, order.id, await touchSalesOrder(tx, order.id, complete ? 'SHIPPED' : 'PARTIALLY_SHIPPED'));
+  return loadShipment(tx, id);
+}
+
+/**
+ * Cancels a shipment the carrier has not taken: it will never be confirmed, and the goods it
+ * covered stay reserved for the order (cancelling the order releases them). Cancelling a cancelled
+ * shipment again changes nothing; one already SHIPPED or DELIVERED is a CONFLICT.
+ */
+export async function cancelShipment(tx: Queryable, id: string): Promise<ErpShipment> {
+  const shipment = await lockShipment(tx, id);
+  if (!shipment) throw new AppError(ErrorCode.NOT_FOUND, `shipment ${id} does not exist`, { shipmentId: id });
+  if (shipment.status === 'CANCELLED') return loadShipment(tx, id);
+  if (shipment.status !== 'PENDING') throw new AppError(ErrorCode.CONFLICT, `shipment ${id} is ${shipment.status} and cannot be cancelled`, { status: shipment.status });
+  await recordUpdated(tx, ErpEntity.shipment, id, await markShipmentCancelled(tx, id));
   return loadShipment(tx, id);
 }

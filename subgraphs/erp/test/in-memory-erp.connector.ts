@@ -212,6 +212,15 @@ export class InMemoryErpConnector implements ErpConnector {
     return { ...shipment };
   }
 
+  async cancelShipment(id: string): Promise<ErpShipment> {
+    this.call('cancelShipment');
+    const shipment = this.find(this.shipments, id, 'shipment');
+    if (shipment.status === 'CANCELLED') return { ...shipment };
+    if (shipment.status !== 'PENDING') throw new AppError(ErrorCode.CONFLICT, `shipment ${id} is ${shipment.status}`);
+    Object.assign(shipment, { status: 'CANCELLED', version: shipment.version + 1 });
+    return { ...shipment };
+  }
+
   async getInvoices(ids: readonly string[]): Promise<ErpInvoice[]> {
     this.call('getInvoices');
     return this.invoices.filter((i) => ids.includes(i.id));

@@ -188,6 +188,25 @@ describe('order-to-cash', () => {
     expect(twice.data?.cancelOrder.status).toBe('COMPENSATED');
   }, 60_000);
 
+  it('cancelled while the shipment waits for the warehouse: cancels the pending shipment and gives every unit back', async () => {
+    const boltsBefore = await available('BOLT-1');
+    const started = await place(ACME, [{ sku: 'BOLT-1', quantity: 7 }]);
+    const waiting = await flowUntil(started.id, (f) => stepStatus(f)['wait-for-shipment'] === 'WAITING');
+    const orderId = waiting.salesOrder!.id;
+    const [shipment] = await world.erp.listShipmentsBySalesOrders([orderId]);
+    expect(shipment.status).toBe('PENDING');
+
+    const answer = await world.gql<{ cancelOrder: FlowView }>(CANCEL, { id: orderId });
+    expect(answer.errors).toBeUndefined();
+    const cancelled = answer.data!.cancelOrder.status === 'COMPENSATED' ? answer.data!.cancelOrder : await flowUntil(started.id, (f) => f.status === 'COMPENSATED');
+    expect(stepStatus(cancelled)).toMatchObject({ 'create-shipment': 'COMPENSATED', 'reserve-stock': 'COMPENSATED', 'create-sales-order': 'COMPENSATED', 'wait-for-shipment': 'SKIPPED' });
+    expect((await world.erp.getShipments([shipment.id]))[0].status).toBe('CANCELLED');
+    expect((await world.erp.getSalesOrders([orderId]))[0].status).toBe('CANCELLED');
+    expect(await available('BOLT-1')).toBe(boltsBefore);
+    // The warehouse can no longer ship it.
+    await expect(world.erp.confirmShipment(shipment.id, { carrier: 'DHL', trackingNumber: 'LATE-1' })).rejects.toMatchObject({ code: 'CONFLICT' });
+  }, 60_000);
+
   it('completes production, ships the output and refuses to cancel once shipped', async () => {
     const started = await place(ACME, [{ sku: 'PUMP-1', quantity: 2 }]);
     const inProduction = await flowUntil(started.id, (f) => stepStatus(f)['wait-for-production'] === 'WAITING');

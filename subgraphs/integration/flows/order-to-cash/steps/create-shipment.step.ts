@@ -5,14 +5,17 @@ import type { OrderFlowDeps, OrderFlowState } from '../order-flow.types';
 export const CREATE_SHIPMENT = 'create-shipment';
 
 /**
- * Creates the PENDING shipment of the reserved goods (the order becomes READY_TO_SHIP). Nothing
- * to undo here: a pending shipment of a cancelled order can never be confirmed, and cancelling the
- * order (an earlier step's undo) gives its stock back.
+ * Creates the PENDING shipment of the reserved goods (the order becomes READY_TO_SHIP). Undo: the
+ * shipment is cancelled, so the warehouse is not left with one to pick; the goods it covered are
+ * released with the reservations (an earlier step's undo).
  */
-export const createShipmentStep = defineStep<OrderFlowState, OrderFlowDeps>({
+export const createShipmentStep = defineStep<OrderFlowState, OrderFlowDeps, { shipmentId: string }>({
   id: CREATE_SHIPMENT,
   async invoke(state, { erp }, ctx) {
     const shipment = await erp.createShipment(state.salesOrderId!, ctx.key());
-    return { kind: 'done', output: { shipmentId: shipment.id } };
+    return { kind: 'done', output: { shipmentId: shipment.id }, compensation: { shipmentId: shipment.id } };
+  },
+  async compensate({ shipmentId }, _state, { erp }, ctx) {
+    await erp.cancelShipment(shipmentId, ctx.key());
   },
 });

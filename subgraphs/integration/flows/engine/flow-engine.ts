@@ -7,7 +7,7 @@ import type { Logger } from '../../../../platform/logger';
 import type { ServiceMetrics } from '../../../../platform/metrics';
 import { createFlowMetrics, type FlowMetrics } from './flow-metrics';
 import { type FlowRun, FlowRunRepository, type FlowStepRow, type NewFlowRun } from './flow-run.repository';
-import type { FlowDefinition, FlowStep, StepContext, WaitTarget } from './flow-step';
+import type { ChangedRecord, FlowDefinition, FlowStep, StepContext, WaitTarget } from './flow-step';
 import { jobExecutor } from './job-queue';
 
 /** How a flow engine runs: retries, leases, the catch-up poll and its workers. */
@@ -27,6 +27,9 @@ export interface FlowEngineOptions {
   /** Workers polling the job queue in this process. */
   workers: number;
 }
+
+/** How long a change event is remembered for steps that were deciding to wait when it came. */
+const RECENT_CHANGE_MS = 10_000;
 
 /** Jobs a worker takes per fetch; also how many direct advances per worker this process runs at once. */
 const JOBS_PER_FETCH = 4;
@@ -71,6 +74,7 @@ export class FlowEngine<State extends object, Deps> {
   private stopped = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private directAdvances = 0;
+  private readonly recentChanges = new Map<string, { version: number; at: number }>();
 
   constructor(
     private readonly definition: FlowDefinition<State, Deps>,
@@ -150,10 +154,36 @@ export class FlowEngine<State extends object, Deps> {
    * job round trips; a wake-up needs no durability of its own, since a run not advanced (full, or
    * the process died) is still found by the catch-up poll.
    */
-  async wake(records: readonly WaitTarget[]): Promise<number> {
-    const runIds = await this.repo.waitingOn(records);
+  async wake(changes: readonly ChangedRecord[]): Promise<number> {
+    this.rememberChanges(changes);
+    const runIds = await this.repo.waitingOn(changes);
     await this.advanceSoon(runIds);
     return runIds.length;
+  }
+
+  /**
+   * Keeps the last few seconds of change events: one that arrives while a step is still deciding to
+   * wait finds no waiting run yet, so the step looks here once its wait is written.
+   */
+  private rememberChanges(changes: readonly ChangedRecord[]): void {
+    const now = Date.now();
+    for (const change of changes) {
+      const key = `${change.entity}:${change.entityId}`;
+      const known = this.recentChanges.get(key);
+      if (!known || known.version < change.version) this.recentChanges.set(key, { version: change.version, at: now });
+    }
+    if (this.recentChanges.size > 10_000) {
+      for (const [key, change] of this.recentChanges) if (now - change.at > RECENT_CHANGE_MS) this.recentChanges.delete(key);
+    }
+  }
+
+  /** True when a change newer than what the step saw arrived while it ran. */
+  private changedMeanwhile(targets: readonly WaitTarget[]): boolean {
+    const now = Date.now();
+    return targets.some((target) => {
+      const change = this.recentChanges.get(`${target.entity}:${target.entityId}`);
+      return change !== undefined && now - change.at <= RECENT_CHANGE_MS && (target.seenVersion === undefined || change.version > target.seenVersion);
+    });
   }
 
   /** Advances these runs in this process, up to its capacity; the rest go to the job queue. */
@@ -299,8 +329,9 @@ export class FlowEngine<State extends object, Deps> {
         checkAgainInMs: this.options.pollMs,
       }, true);
       if (!recheck) stepLogger.info({ waitingOn: outcome.on }, 'flow waiting');
-      // A cancel that arrived during the step turned WAITING into COMPENSATING: undo now.
-      if (status === 'COMPENSATING') await this.enqueue(run.id);
+      // A cancel that arrived during the step turned WAITING into COMPENSATING: undo now. A change
+      // that arrived during the step woke nobody: look again now rather than at the next poll.
+      if (status === 'COMPENSATING' || (status === 'WAITING' && this.changedMeanwhile(outcome.on))) await this.advanceSoon([run.id]);
       return 'stop';
     }
     const finished = await this.repo.finishStep(

@@ -53,4 +53,32 @@ describe.each(DATABASE_KINDS)('flow runs on %s', (kind) => {
     expect(seen).toHaveLength(40);
     expect(new Set(seen).size).toBe(40);
   });
+
+  it('wakes a waiting run only for a version of the awaited record newer than the one its step saw', async () => {
+    if (!db) return;
+    const run = newRun(100);
+    await FlowRunRepository.insert(db, run);
+    const repo = new FlowRunRepository(db);
+    expect(await repo.acquireLease(run.id, 'worker-1', 30_000)).not.toBeNull();
+    const status = await repo.finishStep(run.id, 'worker-1', 1, { status: 'WAITING' }, [
+      { entity: 'shipment', entityId: 'SH-1', seenVersion: 1 },
+      { entity: 'invoice', entityId: 'INV-1' },
+    ], { status: 'WAITING' }, true);
+    expect(status).toBe('WAITING');
+
+    // The step's own "created" event (version 1) and a late redelivery tell it nothing new.
+    expect(await repo.waitingOn([{ entity: 'shipment', entityId: 'SH-1', version: 1 }])).toEqual([]);
+    expect(await repo.waitingOn([{ entity: 'shipment', entityId: 'SH-1', version: 2 }])).toEqual([run.id]);
+    // Without a seen version every event wakes it; other records never do.
+    expect(await repo.waitingOn([{ entity: 'invoice', entityId: 'INV-1', version: 1 }])).toEqual([run.id]);
+    expect(await repo.waitingOn([{ entity: 'shipment', entityId: 'SH-2', version: 9 }])).toEqual([]);
+    // Two matching changes in one batch wake the run once.
+    expect(await repo.waitingOn([{ entity: 'shipment', entityId: 'SH-1', version: 3 }, { entity: 'invoice', entityId: 'INV-1', version: 2 }])).toEqual([run.id]);
+
+    // A look again that still waits records the newer version it saw.
+    expect(await repo.acquireLease(run.id, 'worker-1', 30_000)).not.toBeNull();
+    await repo.finishStep(run.id, 'worker-1', 1, { status: 'WAITING' }, [{ entity: 'shipment', entityId: 'SH-1', seenVersion: 3 }], { status: 'WAITING' }, true);
+    expect(await repo.waitingOn([{ entity: 'shipment', entityId: 'SH-1', version: 3 }])).toEqual([]);
+    expect(await repo.waitingOn([{ entity: 'invoice', entityId: 'INV-1', version: 5 }])).toEqual([]);
+  });
 });

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../../../platform/db';
-import type { WaitTarget } from './flow-step';
+import type { ChangedRecord, WaitTarget } from './flow-step';
 
 /** Where a run stands. */
 export type FlowRunStatus = 'RUNNING' | 'WAITING' | 'COMPLETED' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED';
@@ -247,9 +247,9 @@ export class FlowRunRepository {
          DELETE FROM flow_waits WHERE run_id = $1 AND EXISTS (SELECT 1 FROM run)
            AND (entity, entity_id) NOT IN (SELECT * FROM unnest($17::text[], $18::text[]))),
        added AS (
-         INSERT INTO flow_waits (entity, entity_id, run_id)
-         SELECT e, i, $1 FROM unnest($17::text[], $18::text[]) AS t(e, i) WHERE EXISTS (SELECT 1 FROM run)
-         ON CONFLICT DO NOTHING)
+         INSERT INTO flow_waits (entity, entity_id, run_id, seen_version)
+         SELECT e, i, $1, v FROM unnest($17::text[], $18::text[], $19::int[]) AS t(e, i, v) WHERE EXISTS (SELECT 1 FROM run)
+         ON CONFLICT (entity, entity_id, run_id) DO UPDATE SET seen_version = EXCLUDED.seen_version)
        SELECT status FROM run`,
       [
         ...patchParams(id, owner, patch, release),
@@ -259,6 +259,7 @@ export class FlowRunRepository {
         position,
         waits.map((w) => w.entity),
         waits.map((w) => w.entityId),
+        waits.map((w) => w.seenVersion ?? null),
       ],
     );
     return result.rows[0]?.status ?? null;
@@ -320,18 +321,21 @@ export class FlowRunRepository {
     await this.db.query('DELETE FROM flow_waits WHERE run_id = $1', [runId]);
     if (targets.length === 0) return;
     await this.db.query(
-      `INSERT INTO flow_waits (entity, entity_id, run_id) SELECT e, i, $3 FROM unnest($1::text[], $2::text[]) AS t(e, i) ON CONFLICT DO NOTHING`,
-      [targets.map((t) => t.entity), targets.map((t) => t.entityId), runId],
+      `INSERT INTO flow_waits (entity, entity_id, run_id, seen_version) SELECT e, i, $3, v FROM unnest($1::text[], $2::text[], $4::int[]) AS t(e, i, v) ON CONFLICT DO NOTHING`,
+      [targets.map((t) => t.entity), targets.map((t) => t.entityId), runId, targets.map((t) => t.seenVersion ?? null)],
     );
   }
 
-  /** The WAITING runs waiting on any of these records, each once. */
-  async waitingOn(records: readonly WaitTarget[]): Promise<string[]> {
-    if (records.length === 0) return [];
+  /** The WAITING runs waiting on any of these records and not yet aware of the version changed to, each once. */
+  async waitingOn(changes: readonly ChangedRecord[]): Promise<string[]> {
+    if (changes.length === 0) return [];
     const result = await this.db.query<{ run_id: string }>(
-      `SELECT DISTINCT w.run_id FROM flow_waits w JOIN flow_runs r ON r.id = w.run_id
-       WHERE (w.entity, w.entity_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND r.status = 'WAITING'`,
-      [records.map((r) => r.entity), records.map((r) => r.entityId)],
+      `SELECT DISTINCT w.run_id
+       FROM unnest($1::text[], $2::text[], $3::int[]) AS c(entity, entity_id, version)
+       JOIN flow_waits w ON w.entity = c.entity AND w.entity_id = c.entity_id
+       JOIN flow_runs r ON r.id = w.run_id
+       WHERE r.status = 'WAITING' AND (w.seen_version IS NULL OR c.version > w.seen_version)`,
+      [changes.map((c) => c.entity), changes.map((c) => c.entityId), changes.map((c) => c.version)],
     );
     return result.rows.map((r) => r.run_id);
   }

@@ -1,9 +1,18 @@
 import type { Logger } from '../../../../platform/logger';
 
-/** An ERP record a waiting step waits on; a change event about it wakes the run. */
+/** An ERP record a waiting step waits on; a change event about a newer version of it wakes the run. */
 export interface WaitTarget {
   entity: string;
   entityId: string;
+  /** The version the step saw; events about it or older ones do not wake the run (none: every event does). */
+  seenVersion?: number;
+}
+
+/** A change event about a record, as far as waking runs is concerned. */
+export interface ChangedRecord {
+  entity: string;
+  entityId: string;
+  version: number;
 }
 
 /** What one step invocation produced. */

@@ -66,7 +66,7 @@ export async function startOrderFlows(deps: OrderFlowsDeps): Promise<OrderFlows>
     workers: settings.workers,
   });
   deps.events.subscribe('erp', ORDER_FLOW_EVENTS, async (events) => {
-    await engine.wake(events.map((e) => ({ entity: e.entity, entityId: e.entityId })));
+    await engine.wake(events.map((e) => ({ entity: e.entity, entityId: e.entityId, version: e.version })));
   });
   await engine.start();
   return {

@@ -16,7 +16,7 @@ export const waitForPaymentStep = defineStep<OrderFlowState, OrderFlowDeps>({
     }
     return {
       kind: 'waiting',
-      on: [{ entity: 'invoice', entityId: state.invoiceId! }],
+      on: [{ entity: 'invoice', entityId: state.invoiceId!, seenVersion: invoice?.version }],
     };
   },
 });

@@ -21,7 +21,7 @@ export const waitForProductionStep = defineStep<OrderFlowState, OrderFlowDeps>({
     if (orders.length === ids.length && orders.every((o) => o.status === 'COMPLETED')) return { kind: 'done' };
     return {
       kind: 'waiting',
-      on: ids.map((id) => ({ entity: 'production_order', entityId: id })),
+      on: ids.map((id) => ({ entity: 'production_order', entityId: id, seenVersion: orders.find((o) => o.id === id)?.version })),
     };
   },
 });

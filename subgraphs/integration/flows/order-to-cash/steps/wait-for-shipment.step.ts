@@ -16,7 +16,7 @@ export const waitForShipmentStep = defineStep<OrderFlowState, OrderFlowDeps>({
     }
     return {
       kind: 'waiting',
-      on: [{ entity: 'shipment', entityId: state.shipmentId! }],
+      on: [{ entity: 'shipment', entityId: state.shipmentId!, seenVersion: shipment?.version }],
     };
   },
 });

@@ -37,13 +37,19 @@ export async function findActivitiesByIds(q: Queryable, ids: readonly string[]):
   return result.rows.map(toActivity);
 }
 
-/** Logs an activity under a fresh UUID; it happened now unless the input says when. */
-export async function insertActivity(tx: Queryable, input: CrmActivityInput): Promise<CrmActivity & { version: number }> {
+/**
+ * Logs an activity under a fresh UUID; it happened now unless the input says when. Null when the
+ * account does not exist (checked in the same statement: activities are the CRM's busiest write).
+ */
+export async function insertActivity(tx: Queryable, input: CrmActivityInput): Promise<(CrmActivity & { version: number }) | null> {
   const result = await tx.query(
     `INSERT INTO activities AS a (id, account_id, type, subject, occurred_at, erp_sales_order_id)
-     VALUES ($1, $2, $3, $4, coalesce(date_trunc('milliseconds', $5::timestamptz), ${NOW}), $6) RETURNING ${COLUMNS}, a.version`,
+     SELECT $1, $2, $3, $4, coalesce(date_trunc('milliseconds', $5::timestamptz), ${NOW}), $6
+     WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $2::uuid)
+     RETURNING ${COLUMNS}, a.version`,
     [randomUUID(), input.accountId, input.type, input.subject, input.occurredAt ?? null, input.erpSalesOrderId ?? null],
   );
+  if (result.rows.length === 0) return null;
   const { version, ...activity } = result.rows[0] as Record<string, unknown> & { version: number };
   return { ...toActivity(activity), version };
 }

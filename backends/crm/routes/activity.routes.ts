@@ -23,8 +23,9 @@ export function registerActivityRoutes(app: FastifyInstance, db: Database): void
   app.post('/activities', async (req, reply) => {
     const input = parseInput(activityInputSchema, req.body, 'activity');
     return idempotentWrite(db, req, reply, async (tx) => {
-      if (!(await accountExists(tx, input.accountId))) throw notFound('account', input.accountId, 'accountId');
-      const { version, ...activity } = await insertActivity(tx, input);
+      const inserted = await insertActivity(tx, input);
+      if (!inserted) throw notFound('account', input.accountId, 'accountId');
+      const { version, ...activity } = inserted;
       await recordCrmChange(tx, 'activity', { id: activity.id, version }, 'created');
       return { status: 201, body: activity };
     });

@@ -289,6 +289,9 @@ describe.each(DATABASE_KINDS)('CRM backend on %s', (kind) => {
       const { status, body } = await call<ErrorBody>('POST', '/cases', { accountId: fixtureId(2, 404), subject: 'Broken pump', priority: 'LOW' });
       expect(status).toBe(404);
       expect(body.error.details?.field).toBe('accountId');
+      const activity = await call<ErrorBody>('POST', '/activities', { accountId: fixtureId(2, 404), type: 'NOTE', subject: 'Called' });
+      expect(activity.status).toBe(404);
+      expect(activity.body.error.details?.field).toBe('accountId');
     });
 
     test('refuses a page parameter that is not a number', async () => {

@@ -15,17 +15,21 @@ interface Delivery {
   signature: string | undefined;
 }
 
-/** A subscriber that records what it receives. */
-function startReceiver(port: number, deliveries: Delivery[]): Promise<Server> {
+/** A subscriber that records what it receives, and answers 503 while it is `down`. */
+function startReceiver(deliveries: Delivery[], state: { down: boolean }): Promise<Server> {
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
+      if (state.down) {
+        res.writeHead(503).end();
+        return;
+      }
       deliveries.push({ body, signature: req.headers['x-signature'] as string | undefined });
       res.writeHead(204).end();
     });
   });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -51,10 +55,11 @@ describe('ERP change events', () => {
   });
 
   it('delivers a signed event to a subscriber that was down when the change happened', async () => {
-    // Take a free port, then free it again: the subscriber is down when the change happens.
-    const probe = await startReceiver(0, []);
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
+    // The subscriber is down (503) when the change happens. (A freed port could be taken by another test's server meanwhile.)
+    const subscriber = { down: true };
+    const deliveries: Delivery[] = [];
+    receiver = await startReceiver(deliveries, subscriber);
+    const port = (receiver.address() as AddressInfo).port;
 
     const opened = await openTestDatabase('pglite', 'erp');
     if (!opened) throw new Error('PGlite is always available');
@@ -79,8 +84,7 @@ describe('ERP change events', () => {
     const pending = await db.query<{ delivered: boolean }>('SELECT delivered_at IS NOT NULL AS delivered FROM outbox_events WHERE entity_id = $1', [customer.customerNo]);
     expect(pending.rows[0].delivered).toBe(false);
 
-    const deliveries: Delivery[] = [];
-    receiver = await startReceiver(port, deliveries);
+    subscriber.down = false;
     const eventsOf = (d: Delivery) => (JSON.parse(d.body) as { events: ChangeEvent[] }).events;
     // The subscriber's backoff grew with every failure while it was down (a busy machine fails more often before it is up).
     const delivery = await until(async () => deliveries.find((d) => eventsOf(d).some((e) => e.entityId === customer.customerNo)), 45_000);

@@ -89,6 +89,9 @@ async function openPostgres(url: string, service: string, poolSize: number): Pro
   };
 }
 
+/** How often an embedded database refreshes its planner statistics. */
+const PGLITE_ANALYZE_INTERVAL_MS = 5 * 60_000;
+
 async function openPglite(options: DatabaseOptions): Promise<Database> {
   let dataDir: string | undefined;
   if (options.dataDir) {
@@ -105,6 +108,10 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     return run;
   };
   const normalise = <Row>(result: { rows: Row[] }): QueryResult<Row> => ({ rows: result.rows });
+  // PGlite has no autovacuum, so nothing gathers planner statistics: without them a page of a large
+  // list is planned as a scan and sort of every row. Analyze now and then (it samples, so it is quick).
+  const analyze = setInterval(() => void serialise(() => db.exec('ANALYZE')).catch(() => undefined), PGLITE_ANALYZE_INTERVAL_MS);
+  analyze.unref();
   return {
     kind: 'pglite',
     query: (text, params) => serialise(async () => normalise(await db.query(text, params as unknown[]))) as never,
@@ -116,6 +123,9 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       }),
     transaction: (fn) =>
       serialise(() => db.transaction((tx) => fn({ query: async (text, params) => normalise(await tx.query(text, params as unknown[])) as never }))),
-    close: () => serialise(() => db.close()),
+    close: () => {
+      clearInterval(analyze);
+      return serialise(() => db.close());
+    },
   };
 }

@@ -26,6 +26,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Cache } from '../platform/cache';
 import { ErrorCode } from '../platform/errors';
 import type { Principal } from './auth';
+import { LruCache, type LruLimits } from './lru-cache';
 
 /**
  * Who may read or call a field: any one of the inner lists, all of whose scopes the caller holds
@@ -336,7 +337,8 @@ export function applyRefusals(data: Record<string, unknown>, outcome: Authorizat
   for (const refused of outcome.refused) {
     forEachParent(data, refused.path.slice(0, -1), [], (parent, at) => {
       const key = refused.path[refused.path.length - 1];
-      parent[key] = null;
+      // Defined, not assigned: answers are ordinary objects, where assigning an alias "__proto__" would set the prototype.
+      Object.defineProperty(parent, key, { value: null, writable: true, enumerable: true, configurable: true });
       errors.push({ message: `your role may not see ${refused.coordinate}`, path: [...at, key], extensions: { code: ErrorCode.FORBIDDEN } });
     });
   }
@@ -385,6 +387,32 @@ export interface AuthorizationHookOptions {
   fieldScopes: FieldScopes;
   /** The cache Apollo keeps automatic persisted queries in (keys `apq:<sha256>`). */
   apqCache: Cache;
+  /** Bounds of the parsed-document cache and of the decision cache (weight: characters of query text). */
+  cacheLimits?: LruLimits;
+}
+
+/** Up to 1,000 operations and 2 million characters of query text per cache (a few tens of MB at most). */
+export const AUTHORIZATION_CACHE_LIMITS: LruLimits = { maxEntries: 1000, maxWeight: 2_000_000 };
+
+/** What the hook decided for one query text, operation name and set of scopes. */
+interface HookDecision {
+  /** Undefined when no operation could be chosen (Apollo refuses the request itself). */
+  outcome: AuthorizationOutcome | undefined;
+  /** The text to run instead of the client's, when fields were removed. */
+  rewritten: string | undefined;
+}
+
+// Decisions are shared by every request with the same key; frozen, no request can change another's.
+function frozenOutcome(outcome: AuthorizationOutcome): AuthorizationOutcome {
+  for (const refused of outcome.refused) {
+    Object.freeze(refused.path);
+    if (refused.ids) Object.freeze(refused.ids);
+    Object.freeze(refused);
+  }
+  for (const path of outcome.placeholders) Object.freeze(path);
+  Object.freeze(outcome.refused);
+  Object.freeze(outcome.placeholders);
+  return Object.freeze(outcome);
 }
 
 const APQ_TTL_SECONDS = 300;
@@ -396,7 +424,10 @@ const APQ_TTL_SECONDS = 300;
  * Apollo reads it. The plan cache is keyed by the text, so a plan made for one role is never
  * reused for another. What was refused is kept on the request for authorizationPlugin.
  */
-export function authorizationHook({ schema, fieldScopes, apqCache }: AuthorizationHookOptions) {
+export function authorizationHook({ schema, fieldScopes, apqCache, cacheLimits = AUTHORIZATION_CACHE_LIMITS }: AuthorizationHookOptions) {
+  // Parsing and walking an operation cost more than the rest of the hook; clients repeat a few texts.
+  const documents = new LruCache<DocumentNode>(cacheLimits);
+  const decisions = new LruCache<HookDecision>(cacheLimits);
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     if (!req.principal) return undefined;
     const isGet = req.method === 'GET';
@@ -406,28 +437,40 @@ export function authorizationHook({ schema, fieldScopes, apqCache }: Authorizati
     let query = typeof params.query === 'string' ? params.query : undefined;
     if (query === undefined && persisted) query = await apqCache.get(`apq:${persisted}`);
     if (query === undefined) return undefined;
-    let document: DocumentNode;
-    try {
-      document = parse(query, { maxTokens: 20_000 });
-    } catch {
-      // Apollo answers the syntax error itself; nothing runs.
-      return undefined;
-    }
-    let authorized: AuthorizedDocument | undefined;
-    try {
-      const variables = params.variables && typeof params.variables === 'object' ? (params.variables as Record<string, unknown>) : {};
-      authorized = authorizeDocument(schema, fieldScopes, document, typeof params.operationName === 'string' ? params.operationName : undefined, scopesOf(req.principal), variables);
-    } catch (error) {
-      if (error instanceof AuthorizationLimitError) {
-        return reply.code(400).send({ errors: [{ message: error.message, extensions: { code: ErrorCode.BAD_USER_INPUT, limit: 'cost' } }] });
+    const operationName = typeof params.operationName === 'string' ? params.operationName : undefined;
+    const scopes = scopesOf(req.principal);
+    const decisionKey = `${[...scopes].sort().join(' ')}\u0000${operationName ?? ''}\u0000${query}`;
+    let decision = decisions.get(decisionKey);
+    if (!decision) {
+      let document = documents.get(query);
+      if (!document) {
+        try {
+          document = parse(query, { maxTokens: 20_000 });
+        } catch {
+          // Apollo answers the syntax error itself; nothing runs.
+          return undefined;
+        }
+        documents.set(query, document, query.length);
       }
-      throw error;
+      let authorized: AuthorizedDocument | undefined;
+      try {
+        const variables = params.variables && typeof params.variables === 'object' ? (params.variables as Record<string, unknown>) : {};
+        authorized = authorizeDocument(schema, fieldScopes, document, operationName, scopes, variables);
+      } catch (error) {
+        if (error instanceof AuthorizationLimitError) {
+          return reply.code(400).send({ errors: [{ message: error.message, extensions: { code: ErrorCode.BAD_USER_INPUT, limit: 'cost' } }] });
+        }
+        throw error;
+      }
+      decision = { outcome: authorized && frozenOutcome(authorized.outcome), rewritten: authorized?.changed ? print(authorized.document) : undefined };
+      // A refused mutation's audit ids come from this request's variables; anything else holds for every request of the key.
+      if (!authorized?.outcome.refused.some((refused) => refused.ids)) decisions.set(decisionKey, decision, decisionKey.length);
     }
-    if (!authorized) return undefined;
-    req.authorization = authorized.outcome;
-    if (!authorized.changed) return undefined;
+    if (!decision.outcome) return undefined;
+    req.authorization = decision.outcome;
+    if (decision.rewritten === undefined) return undefined;
 
-    const rewritten = print(authorized.document);
+    const rewritten = decision.rewritten;
     // Remember the original text under its hash so a later hash-only request resolves (and is rewritten) too.
     if (persisted && typeof params.query === 'string' && sha256(params.query) === persisted) {
       await apqCache.set(`apq:${persisted}`, params.query, APQ_TTL_SECONDS);
@@ -486,12 +529,24 @@ export interface AuthorizationContext {
  * errors of the fields the hook removed.
  */
 export function authorizationPlugin<Context extends AuthorizationContext>(schema: GraphQLSchema, fieldScopes: FieldScopes): ApolloServerPlugin<Context> {
+  // Apollo hands the same document object to every request with the same text (its document store),
+  // and whether a walk would remove a field depends only on the document, the operation and the scopes.
+  const refusesFields = new WeakMap<DocumentNode, Map<string, boolean>>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operationName, contextValue, request }) {
-          const check = authorizeDocument(schema, fieldScopes, document, operationName ?? undefined, scopesOf(contextValue.principal), (request.variables ?? {}) as Record<string, unknown>);
-          if (check?.changed) {
+          const scopes = scopesOf(contextValue.principal);
+          const key = `${[...scopes].sort().join(' ')}\u0000${operationName ?? ''}`;
+          let byKey = refusesFields.get(document);
+          let refuses = byKey?.get(key);
+          if (refuses === undefined) {
+            const check = authorizeDocument(schema, fieldScopes, document, operationName ?? undefined, scopes, (request.variables ?? {}) as Record<string, unknown>);
+            refuses = check?.changed ?? false;
+            if (!byKey) refusesFields.set(document, (byKey = new Map()));
+            byKey.set(key, refuses);
+          }
+          if (refuses) {
             throw new GraphQLError('the operation selects fields your role may not see', { extensions: { code: ErrorCode.FORBIDDEN, http: { status: 403 } } });
           }
         },

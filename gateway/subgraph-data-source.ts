@@ -2,7 +2,8 @@ import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { FetcherResponse } from '@apollo/utils.fetcher';
 import { type FragmentDefinitionNode, GraphQLError, Kind, type SelectionSetNode, parse } from 'graphql';
-import { Agent, fetch } from 'undici';
+import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
+import { Agent, type Dispatcher, fetch, request } from 'undici';
 import { ErrorCode } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { REQUEST_ID_HEADER } from '../platform/request-context';
@@ -41,8 +42,18 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     super({ url: settings.url });
     this.settings = settings;
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 128 });
-    this.fetcher = async (url, init) =>
-      (await fetch(url, { ...init, dispatcher: this.agent, signal: AbortSignal.timeout(settings.timeoutMs) })) as unknown as FetcherResponse;
+    this.fetcher = async (url, init) => {
+      // undici's request, not fetch: fetch read bodies through WHATWG streams, about a sixth of the
+      // gateway's CPU on a Customer 360. The body is read here, under the same timeout as the headers.
+      const response = await request(url, {
+        method: (init?.method ?? 'POST') as Dispatcher.HttpMethod,
+        headers: init?.headers as Record<string, string> | undefined,
+        body: init?.body as string | undefined,
+        dispatcher: this.agent,
+        signal: AbortSignal.timeout(settings.timeoutMs),
+      });
+      return bufferedResponse(url, response.statusCode, response.headers, await response.body.text());
+    };
   }
 
   /** Sets the headers only the gateway may set, after removing any a client tried to pass on. */
@@ -115,6 +126,26 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (paths.length === 0) return [new GraphQLError(message, { extensions })];
     return paths.map((path) => new GraphQLError(message, { path, extensions }));
   }
+}
+
+// What RemoteGraphQLDataSource reads of a response (status, headers, body as text or JSON), with the body already read.
+function bufferedResponse(url: string, status: number, headers: IncomingHttpHeaders, body: string): FetcherResponse {
+  const response = {
+    ok: status >= 200 && status < 300,
+    status,
+    statusText: STATUS_CODES[status] ?? '',
+    url,
+    redirected: false,
+    headers: {
+      get: (name: string) => {
+        const value = headers[name.toLowerCase()];
+        return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+      },
+    },
+    text: async () => body,
+    json: async () => JSON.parse(body) as unknown,
+  };
+  return response as unknown as FetcherResponse;
 }
 
 // The innermost cause of a failed fetch, e.g. "connect ECONNREFUSED 127.0.0.1:4001".

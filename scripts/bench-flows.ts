@@ -107,7 +107,6 @@ async function main(): Promise<void> {
   const flows = Number(argument('flows', '1000'));
   const concurrency = Number(argument('concurrency', '50'));
   const postgres = argument('postgres');
-  process.env.FLOW_WORKERS ??= '8';
   process.env.LOG_LEVEL ??= 'warn';
   const database = postgres ? await scratchDatabase(postgres) : null;
   console.log(`starting the stack on ${postgres ? 'PostgreSQL' : 'PGlite'}…`);

@@ -25,8 +25,8 @@ const integrationConfigSchema = baseConfigSchema.extend({
   FLOW_LEASE_MS: z.coerce.number().int().positive().default(30_000),
   /** FLOW_POLL_MS: interval of the catch-up poll that re-checks waiting flows (lost webhooks); default 5000. */
   FLOW_POLL_MS: z.coerce.number().int().positive().default(5000),
-  /** FLOW_WORKERS: job queue workers per process, each advancing up to 4 flows at once; default 4. */
-  FLOW_WORKERS: z.coerce.number().int().min(1).max(64).default(4),
+  /** FLOW_WORKERS: job queue workers per process, each advancing up to 4 flows at once (advancing mostly waits on the backends, so many run at once); default 24. */
+  FLOW_WORKERS: z.coerce.number().int().min(1).max(64).default(24),
 });
 
 /** The integration subgraph's validated, frozen configuration. */

@@ -11,7 +11,7 @@ import { startTestStack } from '../test/support/stack';
  * (temp data folder; PGlite, or PostgreSQL with --postgres URL), acting for production,
  * warehouse and finance through the API, and prints flows per second and step latencies.
  * By default sales places the orders (`--concurrency` calls at a time) while the departments
- * work their queues (one list query per pass); `--driver per-flow` instead polls every flow on
+ * work their queues (one list query per pass, as many actions at once); `--driver per-flow` instead polls every flow on
  * its own, `--concurrency` flows at a time.
  *
  *   npm run bench:flows -- --flows 1000 --concurrency 50 [--poll-ms 250] [--driver departments|per-flow] [--postgres postgres://postgres@127.0.0.1:5432/postgres]
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
       );
     } else {
       // Sales places every order (`concurrency` calls at a time) while the departments work their queues.
-      const departments = new OrderFlowDepartments((query, variables, options) => stack.gql(query, variables, options), { pollMs });
+      const departments = new OrderFlowDepartments((query, variables, options) => stack.gql(query, variables, options), { pollMs, parallel: concurrency });
       // The demo data holds a few flows of its own: count only the ones started here.
       const before = await departments.finished();
       const endedBefore = before.completed + before.compensated + before.failed;

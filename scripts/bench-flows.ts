@@ -155,7 +155,11 @@ async function main(): Promise<void> {
       );
     } else {
       // Sales places every order (`concurrency` calls at a time) while the departments work their queues.
-      const departments = new OrderFlowDepartments((query, variables, options) => stack.gql(query, variables, options), { pollMs, parallel: concurrency });
+      const departments = new OrderFlowDepartments((query, variables, options) => stack.gql(query, variables, options), {
+        pollMs,
+        parallel: concurrency,
+        onError: (error) => console.error(`a departments' pass failed (retried): ${error instanceof Error ? error.message : String(error)}`),
+      });
       // The demo data holds a few flows of its own: count only the ones started here.
       const before = await departments.finished();
       const endedBefore = before.completed + before.compensated + before.failed;

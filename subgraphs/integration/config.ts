@@ -25,8 +25,12 @@ const integrationConfigSchema = baseConfigSchema.extend({
   FLOW_LEASE_MS: z.coerce.number().int().positive().default(30_000),
   /** FLOW_POLL_MS: interval of the catch-up poll that re-checks waiting flows (lost webhooks); default 5000. */
   FLOW_POLL_MS: z.coerce.number().int().positive().default(5000),
-  /** FLOW_WORKERS: job queue workers per process, each advancing up to 4 flows at once (advancing mostly waits on the backends, so many run at once); default 24. */
-  FLOW_WORKERS: z.coerce.number().int().min(1).max(64).default(24),
+  /**
+   * FLOW_WORKERS: job queue workers per process, each advancing up to 4 flows at once; default 24 on
+   * PostgreSQL (advancing mostly waits on the backends, so many run at once) and 4 on the embedded
+   * database (it runs one statement at a time: more workers only queue, and the API waits behind them).
+   */
+  FLOW_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
 });
 
 /** The integration subgraph's validated, frozen configuration. */

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
         retryBaseMs: config.FLOW_RETRY_BASE_MS,
         leaseMs: config.FLOW_LEASE_MS,
         pollMs: config.FLOW_POLL_MS,
-        workers: config.FLOW_WORKERS,
+        workers: config.FLOW_WORKERS ?? (db.kind === 'pglite' ? 4 : 24),
       },
     },
   });

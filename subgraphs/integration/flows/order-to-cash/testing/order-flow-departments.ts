@@ -45,7 +45,7 @@ export class OrderFlowDepartments {
 
   constructor(
     private readonly gql: GatewayCall,
-    private readonly options: { pollMs?: number; parallel?: number } = {},
+    private readonly options: { pollMs?: number; parallel?: number; onError?: (error: unknown) => void } = {},
   ) {}
 
   /** How many production completions, shipment confirmations and payments were sent. */
@@ -63,11 +63,17 @@ export class OrderFlowDepartments {
   /** Works the queue until `total` flows have ended or `timeoutMs` passed; returns the counts. */
   async workUntil(total: number, timeoutMs: number): Promise<FinishedCounts> {
     const deadline = Date.now() + timeoutMs;
+    let counts: FinishedCounts = { completed: 0, compensated: 0, failed: 0 };
     for (;;) {
       const started = Date.now();
-      await this.workOnce();
-      const counts = await this.finished();
-      if (counts.completed + counts.compensated + counts.failed >= total) return counts;
+      try {
+        await this.workOnce();
+        counts = await this.finished();
+        if (counts.completed + counts.compensated + counts.failed >= total) return counts;
+      } catch (error) {
+        // A busy API answering late is part of the day: the next pass picks the work up again.
+        this.options.onError?.(error);
+      }
       if (Date.now() > deadline) throw new Error(`only ${JSON.stringify(counts)} of ${total} flows ended in time`);
       const rest = (this.options.pollMs ?? 250) - (Date.now() - started);
       if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));

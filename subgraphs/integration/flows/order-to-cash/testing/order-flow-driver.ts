@@ -29,6 +29,7 @@ function sleep(ms: number): Promise<void> {
 async function ok<T>(call: ReturnType<GatewayCall>, field: string): Promise<T> {
   const answer = await call;
   if (answer.errors?.length) throw new Error(`${field}: ${answer.errors.map((e) => `${e.extensions?.code ?? ''} ${e.message}`).join('; ')}`);
+  if (!answer.data) throw new Error(`${field}: the answer carried neither data nor errors (the API is overloaded or down)`);
   return answer.data[field] as T;
 }
 
@@ -61,7 +62,8 @@ export class OrderFlowDriver {
       try {
         return await this.placeOrderOnce(customerId, lines, idempotencyKey);
       } catch (error) {
-        if (attempt >= 5 || !String(error).includes('UPSTREAM_UNAVAILABLE')) throw error;
+        const message = String(error);
+        if (attempt >= 5 || !(message.includes('UPSTREAM_UNAVAILABLE') || message.includes('neither data nor errors') || message.includes('fetch failed'))) throw error;
         await sleep(500 * attempt);
       }
     }

@@ -69,6 +69,20 @@ export interface ErpLoaders {
   invoiceById: DataLoader<string, ErpInvoice | null>;
   /** Warehouses by code, read once per request. */
   warehouses(): Promise<Map<string, ErpWarehouse>>;
+  /**
+   * What this request has already read, for fields that can then answer synchronously: a promise
+   * per product or stock level is a large share of a big answer's CPU and garbage.
+   */
+  read: {
+    /** Catalogue rows by SKU, as productsBySku answers them (null: not in the catalogue). */
+    products: Map<string, ErpProduct | null>;
+    /** Stock levels by SKU, as stockBySku answers them. */
+    stock: Map<string, ErpStockLevel[]>;
+    /** Warehouses by code, as warehouses() answers them. */
+    warehouses?: Map<string, ErpWarehouse>;
+    /** Product reads `lines` started ahead, by SKU, so a line's product answers with their outcome instead of reading again. */
+    productsAhead: Map<string, Promise<ErpProduct>>;
+  };
 }
 
 /** Creates fresh loaders for one request, so no request sees another's cached rows. */
@@ -82,6 +96,19 @@ export function createErpLoaders(erp: ErpConnector, cache?: EntityCache, ttl: Er
   const listWarehouses = cache
     ? async () => (await cache.many('warehouses', ['all'], ttl.warehouses, async () => new Map([['all', await erp.listWarehouses()]]))).get('all') ?? []
     : () => erp.listWarehouses();
+  const read: ErpLoaders['read'] = { products: new Map(), stock: new Map(), productsAhead: new Map() };
+  const readProducts = async (skus: readonly string[]) => {
+    const rows = await getProducts(skus);
+    for (const sku of skus) read.products.set(sku, null);
+    for (const row of rows) read.products.set(row.sku, row);
+    return rows;
+  };
+  const readStockLevels = async (skus: readonly string[]) => {
+    const rows = await getStockLevels(skus);
+    for (const sku of skus) read.stock.set(sku, []);
+    for (const row of rows) read.stock.get(row.sku)?.push(row);
+    return rows;
+  };
   return {
     customerByNo: rowByIdLoader(getCustomers, (c) => c.customerNo),
     customerByCrmAccount: rowByIdLoader((refs) => erp.findCustomersByExternalRefs(refs), (c) => (c.externalRef ?? '').toLowerCase()),
@@ -99,8 +126,8 @@ export function createErpLoaders(erp: ErpConnector, cache?: EntityCache, ttl: Er
       rowOwner: (invoice) => invoice.customerNo,
     }),
     salesOrderById: rowByIdLoader((ids) => erp.getSalesOrders(ids), (o) => o.id),
-    productsBySku: rowByIdLoader(getProducts, (p) => p.sku),
-    stockBySku: rowsByOwnerLoader(getStockLevels, (s) => s.sku),
+    productsBySku: rowByIdLoader(readProducts, (p) => p.sku),
+    stockBySku: rowsByOwnerLoader(readStockLevels, (s) => s.sku),
     shipmentsBySalesOrder: rowsByOwnerLoader((ids) => erp.listShipmentsBySalesOrders(ids), (s) => s.salesOrderId),
     invoicesBySalesOrder: rowsByOwnerLoader((ids) => erp.listInvoicesBySalesOrders(ids), (i) => i.salesOrderId ?? ''),
     productionOrdersBySalesOrder: rowsByOwnerLoader((ids) => erp.listProductionOrdersBySalesOrders(ids), (p) => p.salesOrderId ?? ''),
@@ -108,8 +135,12 @@ export function createErpLoaders(erp: ErpConnector, cache?: EntityCache, ttl: Er
     shipmentById: rowByIdLoader((ids) => erp.getShipments(ids), (s) => s.id),
     invoiceById: rowByIdLoader((ids) => erp.getInvoices(ids), (i) => i.id),
     warehouses() {
-      warehouses ??= listWarehouses().then((rows) => new Map(rows.map((w) => [w.code, w])));
+      warehouses ??= listWarehouses().then((rows) => {
+        read.warehouses = new Map(rows.map((w) => [w.code, w]));
+        return read.warehouses;
+      });
       return warehouses;
     },
+    read,
   };
 }

@@ -216,6 +216,33 @@ describe('ERP subgraph: queries', () => {
     expect(answer.errors?.[0].extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
   });
 
+  it('reports unreachable stock on each product\'s stock list and reads it once, with products and lines kept', async () => {
+    erp.down.add('getStockLevels');
+    const answer = await graphql(
+      `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Customer { orders(first: 1) { lines { product { sku stock { warehouse { code } } } } } } } }`,
+      { representations: customerRepresentations(2) },
+    );
+    const lines = (answer.data?._entities as { orders: { lines: { product: { sku: string; stock: unknown[] } }[] }[] }[]).flatMap((c) => c.orders[0].lines);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line.product.stock).toEqual([]);
+    expect(answer.errors?.map((e) => [e.path?.slice(-2), e.extensions?.code])).toEqual(lines.map(() => [['product', 'stock'], 'UPSTREAM_UNAVAILABLE']));
+    expect(Object.fromEntries(erp.calls)).toEqual({ listSalesOrdersByCustomers: 1, getProducts: 1, getStockLevels: 1 });
+  });
+
+  it('reports an unreachable catalogue on each line\'s product and reads it once', async () => {
+    erp.down.add('getProducts');
+    const answer = await graphql(
+      `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Customer { orders(first: 1) { lines { product { sku available } } } } } }`,
+      { representations: customerRepresentations(2) },
+    );
+    expect(answer.data?._entities).toEqual([null, null]);
+    expect(answer.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([
+      [['_entities', 0, 'orders', 0, 'lines', 0, 'product'], 'UPSTREAM_UNAVAILABLE'],
+      [['_entities', 1, 'orders', 0, 'lines', 0, 'product'], 'UPSTREAM_UNAVAILABLE'],
+    ]);
+    expect(Object.fromEntries(erp.calls)).toEqual({ listSalesOrdersByCustomers: 1, getProducts: 1 });
+  });
+
   it('resolves sales order, invoice and production order references', async () => {
     const answer = await graphql(
       `query ($r: [_Any!]!) { _entities(representations: $r) {

@@ -1,7 +1,7 @@
 import type { Resolvers } from '../generated/resolvers-types';
 import { wellFormedId } from '../../../platform/input-ids';
 import { visibleThroughOrder } from '../partner-scope';
-import { productOf } from './product.resolvers';
+import { productField } from './product.resolvers';
 
 /** Production orders and the shop floor's completion report. */
 export const productionOrderResolvers: Resolvers = {
@@ -10,7 +10,7 @@ export const productionOrderResolvers: Resolvers = {
   },
   ProductionOrder: {
     __resolveReference: async (reference, ctx) => visibleThroughOrder(ctx, await ctx.loaders.productionOrderById.load(reference.id)),
-    product: (productionOrder, _args, { loaders }) => productOf(productionOrder.sku, loaders),
+    product: (productionOrder, _args, { loaders }, info) => productField(productionOrder.sku, loaders, info),
     salesOrder: (productionOrder, _args, { loaders }) => (productionOrder.salesOrderId ? loaders.salesOrderById.load(productionOrder.salesOrderId) : null),
   },
 };

@@ -36,7 +36,11 @@ export interface CrmBackend {
 export async function prepareCrmDatabase(db: Database): Promise<string[]> {
   await db.exec(IDEMPOTENCY_TABLE_SQL);
   await db.exec(OUTBOX_TABLE_SQL);
-  return migrate(db, path.join(__dirname, 'migrations'));
+  const applied = await migrate(db, path.join(__dirname, 'migrations'));
+  // PGlite runs no autovacuum, so without this the planner never has statistics and guesses:
+  // batch reads by account then walk whole tables in index order instead of using their indexes.
+  if (db.kind === 'pglite') await db.exec('ANALYZE');
+  return applied;
 }
 
 /** Builds the CRM backend on a migrated database; `main.ts` listens, tests use port 0. */

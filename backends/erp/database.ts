@@ -13,5 +13,9 @@ export const ERP_MIGRATIONS_DIR = path.join(__dirname, 'migrations');
  */
 export async function migrateErpDatabase(db: Database): Promise<string[]> {
   await db.exec(`${IDEMPOTENCY_TABLE_SQL}\n${OUTBOX_TABLE_SQL}`);
-  return migrate(db, ERP_MIGRATIONS_DIR);
+  const applied = await migrate(db, ERP_MIGRATIONS_DIR);
+  // PGlite runs no autovacuum, so without this the planner never has statistics and guesses:
+  // batch reads by customer then walk whole tables in index order instead of using their indexes.
+  if (db.kind === 'pglite') await db.exec('ANALYZE');
+  return applied;
 }

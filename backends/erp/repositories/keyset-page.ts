@@ -150,7 +150,7 @@ function parseCursor(after: string | null | undefined, length: number): Cursor |
 
 /** Maps a timestamp column value to an ISO string. */
 export function iso(value: Date | string): string {
-  return new Date(value).toISOString();
+  return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
 /** Maps a nullable timestamp column value to an ISO string or null. */

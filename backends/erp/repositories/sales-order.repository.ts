@@ -1,5 +1,4 @@
 import type { Queryable } from '../../../platform/db';
-import { formatAmount, Money } from '../../../platform/money';
 import type { ErpSalesOrder, ErpSalesOrderLine, ErpSalesOrderStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
 import { escapeLike } from './customer.repository';
@@ -57,17 +56,43 @@ function toLine(row: LineRow): SalesOrderLineState {
   };
 }
 
+/**
+ * The order total from its lines. Prices are numeric(14,2), so the total is exact in whole cents; BigInt
+ * keeps it exact at any size and costs far less than a decimal object per line.
+ */
+function orderTotal(lines: readonly ErpSalesOrderLine[]): string {
+  let cents = 0n;
+  for (const line of lines) cents += centsOf(line.unitPrice) * BigInt(line.quantity);
+  const fraction = cents % 100n;
+  return `${cents / 100n}.${fraction < 10n ? '0' : ''}${fraction}`;
+}
+
+/** A numeric(14,2) column value ("12.50", "3") in cents. */
+function centsOf(price: string): bigint {
+  const dot = price.indexOf('.');
+  if (dot === -1) return BigInt(price) * 100n;
+  return BigInt(price.slice(0, dot) + price.slice(dot + 1).padEnd(2, '0'));
+}
+
 async function withLines(q: Queryable, rows: SalesOrderRow[]): Promise<ErpSalesOrder[]> {
   if (rows.length === 0) return [];
-  const lines = await q.query<LineRow>(`SELECT ${LINE_COLUMNS} FROM sales_order_lines WHERE sales_order_id = ANY($1::text[]) ORDER BY sales_order_id, line_no`, [
-    rows.map((r) => r.id),
-  ]);
+  const lines = await q.query<LineRow>(
+    'SELECT sales_order_id, line_no, sku, quantity, unit_price, reserved_quantity, shipped_quantity FROM sales_order_lines WHERE sales_order_id = ANY($1::text[]) ORDER BY sales_order_id, line_no',
+    [rows.map((r) => r.id)],
+  );
   const byOrder = new Map<string, ErpSalesOrderLine[]>();
   for (const line of lines.rows) {
-    const { invoicedQuantity: _invoiced, ...visible } = toLine(line);
-    const list = byOrder.get(line.sales_order_id) ?? [];
-    list.push(visible);
-    byOrder.set(line.sales_order_id, list);
+    const visible: ErpSalesOrderLine = {
+      lineNo: line.line_no,
+      sku: line.sku,
+      quantity: line.quantity,
+      unitPrice: line.unit_price,
+      reservedQuantity: line.reserved_quantity,
+      shippedQuantity: line.shipped_quantity,
+    };
+    const list = byOrder.get(line.sales_order_id);
+    if (list) list.push(visible);
+    else byOrder.set(line.sales_order_id, [visible]);
   }
   return rows.map((row) => {
     const orderLines = byOrder.get(row.id) ?? [];
@@ -77,7 +102,7 @@ async function withLines(q: Queryable, rows: SalesOrderRow[]): Promise<ErpSalesO
       customerNo: row.customer_no,
       status: row.status,
       currency: row.currency,
-      total: formatAmount(orderLines.reduce((sum, l) => sum.plus(new Money(l.unitPrice).times(l.quantity)), new Money(0))),
+      total: orderTotal(orderLines),
       externalRef: row.external_ref,
       lines: orderLines,
       version: row.version,

@@ -1,6 +1,8 @@
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError, ErrorCode } from './errors';
 import type { ChangeEvent } from './outbox';
+import { WEBHOOK_SIGNATURE_HEADER, verifyWebhook } from './webhook-signature';
 
 /** The most events one webhook delivery carries. */
 export const MAX_EVENTS_PER_DELIVERY = 500;
@@ -46,4 +48,32 @@ export function decodeChangeEvents(raw: string, source: 'erp' | 'crm'): ChangeEv
     }
   }
   return events.map((event) => ({ ...event, source }));
+}
+
+/**
+ * Registers `POST <path>` receivers of one backend's change events each: the HMAC signature is
+ * checked over exactly the bytes that arrived (so the body stays a string, in this scope only),
+ * a missing, forged or stale one is a 401, a body that is not a batch of that source's events a
+ * 400, and `handle` gets the events in order before the 204. Add the paths to the service's open
+ * routes: they prove themselves by the signature, not the service token.
+ */
+export async function registerChangeEventReceivers(
+  app: FastifyInstance,
+  secret: string,
+  receivers: readonly { source: 'erp' | 'crm'; path: string; handle: (events: ChangeEvent[]) => Promise<void> }[],
+): Promise<void> {
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    for (const { source, path, handle } of receivers) {
+      scope.post(path, async (req, reply) => {
+        const raw = typeof req.body === 'string' ? req.body : '';
+        const signature = req.headers[WEBHOOK_SIGNATURE_HEADER];
+        if (!verifyWebhook(secret, raw, Array.isArray(signature) ? signature[0] : signature)) {
+          throw new AppError(ErrorCode.UNAUTHENTICATED, 'webhook signature missing, invalid or expired');
+        }
+        await handle(decodeChangeEvents(raw, source));
+        return reply.code(204).send();
+      });
+    }
+  });
 }

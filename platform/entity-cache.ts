@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Cache } from './cache';
-import { decodeChangeEvents } from './change-event-wire';
-import { AppError, ErrorCode } from './errors';
+import { registerChangeEventReceivers } from './change-event-wire';
 import type { Logger } from './logger';
-import { WEBHOOK_SIGNATURE_HEADER, verifyWebhook } from './webhook-signature';
+import type { ChangeEvent } from './outbox';
 
 /**
  * A read-through cache of hot backend records (products, warehouses, customer master data,
@@ -92,24 +91,16 @@ export async function registerCacheInvalidationWebhooks(
   app: FastifyInstance,
   deps: { secret: string; cache: EntityCache; rules: Partial<Record<'erp' | 'crm', InvalidationRule>>; logger: Logger },
 ): Promise<void> {
-  await app.register(async (scope) => {
-    // The signature covers the exact bytes sent, so the body stays a string.
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-    for (const [source, rule] of Object.entries(deps.rules)) {
-      scope.post(cacheWebhookPath(source as 'erp' | 'crm'), async (req, reply) => {
-        const raw = typeof req.body === 'string' ? req.body : '';
-        const signature = req.headers[WEBHOOK_SIGNATURE_HEADER];
-        if (!verifyWebhook(deps.secret, raw, Array.isArray(signature) ? signature[0] : signature)) {
-          throw new AppError(ErrorCode.UNAUTHENTICATED, 'webhook signature missing, invalid or expired');
-        }
-        const events = decodeChangeEvents(raw, source as 'erp' | 'crm');
-        const keys = new Map(events.flatMap((event) => rule!(event)).map((key) => [keyOf(key.kind, key.id), key]));
-        await Promise.all([...keys.values()].map((key) => deps.cache.invalidate(key.kind, key.id)));
-        deps.logger.debug({ source, events: events.length, invalidated: keys.size }, 'cache invalidated');
-        return reply.code(204).send();
-      });
-    }
-  });
+  const receivers = (Object.entries(deps.rules) as ['erp' | 'crm', InvalidationRule][]).map(([source, rule]) => ({
+    source,
+    path: cacheWebhookPath(source),
+    handle: async (events: ChangeEvent[]) => {
+      const keys = new Map(events.flatMap((event) => rule(event)).map((key) => [keyOf(key.kind, key.id), key]));
+      await Promise.all([...keys.values()].map((key) => deps.cache.invalidate(key.kind, key.id)));
+      deps.logger.debug({ source, events: events.length, invalidated: keys.size }, 'cache invalidated');
+    },
+  }));
+  await registerChangeEventReceivers(app, deps.secret, receivers);
 }
 
 /** The path a subgraph receives one backend's change events on. */

@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { decodeChangeEvents } from '../../../platform/change-event-wire';
-import { AppError, ErrorCode } from '../../../platform/errors';
+import { registerChangeEventReceivers } from '../../../platform/change-event-wire';
 import type { Logger } from '../../../platform/logger';
-import { WEBHOOK_SIGNATURE_HEADER, verifyWebhook } from '../../../platform/webhook-signature';
 import type { ChangeEventBus } from './change-event-bus';
 import type { ReceivedEventRepository } from './received-event.repository';
 
@@ -16,23 +14,18 @@ export const WEBHOOK_ROUTES = { erp: '/webhooks/erp', crm: '/webhooks/crm' } as 
  * outbox moves on.
  */
 export async function registerWebhookRoutes(app: FastifyInstance, deps: { secret: string; events: ReceivedEventRepository; bus: ChangeEventBus; logger: Logger }): Promise<void> {
-  await app.register(async (scope) => {
-    // Only in this scope: the GraphQL route keeps Fastify's JSON parser.
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-    for (const source of ['erp', 'crm'] as const) {
-      scope.post(WEBHOOK_ROUTES[source], async (req, reply) => {
-        const raw = typeof req.body === 'string' ? req.body : '';
-        const signature = req.headers[WEBHOOK_SIGNATURE_HEADER];
-        if (!verifyWebhook(deps.secret, raw, Array.isArray(signature) ? signature[0] : signature)) {
-          throw new AppError(ErrorCode.UNAUTHENTICATED, 'webhook signature missing, invalid or expired');
-        }
-        const events = decodeChangeEvents(raw, source);
+  await registerChangeEventReceivers(
+    app,
+    deps.secret,
+    (['erp', 'crm'] as const).map((source) => ({
+      source,
+      path: WEBHOOK_ROUTES[source],
+      handle: async (events) => {
         const fresh = await deps.events.recordNew(events);
         deps.logger.debug({ source, received: events.length, fresh: fresh.length }, 'change events received');
         // A redelivered event was already handed on the first time it arrived.
         if (fresh.length > 0) await deps.bus.publish(fresh);
-        return reply.code(204).send();
-      });
-    }
-  });
+      },
+    })),
+  );
 }

@@ -1,4 +1,4 @@
-import type { GatewayCall } from './order-flow-driver';
+import { DEPARTMENT_ACTIONS, type GatewayCall } from './order-flow-driver';
 
 /** A waiting flow as the departments see it in their work list. */
 interface WaitingFlow {
@@ -104,7 +104,7 @@ export class OrderFlowDepartments {
     const waiting = flow.steps.find((s) => s.status === 'WAITING')?.name;
     const order = flow.salesOrder;
     if (!waiting || !order) return [];
-    const once = (key: string, role: string, query: string, variables: Record<string, unknown>) => {
+    const once = (key: string, { role, query }: { role: string; query: string }, variables: Record<string, unknown>) => {
       if (this.handled.has(key)) return [];
       this.handled.add(key);
       return [
@@ -119,17 +119,17 @@ export class OrderFlowDepartments {
     if (waiting === 'wait-for-production') {
       return order.productionOrders
         .filter((p) => p.status !== 'COMPLETED' && p.status !== 'CANCELLED')
-        .flatMap((p) => once(p.id, 'operations', 'mutation ($id: ID!) { completeProductionOrder(id: $id) { id } }', { id: p.id }));
+        .flatMap((p) => once(p.id, DEPARTMENT_ACTIONS.completeProduction, { id: p.id }));
     }
     if (waiting === 'wait-for-shipment') {
       return order.shipments
         .filter((s) => s.status === 'PENDING')
-        .flatMap((s) => once(s.id, 'operations', 'mutation ($id: ID!) { confirmShipment(id: $id, carrier: "DHL", trackingNumber: "BENCH") { id } }', { id: s.id }));
+        .flatMap((s) => once(s.id, DEPARTMENT_ACTIONS.confirmShipment, { id: s.id }));
     }
     if (waiting === 'wait-for-payment') {
       return order.invoices
         .filter((i) => i.status === 'OPEN' || i.status === 'OVERDUE')
-        .flatMap((i) => once(i.id, 'finance', 'mutation ($id: ID!, $amount: Decimal!) { recordPayment(invoiceId: $id, amount: $amount) { id } }', { id: i.id, amount: i.amountDue.amount }));
+        .flatMap((i) => once(i.id, DEPARTMENT_ACTIONS.recordPayment, { id: i.id, amount: i.amountDue.amount }));
     }
     return [];
   }

@@ -13,6 +13,13 @@ export interface DrivenFlow {
 const FLOW = `query ($id: ID!) { orderFlow(id: $id) { id status error salesOrder { id } steps { name status attempts startedAt finishedAt } } }`;
 const ORDER = `query ($id: ID!) { salesOrder(id: $id) { id status productionOrders { id status } shipments { id status } invoices { id status amountDue { amount } } } }`;
 
+/** What the shop floor, the warehouse and finance send, with the role each acts as. */
+export const DEPARTMENT_ACTIONS = {
+  completeProduction: { role: 'operations', query: 'mutation ($id: ID!) { completeProductionOrder(id: $id) { id } }' },
+  confirmShipment: { role: 'operations', query: 'mutation ($id: ID!) { confirmShipment(id: $id, carrier: "DHL", trackingNumber: "BENCH") { id } }' },
+  recordPayment: { role: 'finance', query: 'mutation ($id: ID!, $amount: Decimal!) { recordPayment(invoiceId: $id, amount: $amount) { id } }' },
+} as const;
+
 /** What the ERP holds for one sales order, read through the gateway. */
 export interface DrivenOrder {
   id: string;
@@ -104,15 +111,18 @@ export class OrderFlowDriver {
       const order = await this.order(flow.salesOrder!.id);
       if (waiting === 'wait-for-production') {
         for (const production of order.productionOrders.filter((p) => p.status !== 'COMPLETED' && p.status !== 'CANCELLED')) {
-          await ok(this.gql(`mutation ($id: ID!) { completeProductionOrder(id: $id) { id } }`, { id: production.id }, { role: 'operations' }), 'completeProductionOrder');
+          const { query, role } = DEPARTMENT_ACTIONS.completeProduction;
+          await ok(this.gql(query, { id: production.id }, { role }), 'completeProductionOrder');
         }
       } else if (waiting === 'wait-for-shipment') {
         for (const shipment of order.shipments.filter((s) => s.status === 'PENDING')) {
-          await ok(this.gql(`mutation ($id: ID!) { confirmShipment(id: $id, carrier: "DHL", trackingNumber: "BENCH") { id } }`, { id: shipment.id }, { role: 'operations' }), 'confirmShipment');
+          const { query, role } = DEPARTMENT_ACTIONS.confirmShipment;
+          await ok(this.gql(query, { id: shipment.id }, { role }), 'confirmShipment');
         }
       } else if (waiting === 'wait-for-payment') {
         for (const invoice of order.invoices.filter((i) => i.status === 'OPEN' || i.status === 'OVERDUE')) {
-          await ok(this.gql(`mutation ($id: ID!, $amount: Decimal!) { recordPayment(invoiceId: $id, amount: $amount) { id } }`, { id: invoice.id, amount: invoice.amountDue.amount }, { role: 'finance' }), 'recordPayment');
+          const { query, role } = DEPARTMENT_ACTIONS.recordPayment;
+          await ok(this.gql(query, { id: invoice.id, amount: invoice.amountDue.amount }, { role }), 'recordPayment');
         }
       }
       await this.until(id, (f) => ended(f) || stepDone(f, waiting));

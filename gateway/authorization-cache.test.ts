@@ -5,7 +5,7 @@ import { MemoryCache } from '../platform/cache';
 import { SUPERGRAPH_PATH } from '../scripts/compose';
 import type { Principal } from './auth';
 import { type AuthorizationOutcome, apiSchemaOf, applyRefusals, authorizationHook, authorizationPlugin, readFieldScopes } from './authorization';
-import { LruCache } from './lru-cache';
+import { LruCache } from '../platform/lru-cache';
 
 const supergraph = readFileSync(SUPERGRAPH_PATH, 'utf8');
 const schema = apiSchemaOf(supergraph);

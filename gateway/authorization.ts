@@ -26,7 +26,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Cache } from '../platform/cache';
 import { ErrorCode } from '../platform/errors';
 import type { Principal } from './auth';
-import { LruCache, type LruLimits } from './lru-cache';
+import { LruCache, type LruLimits } from '../platform/lru-cache';
 
 /**
  * Who may read or call a field: any one of the inner lists, all of whose scopes the caller holds

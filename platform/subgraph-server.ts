@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GraphQLError, type GraphQLFormattedError, parse } from 'graphql';
 import { ErrorCode, isAppError } from './errors';
 import type { Logger } from './logger';
+import { jitExecutedSchema } from './jit-executor';
 import { degradeUnavailableLists, partialAnswersPlugin } from './partial-answers';
 
 /** How a subgraph is mounted on a service's Fastify app. */
@@ -23,13 +24,15 @@ export interface SubgraphMountOptions<Context extends BaseContext> {
 }
 
 /**
- * Mounts an Apollo Federation subgraph at POST/GET /graphql. Errors leave with a code: an
+ * Mounts an Apollo Federation subgraph at POST/GET /graphql, executed by graphql-jit (see
+ * jit-executor.ts). Errors leave with a code: an
  * AppError keeps its own, GraphQL validation keeps Apollo's, and anything unknown is logged
  * with the request id and answered as INTERNAL_SERVER_ERROR without details.
  */
 export async function mountSubgraph<Context extends BaseContext>(options: SubgraphMountOptions<Context>): Promise<ApolloServer<Context>> {
+  const schema = degradeUnavailableLists(buildSubgraphSchema({ typeDefs: parse(options.typeDefs), resolvers: options.resolvers as GraphQLResolverMap<unknown> }));
   const server = new ApolloServer<Context>({
-    schema: degradeUnavailableLists(buildSubgraphSchema({ typeDefs: parse(options.typeDefs), resolvers: options.resolvers as GraphQLResolverMap<unknown> })),
+    gateway: jitExecutedSchema(schema),
     introspection: options.development,
     includeStacktraceInErrorResponses: false,
     // Inline traces are for Apollo's hosted reporting, which this product does not use. Cache

@@ -13,8 +13,13 @@ export function parseDecimal(value: string): Money {
   return new Money(text);
 }
 
+// Already in the API's form: no leading zeros, exactly two fraction digits, not negative zero.
+const CANONICAL_AMOUNT = /^(?:0|-?[1-9]\d*|-0(?=\.(?!00)))\.\d\d$/;
+
 /** Formats with exactly two fraction digits, the way amounts are shown in the API ("1234.50"). */
 export function formatAmount(value: Money | string): string {
+  // Backends send numeric(14,2) text, already in this form: a Customer 360 formats thousands of them.
+  if (typeof value === 'string' && CANONICAL_AMOUNT.test(value)) return value;
   return new Money(value).toFixed(2);
 }
 

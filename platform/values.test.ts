@@ -13,6 +13,14 @@ describe('money', () => {
     expect(() => parseDecimal('1.23456')).toThrow(RangeError);
     expect(parseDecimal(' 12.5 ').toFixed(2)).toBe('12.50');
   });
+
+  it('formats amounts with two fraction digits, passing canonical text through unchanged', () => {
+    const cases: [string, string][] = [
+      ['12.50', '12.50'], ['-12.50', '-12.50'], ['0.00', '0.00'], ['-0.00', '0.00'], ['-0.0', '0.00'], ['-0.05', '-0.05'],
+      ['007.50', '7.50'], ['00.00', '0.00'], ['5', '5.00'], ['123.4', '123.40'], ['1234.565', '1234.56'], ['1234.575', '1234.58'],
+    ];
+    expect(cases.map(([input]) => formatAmount(input))).toEqual(cases.map(([, formatted]) => formatted));
+  });
 });
 
 describe('customer id', () => {

@@ -1,25 +1,15 @@
 import type { Queryable } from '../../../platform/db';
 import type { ErpCustomer, ErpCustomerInput, ErpOpenBalance } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
-import { iso, keysetPage, type ListOrder } from './keyset-page';
+import { isoText, keysetPage, type ListOrder } from './keyset-page';
 
-interface CustomerRow {
-  key: string;
-  customer_no: string;
-  name: string;
-  email: string | null;
-  industry: string | null;
-  country: string | null;
-  external_ref: string | null;
-  credit_limit: string | null;
-  payment_terms: string | null;
-  currency: string;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
+// A `customers` row as the API's customer document (see isoText for why the database builds it).
+const CUSTOMER_DOC = `json_build_object(
+  'customerNo', customer_no, 'name', name, 'email', email, 'industry', industry, 'country', country, 'externalRef', external_ref,
+  'creditLimit', credit_limit::text, 'paymentTerms', payment_terms, 'currency', currency, 'version', version,
+  'createdAt', ${isoText('created_at')}, 'updatedAt', ${isoText('updated_at')})`;
 
-const COLUMNS = `customer_no AS key, customer_no, name, email, industry, country, external_ref, credit_limit, payment_terms, currency, version, created_at, updated_at`;
+type CustomerDoc = { doc: ErpCustomer };
 
 const FIELD_COLUMNS: Record<keyof ErpCustomerInput, string> = {
   name: 'name',
@@ -32,33 +22,16 @@ const FIELD_COLUMNS: Record<keyof ErpCustomerInput, string> = {
   currency: 'currency',
 };
 
-function toCustomer(row: CustomerRow): ErpCustomer {
-  return {
-    customerNo: row.customer_no,
-    name: row.name,
-    email: row.email,
-    industry: row.industry,
-    country: row.country,
-    externalRef: row.external_ref,
-    creditLimit: row.credit_limit,
-    paymentTerms: row.payment_terms,
-    currency: row.currency,
-    version: row.version,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-  };
-}
-
 /** Customers by number; unknown numbers are left out. */
 export async function getCustomers(q: Queryable, customerNos: readonly string[]): Promise<ErpCustomer[]> {
-  const { rows } = await q.query<CustomerRow>(`SELECT ${COLUMNS} FROM customers WHERE customer_no = ANY($1::text[]) ORDER BY customer_no`, [customerNos]);
-  return rows.map(toCustomer);
+  const { rows } = await q.query<CustomerDoc>(`SELECT ${CUSTOMER_DOC} AS doc FROM customers WHERE customer_no = ANY($1::text[]) ORDER BY customer_no`, [customerNos]);
+  return rows.map((row) => row.doc);
 }
 
 /** Customers linked to any of the given CRM account ids. */
 export async function findCustomersByExternalRefs(q: Queryable, externalRefs: readonly string[]): Promise<ErpCustomer[]> {
-  const { rows } = await q.query<CustomerRow>(`SELECT ${COLUMNS} FROM customers WHERE external_ref = ANY($1::text[]) ORDER BY customer_no`, [externalRefs]);
-  return rows.map(toCustomer);
+  const { rows } = await q.query<CustomerDoc>(`SELECT ${CUSTOMER_DOC} AS doc FROM customers WHERE external_ref = ANY($1::text[]) ORDER BY customer_no`, [externalRefs]);
+  return rows.map((row) => row.doc);
 }
 
 /** A page of customers, optionally matching `search` in number, name or email, case-insensitively. */
@@ -77,18 +50,18 @@ export async function listCustomers(
     where.push(`updated_at >= $${params.length}::timestamptz`);
   }
   const order: ListOrder = options.updatedSince ? 'changed' : 'key';
-  const page = await keysetPage<CustomerRow>(q, { select: COLUMNS, from: 'customers', keyColumn: 'customer_no', where, params, order, first: options.first, after: options.after });
-  return { ...page, items: page.items.map(toCustomer) };
+  const page = await keysetPage<{ key: string } & CustomerDoc>(q, { select: `customer_no AS key, ${CUSTOMER_DOC} AS doc`, from: 'customers', keyColumn: 'customer_no', where, params, order, first: options.first, after: options.after });
+  return { ...page, items: page.items.map((row) => row.doc) };
 }
 
 /** Inserts a customer under the next free number. */
 export async function insertCustomer(q: Queryable, input: ErpCustomerInput & { currency: string }): Promise<ErpCustomer> {
-  const { rows } = await q.query<CustomerRow>(
+  const { rows } = await q.query<CustomerDoc>(
     `INSERT INTO customers (customer_no, name, email, industry, country, external_ref, credit_limit, payment_terms, currency)
-     VALUES ('K-' || nextval('customer_no_seq'), $1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+     VALUES ('K-' || nextval('customer_no_seq'), $1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${CUSTOMER_DOC} AS doc`,
     [input.name, input.email ?? null, input.industry ?? null, input.country ?? null, input.externalRef ?? null, input.creditLimit ?? null, input.paymentTerms ?? null, input.currency],
   );
-  return toCustomer(rows[0]);
+  return rows[0].doc;
 }
 
 /** Applies the given fields, bumping version; null when the customer does not exist. */
@@ -100,12 +73,12 @@ export async function updateCustomer(q: Queryable, customerNo: string, patch: Pa
     params.push(patch[field]);
     sets.push(`${column} = $${params.length}`);
   }
-  const { rows } = await q.query<CustomerRow>(
+  const { rows } = await q.query<CustomerDoc>(
     `UPDATE customers SET ${[...sets, `version = version + 1`, `updated_at = date_trunc('milliseconds', now())`].join(', ')}
-     WHERE customer_no = $1 RETURNING ${COLUMNS}`,
+     WHERE customer_no = $1 RETURNING ${CUSTOMER_DOC} AS doc`,
     params,
   );
-  return rows[0] ? toCustomer(rows[0]) : null;
+  return rows[0]?.doc ?? null;
 }
 
 /** The customer number holding a CRM account id, if any. */
@@ -117,9 +90,10 @@ export async function customerNoByExternalRef(q: Queryable, externalRef: string)
 /** Sum of amount due over OPEN and OVERDUE invoices for each existing customer (zero included). */
 export async function openBalances(q: Queryable, customerNos: readonly string[]): Promise<ErpOpenBalance[]> {
   const { rows } = await q.query<{ customer_no: string; amount: string; currency: string }>(
-    `SELECT c.customer_no, COALESCE(sum(i.amount_due), 0)::numeric(14,2)::text AS amount, c.currency
-     FROM customers c LEFT JOIN invoices i ON i.customer_no = c.customer_no AND i.status IN ('OPEN', 'OVERDUE')
-     WHERE c.customer_no = ANY($1::text[]) GROUP BY c.customer_no, c.currency ORDER BY c.customer_no`,
+    // A sum per customer through invoices_customer: as a join, the planner read every open invoice.
+    `SELECT c.customer_no, c.currency,
+       (SELECT COALESCE(sum(i.amount_due), 0) FROM invoices i WHERE i.customer_no = c.customer_no AND i.status IN ('OPEN', 'OVERDUE'))::numeric(14,2)::text AS amount
+     FROM customers c WHERE c.customer_no = ANY($1::text[]) ORDER BY c.customer_no`,
     [customerNos],
   );
   return rows.map((r) => ({ customerNo: r.customer_no, amount: r.amount, currency: r.currency }));

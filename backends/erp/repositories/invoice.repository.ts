@@ -1,62 +1,36 @@
 import type { Queryable } from '../../../platform/db';
 import type { ErpInvoice, ErpInvoiceStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
-import { iso, newestOrChangedPage } from './keyset-page';
+import { iso, isoText, newestOrChangedPage } from './keyset-page';
 
-interface InvoiceRow {
-  key: string;
-  id: string;
-  customer_no: string;
-  sales_order_id: string | null;
-  status: ErpInvoiceStatus;
-  total: string;
-  amount_due: string;
-  currency: string;
-  due_date: string;
-  issued_at: Date;
-  version: number;
-  updated_at: Date;
-}
-
+// An `invoices` row as the API's invoice document (see isoText for why the database builds it).
 // due_date as text: a calendar date must not pass through a JS Date and a time zone.
-const COLUMNS = 'id AS key, id, customer_no, sales_order_id, status, total, amount_due, currency, due_date::text AS due_date, issued_at, version, updated_at';
+const INVOICE_DOC = `json_build_object(
+  'id', id, 'number', id, 'customerNo', customer_no, 'salesOrderId', sales_order_id, 'status', status, 'total', total::text,
+  'amountDue', amount_due::text, 'currency', currency, 'dueDate', due_date::text, 'issuedAt', ${isoText('issued_at')},
+  'version', version, 'updatedAt', ${isoText('updated_at')})`;
 
-function toInvoice(row: InvoiceRow): ErpInvoice {
-  return {
-    id: row.id,
-    number: row.id,
-    customerNo: row.customer_no,
-    salesOrderId: row.sales_order_id,
-    status: row.status,
-    total: row.total,
-    amountDue: row.amount_due,
-    currency: row.currency,
-    dueDate: row.due_date,
-    issuedAt: iso(row.issued_at),
-    version: row.version,
-    updatedAt: iso(row.updated_at),
-  };
-}
+type InvoiceDoc = { doc: ErpInvoice };
 
 /** Invoices by id; unknown ids are left out. */
 export async function getInvoices(q: Queryable, ids: readonly string[]): Promise<ErpInvoice[]> {
-  const { rows } = await q.query<InvoiceRow>(`SELECT ${COLUMNS} FROM invoices WHERE id = ANY($1::text[]) ORDER BY id`, [ids]);
-  return rows.map(toInvoice);
+  const { rows } = await q.query<InvoiceDoc>(`SELECT ${INVOICE_DOC} AS doc FROM invoices WHERE id = ANY($1::text[]) ORDER BY id`, [ids]);
+  return rows.map((row) => row.doc);
 }
 
 /** Invoices of any of the given customers, optionally of one status, newest first per customer. */
 export async function listInvoicesByCustomers(q: Queryable, customerNos: readonly string[], status?: ErpInvoiceStatus): Promise<ErpInvoice[]> {
-  const { rows } = await q.query<InvoiceRow>(
-    `SELECT ${COLUMNS} FROM invoices WHERE customer_no = ANY($1::text[]) AND ($2::text IS NULL OR status = $2) ORDER BY customer_no, issued_at DESC, id DESC`,
+  const { rows } = await q.query<InvoiceDoc>(
+    `SELECT ${INVOICE_DOC} AS doc FROM invoices WHERE customer_no = ANY($1::text[]) AND ($2::text IS NULL OR status = $2) ORDER BY customer_no, issued_at DESC, id DESC`,
     [customerNos, status ?? null],
   );
-  return rows.map(toInvoice);
+  return rows.map((row) => row.doc);
 }
 
 /** Invoices of any of the given sales orders. */
 export async function listInvoicesBySalesOrders(q: Queryable, salesOrderIds: readonly string[]): Promise<ErpInvoice[]> {
-  const { rows } = await q.query<InvoiceRow>(`SELECT ${COLUMNS} FROM invoices WHERE sales_order_id = ANY($1::text[]) ORDER BY id`, [salesOrderIds]);
-  return rows.map(toInvoice);
+  const { rows } = await q.query<InvoiceDoc>(`SELECT ${INVOICE_DOC} AS doc FROM invoices WHERE sales_order_id = ANY($1::text[]) ORDER BY id`, [salesOrderIds]);
+  return rows.map((row) => row.doc);
 }
 
 /** A page of invoices, newest first (or by change time when polling), with the given filters. */
@@ -74,8 +48,8 @@ export async function listInvoices(
     params.push(options.customerNo);
     where.push(`customer_no = $${params.length}`);
   }
-  const page = await newestOrChangedPage<InvoiceRow>(q, {
-    select: COLUMNS,
+  const page = await newestOrChangedPage<{ key: string } & InvoiceDoc>(q, {
+    select: `id AS key, ${INVOICE_DOC} AS doc`,
     from: 'invoices',
     createdColumn: 'issued_at',
     where,
@@ -84,13 +58,13 @@ export async function listInvoices(
     after: options.after,
     updatedSince: options.updatedSince,
   });
-  return { ...page, items: page.items.map(toInvoice) };
+  return { ...page, items: page.items.map((row) => row.doc) };
 }
 
 /** Locks an invoice for a change; null when it does not exist. */
 export async function lockInvoice(q: Queryable, id: string): Promise<ErpInvoice | null> {
-  const { rows } = await q.query<InvoiceRow>(`SELECT ${COLUMNS} FROM invoices WHERE id = $1 FOR UPDATE`, [id]);
-  return rows[0] ? toInvoice(rows[0]) : null;
+  const { rows } = await q.query<InvoiceDoc>(`SELECT ${INVOICE_DOC} AS doc FROM invoices WHERE id = $1 FOR UPDATE`, [id]);
+  return rows[0]?.doc ?? null;
 }
 
 /** Inserts an OPEN invoice due `dueInDays` after today (UTC) under the next free number. */
@@ -98,21 +72,21 @@ export async function insertInvoice(
   q: Queryable,
   input: { customerNo: string; salesOrderId: string; total: string; currency: string; dueInDays: number },
 ): Promise<ErpInvoice> {
-  const { rows } = await q.query<InvoiceRow>(
+  const { rows } = await q.query<InvoiceDoc>(
     `INSERT INTO invoices (id, customer_no, sales_order_id, status, total, amount_due, currency, due_date)
-     VALUES ('INV-' || nextval('invoice_no_seq'), $1, $2, 'OPEN', $3, $3, $4, (now() AT TIME ZONE 'UTC')::date + $5::int) RETURNING ${COLUMNS}`,
+     VALUES ('INV-' || nextval('invoice_no_seq'), $1, $2, 'OPEN', $3, $3, $4, (now() AT TIME ZONE 'UTC')::date + $5::int) RETURNING ${INVOICE_DOC} AS doc`,
     [input.customerNo, input.salesOrderId, input.total, input.currency, input.dueInDays],
   );
-  return toInvoice(rows[0]);
+  return rows[0].doc;
 }
 
 /** Sets amount due and status, bumping version. */
 export async function updateInvoiceBalance(q: Queryable, id: string, amountDue: string, status: ErpInvoiceStatus): Promise<ErpInvoice> {
-  const { rows } = await q.query<InvoiceRow>(
-    `UPDATE invoices SET amount_due = $2, status = $3, version = version + 1, updated_at = date_trunc('milliseconds', now()) WHERE id = $1 RETURNING ${COLUMNS}`,
+  const { rows } = await q.query<InvoiceDoc>(
+    `UPDATE invoices SET amount_due = $2, status = $3, version = version + 1, updated_at = date_trunc('milliseconds', now()) WHERE id = $1 RETURNING ${INVOICE_DOC} AS doc`,
     [id, amountDue, status],
   );
-  return toInvoice(rows[0]);
+  return rows[0].doc;
 }
 
 /** Marks OPEN invoices due before today (UTC) OVERDUE; returns what changed. */

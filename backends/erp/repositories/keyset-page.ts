@@ -17,6 +17,8 @@ export interface KeysetQuery {
   select: string;
   /** Table (with alias if needed) the rows come from. */
   from: string;
+  /** A LATERAL subquery joined to each row for the select (e.g. an order's lines); not counted. */
+  lateral?: string;
   /** Qualified key column, e.g. "c.customer_no"; its value must be selected as `key`. */
   keyColumn: string;
   /** Qualified timestamp column for `changed` / `newest`, selected as `sort_at`. */
@@ -39,7 +41,7 @@ interface KeysetRow {
  */
 export function newestOrChangedPage<Row extends KeysetRow>(
   q: Queryable,
-  query: { select: string; from: string; createdColumn: string; where: string[]; params: unknown[]; first: number; after?: string | null; updatedSince?: string },
+  query: { select: string; from: string; lateral?: string; createdColumn: string; where: string[]; params: unknown[]; first: number; after?: string | null; updatedSince?: string },
 ): Promise<Page<Row>> {
   const where = [...query.where];
   const params = [...query.params];
@@ -50,6 +52,7 @@ export function newestOrChangedPage<Row extends KeysetRow>(
   return keysetPage<Row>(q, {
     select: query.select,
     from: query.from,
+    lateral: query.lateral,
     keyColumn: 'id',
     timeColumn: query.updatedSince ? 'updated_at' : query.createdColumn,
     where,
@@ -89,7 +92,7 @@ export async function keysetPage<Row extends KeysetRow>(q: Queryable, query: Key
   const orderBy =
     query.order === 'key' ? `${query.keyColumn}` : query.order === 'changed' ? `${time}, ${query.keyColumn}` : `${time} DESC, ${query.keyColumn} DESC`;
   params.push(query.first + 1);
-  const sql = `SELECT ${query.select}${query.order === 'key' ? '' : `, ${time} AS sort_at`} FROM ${query.from}${
+  const sql = `SELECT ${query.select}${query.order === 'key' ? '' : `, ${time} AS sort_at`} FROM ${query.from}${query.lateral ? `, ${query.lateral}` : ''}${
     filters.length ? ` WHERE ${filters.join(' AND ')}` : ''
   } ORDER BY ${orderBy} LIMIT $${params.length}`;
   // Taken before counting: a commit between the two then makes the next page recount.
@@ -146,6 +149,16 @@ function parseCursor(after: string | null | undefined, length: number): Cursor |
   if (!valid) throw new AppError(ErrorCode.BAD_USER_INPUT, 'after is not a cursor of this list', { field: 'after' });
   const strings = values as string[];
   return strings.length === length ? { position: strings } : { position: strings.slice(0, length), total: Number(strings[length]), stamp: strings[length + 1] };
+}
+
+/**
+ * A timestamp column as the ISO text JavaScript writes (UTC, milliseconds, "Z"), for documents the
+ * database builds. A hot read (a Customer 360's orders with lines, invoices) selects each row as one
+ * JSON document shaped like the API instead of a dozen columns: PGlite decodes every column value
+ * of every row in JavaScript, and one value per row costs a fraction of twelve.
+ */
+export function isoText(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
 /** Maps a timestamp column value to an ISO string. */

@@ -2,18 +2,14 @@ import type { Queryable } from '../../../platform/db';
 import type { ErpSalesOrder, ErpSalesOrderLine, ErpSalesOrderStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
 import { escapeLike } from './customer.repository';
-import { iso, newestOrChangedPage } from './keyset-page';
+import { isoText, newestOrChangedPage } from './keyset-page';
 
-interface SalesOrderRow {
-  key: string;
+interface HeaderRow {
   id: string;
   customer_no: string;
   status: ErpSalesOrderStatus;
   currency: string;
-  external_ref: string | null;
   version: number;
-  created_at: Date;
-  updated_at: Date;
 }
 
 interface LineRow {
@@ -41,7 +37,6 @@ export interface SalesOrderHeader {
   version: number;
 }
 
-const COLUMNS = 'id AS key, id, customer_no, status, currency, external_ref, version, created_at, updated_at';
 const LINE_COLUMNS = 'sales_order_id, line_no, sku, quantity, unit_price, reserved_quantity, shipped_quantity, invoiced_quantity';
 
 function toLine(row: LineRow): SalesOrderLineState {
@@ -57,71 +52,33 @@ function toLine(row: LineRow): SalesOrderLineState {
 }
 
 /**
- * The order total from its lines. Prices are numeric(14,2), so the total is exact in whole cents; BigInt
- * keeps it exact at any size and costs far less than a decimal object per line.
+ * A `sales_orders` row as the API's order document, lines and total included. The total is summed
+ * in numeric, exact in whole cents at any size. See isoText for why the database builds documents.
  */
-function orderTotal(lines: readonly ErpSalesOrderLine[]): string {
-  let cents = 0n;
-  for (const line of lines) cents += centsOf(line.unitPrice) * BigInt(line.quantity);
-  const fraction = cents % 100n;
-  return `${cents / 100n}.${fraction < 10n ? '0' : ''}${fraction}`;
-}
+const ORDER_DOC = `json_build_object(
+  'id', sales_orders.id, 'number', sales_orders.id, 'customerNo', sales_orders.customer_no, 'status', sales_orders.status,
+  'currency', sales_orders.currency, 'total', order_lines.total, 'externalRef', sales_orders.external_ref, 'lines', order_lines.lines,
+  'version', sales_orders.version, 'createdAt', ${isoText('sales_orders.created_at')}, 'updatedAt', ${isoText('sales_orders.updated_at')})`;
 
-/** A numeric(14,2) column value ("12.50", "3") in cents. */
-function centsOf(price: string): bigint {
-  const dot = price.indexOf('.');
-  if (dot === -1) return BigInt(price) * 100n;
-  return BigInt(price.slice(0, dot) + price.slice(dot + 1).padEnd(2, '0'));
-}
-
-async function withLines(q: Queryable, rows: SalesOrderRow[]): Promise<ErpSalesOrder[]> {
-  if (rows.length === 0) return [];
-  const lines = await q.query<LineRow>(
-    'SELECT sales_order_id, line_no, sku, quantity, unit_price, reserved_quantity, shipped_quantity FROM sales_order_lines WHERE sales_order_id = ANY($1::text[]) ORDER BY sales_order_id, line_no',
-    [rows.map((r) => r.id)],
-  );
-  const byOrder = new Map<string, ErpSalesOrderLine[]>();
-  for (const line of lines.rows) {
-    const visible: ErpSalesOrderLine = {
-      lineNo: line.line_no,
-      sku: line.sku,
-      quantity: line.quantity,
-      unitPrice: line.unit_price,
-      reservedQuantity: line.reserved_quantity,
-      shippedQuantity: line.shipped_quantity,
-    };
-    const list = byOrder.get(line.sales_order_id);
-    if (list) list.push(visible);
-    else byOrder.set(line.sales_order_id, [visible]);
-  }
-  return rows.map((row) => {
-    const orderLines = byOrder.get(row.id) ?? [];
-    return {
-      id: row.id,
-      number: row.id,
-      customerNo: row.customer_no,
-      status: row.status,
-      currency: row.currency,
-      total: orderTotal(orderLines),
-      externalRef: row.external_ref,
-      lines: orderLines,
-      version: row.version,
-      createdAt: iso(row.created_at),
-      updatedAt: iso(row.updated_at),
-    };
-  });
-}
+const ORDER_LINES = `LATERAL (
+  SELECT round(COALESCE(sum(quantity * unit_price), 0), 2)::text AS total,
+         COALESCE(json_agg(json_build_object('lineNo', line_no, 'sku', sku, 'quantity', quantity, 'unitPrice', unit_price::text,
+           'reservedQuantity', reserved_quantity, 'shippedQuantity', shipped_quantity) ORDER BY line_no), '[]') AS lines
+  FROM sales_order_lines WHERE sales_order_id = sales_orders.id) order_lines`;
 
 /** Orders with their lines, by id; unknown ids are left out. */
 export async function getSalesOrders(q: Queryable, ids: readonly string[]): Promise<ErpSalesOrder[]> {
-  const { rows } = await q.query<SalesOrderRow>(`SELECT ${COLUMNS} FROM sales_orders WHERE id = ANY($1::text[]) ORDER BY id`, [ids]);
-  return withLines(q, rows);
+  const { rows } = await q.query<{ doc: ErpSalesOrder }>(`SELECT ${ORDER_DOC} AS doc FROM sales_orders, ${ORDER_LINES} WHERE sales_orders.id = ANY($1::text[]) ORDER BY sales_orders.id`, [ids]);
+  return rows.map((row) => row.doc);
 }
 
 /** Orders with their lines, by external reference (e.g. the CRM opportunity id). */
 export async function findSalesOrdersByExternalRefs(q: Queryable, externalRefs: readonly string[]): Promise<ErpSalesOrder[]> {
-  const { rows } = await q.query<SalesOrderRow>(`SELECT ${COLUMNS} FROM sales_orders WHERE external_ref = ANY($1::text[]) ORDER BY id`, [externalRefs]);
-  return withLines(q, rows);
+  const { rows } = await q.query<{ doc: ErpSalesOrder }>(
+    `SELECT ${ORDER_DOC} AS doc FROM sales_orders, ${ORDER_LINES} WHERE sales_orders.external_ref = ANY($1::text[]) ORDER BY sales_orders.id`,
+    [externalRefs],
+  );
+  return rows.map((row) => row.doc);
 }
 
 /** A page of orders, newest first (or by change time when polling), with the given filters. */
@@ -143,9 +100,10 @@ export async function listSalesOrders(
     params.push(`%${escapeLike(options.search)}%`);
     where.push(`(id ILIKE $${params.length} OR external_ref ILIKE $${params.length})`);
   }
-  const page = await newestOrChangedPage<SalesOrderRow>(q, {
-    select: COLUMNS,
+  const page = await newestOrChangedPage<{ key: string; doc: ErpSalesOrder }>(q, {
+    select: `sales_orders.id AS key, ${ORDER_DOC} AS doc`,
     from: 'sales_orders',
+    lateral: ORDER_LINES,
     createdColumn: 'created_at',
     where,
     params,
@@ -153,7 +111,7 @@ export async function listSalesOrders(
     after: options.after,
     updatedSince: options.updatedSince,
   });
-  return { ...page, items: await withLines(q, page.items) };
+  return { ...page, items: page.items.map((row) => row.doc) };
 }
 
 /** The newest `perCustomer` orders of each customer, optionally of one status, newest first. */
@@ -162,19 +120,19 @@ export async function listSalesOrdersByCustomers(
   customerNos: readonly string[],
   options: { status?: ErpSalesOrderStatus; perCustomer: number },
 ): Promise<ErpSalesOrder[]> {
-  const { rows } = await q.query<SalesOrderRow>(
-    `SELECT ${COLUMNS} FROM (
+  const { rows } = await q.query<{ doc: ErpSalesOrder }>(
+    `SELECT ${ORDER_DOC} AS doc FROM (
        SELECT *, row_number() OVER (PARTITION BY customer_no ORDER BY created_at DESC, id DESC) AS rank
        FROM sales_orders WHERE customer_no = ANY($1::text[]) AND ($2::text IS NULL OR status = $2)
-     ) ranked WHERE rank <= $3 ORDER BY customer_no, created_at DESC, id DESC`,
+     ) sales_orders, ${ORDER_LINES} WHERE rank <= $3 ORDER BY sales_orders.customer_no, sales_orders.created_at DESC, sales_orders.id DESC`,
     [customerNos, options.status ?? null, options.perCustomer],
   );
-  return withLines(q, rows);
+  return rows.map((row) => row.doc);
 }
 
 /** Locks an order's header for a change; null when it does not exist. */
 export async function lockSalesOrder(q: Queryable, id: string): Promise<SalesOrderHeader | null> {
-  const { rows } = await q.query<SalesOrderRow>(`SELECT ${COLUMNS} FROM sales_orders WHERE id = $1 FOR UPDATE`, [id]);
+  const { rows } = await q.query<HeaderRow>('SELECT id, customer_no, status, currency, version FROM sales_orders WHERE id = $1 FOR UPDATE', [id]);
   const row = rows[0];
   return row ? { id: row.id, customerNo: row.customer_no, status: row.status, currency: row.currency, version: row.version } : null;
 }

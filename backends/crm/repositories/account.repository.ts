@@ -3,10 +3,12 @@ import type { CrmAccount, CrmAccountInput } from '../../../connectors/crm/crm.co
 import type { Page } from '../../../connectors/page';
 import type { Queryable } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import { NOW, type PageRequest, isUniqueViolation, isoTimestamp, keysetPage, likeContains, wellFormedUuids } from './keyset-page';
+import { NOW, type PageRequest, isUniqueViolation, isoText, keysetPage, likeContains, wellFormedUuids } from './keyset-page';
 
-const COLUMNS = `a.id, a.name, a.email, a.industry, a.country, a.erp_customer_no AS "erpCustomerNo", a.owner_id AS "ownerId",
-  a.version, a.created_at AS "createdAt", a.updated_at AS "updatedAt"`;
+// An account row as the API's document (see isoText for why the database builds it).
+const COLUMNS = `json_build_object('id', a.id, 'name', a.name, 'email', a.email, 'industry', a.industry, 'country', a.country,
+  'erpCustomerNo', a.erp_customer_no, 'ownerId', a.owner_id, 'version', a.version,
+  'createdAt', ${isoText('a.created_at')}, 'updatedAt', ${isoText('a.updated_at')}) AS doc`;
 
 /** Fields an account write may set, by API name → column. */
 const WRITABLE: Record<keyof CrmAccountInput, string> = {
@@ -19,7 +21,7 @@ const WRITABLE: Record<keyof CrmAccountInput, string> = {
 };
 
 function toAccount(raw: Record<string, unknown>): CrmAccount {
-  return { ...(raw as unknown as CrmAccount), createdAt: isoTimestamp(raw.createdAt), updatedAt: isoTimestamp(raw.updatedAt) };
+  return raw.doc as CrmAccount;
 }
 
 /** Accounts by id; unknown ids are omitted. */

@@ -1,42 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import type { CrmOpportunity, CrmOpportunityInput, CrmOpportunityLine, CrmOpportunityStage } from '../../../connectors/crm/crm.connector';
+import type { CrmOpportunity, CrmOpportunityInput, CrmOpportunityStage } from '../../../connectors/crm/crm.connector';
 import type { Page } from '../../../connectors/page';
 import type { Queryable } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import { NOW, type PageRequest, isoTimestamp, keysetPage, likeContains, wellFormedUuids } from './keyset-page';
+import { NOW, type PageRequest, isoText, keysetPage, likeContains, wellFormedUuids } from './keyset-page';
 
-// The amount is summed in SQL over numeric columns, so it is exact and always has two decimals.
-const COLUMNS = `o.id, o.account_id AS "accountId", o.name, o.stage,
-  (SELECT round(coalesce(sum(l.quantity * l.unit_price), 0), 2)::text FROM opportunity_lines l WHERE l.opportunity_id = o.id) AS amount,
-  o.currency, o.expected_close_date::text AS "expectedCloseDate", o.erp_sales_order_id AS "erpSalesOrderId", o.owner_id AS "ownerId",
-  o.version, o.created_at AS "createdAt", o.updated_at AS "updatedAt"`;
+// An opportunity row as the API's document with its lines (see isoText for why the database builds
+// it). The amount is summed over numeric columns, so it is exact and always has two decimals.
+const COLUMNS = `json_build_object('id', o.id, 'accountId', o.account_id, 'name', o.name, 'stage', o.stage,
+  'amount', (SELECT round(coalesce(sum(l.quantity * l.unit_price), 0), 2)::text FROM opportunity_lines l WHERE l.opportunity_id = o.id),
+  'lines', coalesce((SELECT json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity, 'unitPrice', l.unit_price::text) ORDER BY l.line_no)
+                     FROM opportunity_lines l WHERE l.opportunity_id = o.id), '[]'),
+  'currency', o.currency, 'expectedCloseDate', o.expected_close_date::text, 'erpSalesOrderId', o.erp_sales_order_id, 'ownerId', o.owner_id,
+  'version', o.version, 'createdAt', ${isoText('o.created_at')}, 'updatedAt', ${isoText('o.updated_at')}) AS doc`;
 
-type OpportunityWithoutLines = Omit<CrmOpportunity, 'lines'>;
-
-function toOpportunity(raw: Record<string, unknown>): OpportunityWithoutLines {
-  return { ...(raw as unknown as OpportunityWithoutLines), createdAt: isoTimestamp(raw.createdAt), updatedAt: isoTimestamp(raw.updatedAt) };
-}
-
-/** Reads the lines of these opportunities in one query and attaches them in line order. */
-async function withLines(q: Queryable, opportunities: OpportunityWithoutLines[]): Promise<CrmOpportunity[]> {
-  if (opportunities.length === 0) return [];
-  const lines = await q.query<CrmOpportunityLine & { opportunityId: string }>(
-    `SELECT opportunity_id AS "opportunityId", sku, quantity, unit_price::text AS "unitPrice"
-     FROM opportunity_lines WHERE opportunity_id = ANY($1::uuid[]) ORDER BY opportunity_id, line_no`,
-    [opportunities.map((o) => o.id)],
-  );
-  const byOpportunity = new Map<string, CrmOpportunityLine[]>();
-  for (const { opportunityId, ...line } of lines.rows) {
-    const list = byOpportunity.get(opportunityId) ?? [];
-    list.push(line);
-    byOpportunity.set(opportunityId, list);
-  }
-  return opportunities.map((o) => ({ ...o, lines: byOpportunity.get(o.id) ?? [] }));
+function toOpportunity(raw: Record<string, unknown>): CrmOpportunity {
+  return raw.doc as CrmOpportunity;
 }
 
 async function select(q: Queryable, where: string, params: unknown[]): Promise<CrmOpportunity[]> {
   const result = await q.query(`SELECT ${COLUMNS} FROM opportunities o WHERE ${where} ORDER BY o.created_at, o.id`, params);
-  return withLines(q, result.rows.map(toOpportunity));
+  return result.rows.map(toOpportunity);
 }
 
 /** Opportunities by id; unknown ids are omitted. */
@@ -78,8 +62,7 @@ export async function listOpportunities(
     params.push(likeContains(filter.search));
     conditions.push(`lower(o.name) LIKE $${params.length}`);
   }
-  const found = await keysetPage(q, { columns: COLUMNS, table: 'opportunities', alias: 'o', conditions, params, page, toRow: toOpportunity });
-  return { ...found, items: await withLines(q, found.items) };
+  return keysetPage(q, { columns: COLUMNS, table: 'opportunities', alias: 'o', conditions, params, page, toRow: toOpportunity });
 }
 
 /** Inserts an opportunity and its lines under a fresh UUID. */

@@ -93,6 +93,18 @@ describe('customer link bootstrap', () => {
     expect(await repository.count()).toBe(1);
   });
 
+  it('keeps the link count exact through inserts in bulk, deletes and a reset', async () => {
+    const repository = new CustomerLinkRepository(h.db);
+    const links = ['a', 'b', 'c'].map((n) => ({ id: `crm:${n}`, crmAccountId: null, erpCustomerNo: `K-2000${n.charCodeAt(0)}`, syncState: 'PENDING' as const, lastSyncedAt: null }));
+    expect(await repository.insertMany(links)).toHaveLength(3);
+    await h.db.query('DELETE FROM customer_links WHERE id = $1', ['crm:b']);
+    const counted = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM customer_links');
+    expect(await repository.count()).toBe(2);
+    expect(counted.rows[0].n).toBe(2);
+    await h.reset();
+    expect(await repository.count()).toBe(0);
+  });
+
   it('retries until both backends answer, healthy meanwhile and ready only once links exist', async () => {
     // A subgraph of its own, since the shared one's bootstrap may have finished in another test.
     const subgraph = await createIntegrationSubgraph({

@@ -8,6 +8,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { jitExecutedSchema } from '../../platform/jit-executor';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { GraphQLError } from 'graphql';
 import { HttpCrmConnector } from '../../connectors/crm/http-crm.connector';
@@ -59,11 +61,13 @@ async function main(): Promise<void> {
   });
 
   const app = createHttpService({ service: 'baseline', logger, metrics, ready: async () => undefined });
+  // Executed and configured as the subgraphs are (graphql-jit, no cache-control hook), so the
+  // baseline stays what it is meant to be: the same work without the gateway hop.
   const server = new ApolloServer<BaselineContext>({
-    schema,
+    gateway: jitExecutedSchema(schema),
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatSubgraphError(formatted, error, logger),
-    plugins: [fastifyApolloDrainPlugin(app)],
+    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginCacheControlDisabled()],
   });
   await server.start();
   const verify = createTokenVerifier({ jwtSecret: required('JWT_SECRET') });

@@ -1,6 +1,7 @@
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
 import { GraphQLError, type GraphQLSchema, printSchema } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { ErrorCode } from './errors';
 import { LruCache, type LruLimits } from './lru-cache';
 
 // A subgraph sees the gateway's few query plans, but any caller's operations may arrive: keep the
@@ -41,13 +42,16 @@ function jitExecutor(schema: GraphQLSchema, limits: LruLimits): GatewayExecutor 
     let query = compiled.get(key);
     if (!query) {
       const result = compileQuery(schema, document, operationName, { disablingCapturingStackErrors: true });
-      if (!isCompiledQuery(result)) return { errors: result.errors?.map(asGraphQLError) };
+      if (!isCompiledQuery(result)) return { errors: result.errors?.map((error) => asGraphQLError(error)) };
       query = result;
       compiled.set(key, query, source.length);
     }
     const result = await query.query(undefined, requestContext.context, request.variables ?? {});
-    if (result.errors) return { ...result, errors: result.errors.map(asGraphQLError) };
-    return result;
+    if (!result.errors) return result;
+    // No data at all: the request failed before execution (variables that do not coerce), which
+    // graphql-js with Apollo Server answers as BAD_USER_INPUT, and so does this.
+    if (result.data === undefined) return { errors: result.errors.map((error) => asGraphQLError(error, { code: ErrorCode.BAD_USER_INPUT })) };
+    return { ...result, errors: result.errors.map((error) => asGraphQLError(error)) };
   };
 }
 
@@ -55,8 +59,8 @@ function jitExecutor(schema: GraphQLSchema, limits: LruLimits): GatewayExecutor 
  * graphql-jit's errors imitate graphql-js's but leave `extensions` undefined, which Apollo Server's
  * error formatting reads from; rebuilt as graphql-js errors they keep path, locations and cause.
  */
-function asGraphQLError(error: GraphQLError): GraphQLError {
-  const rebuilt = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions ?? undefined });
+function asGraphQLError(error: GraphQLError, extensions?: GraphQLError['extensions']): GraphQLError {
+  const rebuilt = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined, extensions: extensions ?? error.extensions ?? undefined });
   if (error.locations) (rebuilt as { locations?: GraphQLError['locations'] }).locations = error.locations;
   return rebuilt;
 }

@@ -45,6 +45,12 @@ describe('graphql-jit executor behind Apollo Server', () => {
     }
   });
 
+  it('answers introspection and the federation _service field', async () => {
+    const answer = await run('{ __schema { queryType { name } } _service { sdl } }', {});
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data).toMatchObject({ __schema: { queryType: { name: 'Query' } }, _service: { sdl: expect.stringContaining('type Order') } });
+  });
+
   it("keeps a resolver's error code and path", async () => {
     const answer = await run(ORDER, { id: 'missing', times: 1 });
     expect(answer.data).toEqual({ order: null });

@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { AppError, ErrorCode } from './errors';
@@ -26,6 +27,7 @@ const schema = buildSubgraphSchema({
 describe('graphql-jit executor behind Apollo Server', () => {
   const server = new ApolloServer<{ reads: number }>({
     gateway: jitExecutedSchema(schema),
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
     formatError: (formatted, error) => formatSubgraphError(formatted, error, createLogger('test', 'silent')),
   });
   beforeAll(() => server.start());

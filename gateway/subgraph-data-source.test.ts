@@ -31,11 +31,22 @@ async function fakeSubgraph(respond: (res: ServerResponse) => void) {
   };
 }
 
-function dataSourceFor(url: string, timeoutMs = 1000) {
+// Runs `test` against a data source for a fake subgraph answering with `respond`, then closes both.
+async function withSubgraph(
+  respond: (res: ServerResponse) => void,
+  test: (setup: { dataSource: SubgraphDataSource; registry: Registry; received: { headers: IncomingHttpHeaders; body: string }[] }) => Promise<void>,
+  timeoutMs = 1000,
+): Promise<void> {
+  const subgraph = await fakeSubgraph(respond);
   const registry = new Registry();
   const metrics = createGatewayMetrics(registry);
-  const dataSource = new SubgraphDataSource({ name: 'erp', url, timeoutMs, serviceToken: () => 'service-token', metrics, logger: createLogger('test', 'silent') });
-  return { dataSource, registry };
+  const dataSource = new SubgraphDataSource({ name: 'erp', url: subgraph.url, timeoutMs, serviceToken: () => 'service-token', metrics, logger: createLogger('test', 'silent') });
+  try {
+    await test({ dataSource, registry, received: subgraph.received });
+  } finally {
+    await dataSource.close();
+    await subgraph.close();
+  }
 }
 
 // One entity fetch for two customers, as the gateway's executor sends it.
@@ -56,78 +67,71 @@ function entityFetch(clientHeaders: Record<string, string> = {}): GraphQLDataSou
 
 describe('SubgraphDataSource over undici request', () => {
   it('sends the service token, request id and principal (never the client copies) and returns the parsed answer', async () => {
-    const subgraph = await fakeSubgraph((res) => {
-      res.writeHead(200, { 'content-type': 'application/graphql-response+json; charset=utf-8' });
-      res.end(JSON.stringify({ data: { _entities: [{ openBalance: '1.00' }, { openBalance: '2.00' }] } }));
-    });
-    const { dataSource, registry } = dataSourceFor(subgraph.url);
-    try {
-      const response = await dataSource.process(entityFetch({ 'x-user-role': 'admin', 'x-service-token': 'forged' }));
-      expect(response).toMatchObject({ data: { _entities: [{ openBalance: '1.00' }, { openBalance: '2.00' }] } });
-      const [{ headers, body }] = subgraph.received;
-      expect(headers).toMatchObject({ 'x-service-token': 'service-token', 'x-request-id': 'req-1', 'x-user-sub': 'ana', 'x-user-role': 'finance', 'content-type': 'application/json' });
-      expect(JSON.parse(body).variables.representations).toHaveLength(2);
-      expect(await registry.getSingleMetricAsString('subgraph_fetches_total')).toContain('subgraph_fetches_total{subgraph="erp",outcome="success"} 1');
-    } finally {
-      await dataSource.close();
-      await subgraph.close();
-    }
+    await withSubgraph(
+      (res) => {
+        res.writeHead(200, { 'content-type': 'application/graphql-response+json; charset=utf-8' });
+        res.end(JSON.stringify({ data: { _entities: [{ openBalance: '1.00' }, { openBalance: '2.00' }] } }));
+      },
+      async ({ dataSource, registry, received }) => {
+        const response = await dataSource.process(entityFetch({ 'x-user-role': 'admin', 'x-service-token': 'forged' }));
+        expect(response).toMatchObject({ data: { _entities: [{ openBalance: '1.00' }, { openBalance: '2.00' }] } });
+        const [{ headers, body }] = received;
+        expect(headers).toMatchObject({ 'x-service-token': 'service-token', 'x-request-id': 'req-1', 'x-user-sub': 'ana', 'x-user-role': 'finance', 'content-type': 'application/json' });
+        expect(JSON.parse(body).variables.representations).toHaveLength(2);
+        expect(await registry.getSingleMetricAsString('subgraph_fetches_total')).toContain('subgraph_fetches_total{subgraph="erp",outcome="success"} 1');
+      },
+    );
   });
 
   it('keeps the coded errors of a 4xx GraphQL answer, with BAD_USER_INPUT where the subgraph gave no code', async () => {
-    const subgraph = await fakeSubgraph((res) => {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ message: 'no such field', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }, { message: 'bad' }] }));
-    });
-    const { dataSource } = dataSourceFor(subgraph.url);
-    try {
-      const response = await dataSource.process(entityFetch());
-      expect(response.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([
-        ['no such field', 'GRAPHQL_VALIDATION_FAILED'],
-        ['bad', 'BAD_USER_INPUT'],
-      ]);
-    } finally {
-      await dataSource.close();
-      await subgraph.close();
-    }
+    await withSubgraph(
+      (res) => {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ message: 'no such field', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }, { message: 'bad' }] }));
+      },
+      async ({ dataSource }) => {
+        const response = await dataSource.process(entityFetch());
+        expect(response.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([
+          ['no such field', 'GRAPHQL_VALIDATION_FAILED'],
+          ['bad', 'BAD_USER_INPUT'],
+        ]);
+      },
+    );
   });
 
   it('turns a 5xx answer into UPSTREAM_UNAVAILABLE on every field it was asked for', async () => {
-    const subgraph = await fakeSubgraph((res) => {
-      res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end('bad gateway');
-    });
-    const { dataSource, registry } = dataSourceFor(subgraph.url);
-    try {
-      const response = await dataSource.process(entityFetch());
-      expect(response.errors?.map((e) => [e.message, e.path, e.extensions?.code])).toEqual([
-        ['the erp service is unavailable', ['_entities', 0, 'openBalance'], 'UPSTREAM_UNAVAILABLE'],
-        ['the erp service is unavailable', ['_entities', 1, 'openBalance'], 'UPSTREAM_UNAVAILABLE'],
-      ]);
-      expect(await registry.getSingleMetricAsString('subgraph_fetches_total')).toContain('outcome="unavailable"} 1');
-    } finally {
-      await dataSource.close();
-      await subgraph.close();
-    }
+    await withSubgraph(
+      (res) => {
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end('bad gateway');
+      },
+      async ({ dataSource, registry }) => {
+        const response = await dataSource.process(entityFetch());
+        expect(response.errors?.map((e) => [e.message, e.path, e.extensions?.code])).toEqual([
+          ['the erp service is unavailable', ['_entities', 0, 'openBalance'], 'UPSTREAM_UNAVAILABLE'],
+          ['the erp service is unavailable', ['_entities', 1, 'openBalance'], 'UPSTREAM_UNAVAILABLE'],
+        ]);
+        expect(await registry.getSingleMetricAsString('subgraph_fetches_total')).toContain('outcome="unavailable"} 1');
+      },
+    );
   });
 
   it('times out a subgraph that sends its headers and then stalls in the body', async () => {
-    const subgraph = await fakeSubgraph((res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"data":{"_entities":[');
-    });
-    const { dataSource } = dataSourceFor(subgraph.url, 200);
-    try {
-      const started = Date.now();
-      const response = await dataSource.process(entityFetch());
-      expect(Date.now() - started).toBeLessThan(1500);
-      expect(response.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([
-        ['the erp service did not answer within 200 ms', 'UPSTREAM_UNAVAILABLE'],
-        ['the erp service did not answer within 200 ms', 'UPSTREAM_UNAVAILABLE'],
-      ]);
-    } finally {
-      await dataSource.close();
-      await subgraph.close();
-    }
+    await withSubgraph(
+      (res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"data":{"_entities":[');
+      },
+      async ({ dataSource }) => {
+        const started = Date.now();
+        const response = await dataSource.process(entityFetch());
+        expect(Date.now() - started).toBeLessThan(1500);
+        expect(response.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([
+          ['the erp service did not answer within 200 ms', 'UPSTREAM_UNAVAILABLE'],
+          ['the erp service did not answer within 200 ms', 'UPSTREAM_UNAVAILABLE'],
+        ]);
+      },
+      200,
+    );
   });
 });

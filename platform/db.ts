@@ -37,6 +37,17 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
+/**
+ * A timestamp column as the ISO text JavaScript writes (UTC, milliseconds, "Z"), for JSON documents
+ * the database builds. The backends' hot reads (a Customer 360's orders with lines, invoices,
+ * opportunities) select each row as one document shaped like the API instead of a dozen columns:
+ * PGlite decodes every column value of every row in JavaScript, and one value per row costs a
+ * fraction of twelve.
+ */
+export function isoText(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
 /** Opens the service's database, creating its schema or folder when needed. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.databaseUrl ? openPostgres(options.databaseUrl, options.service, options.poolSize ?? 10) : openPglite(options);

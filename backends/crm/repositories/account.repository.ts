@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { CrmAccount, CrmAccountInput } from '../../../connectors/crm/crm.connector';
 import type { Page } from '../../../connectors/page';
-import type { Queryable } from '../../../platform/db';
+import { type Queryable, isoText } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import { NOW, type PageRequest, isUniqueViolation, isoText, keysetPage, likeContains, wellFormedUuids } from './keyset-page';
+import { NOW, type PageRequest, isUniqueViolation, keysetPage, likeContains, wellFormedUuids } from './keyset-page';
 
-// An account row as the API's document (see isoText for why the database builds it).
+// An account row as the API's document (see isoText in platform/db for why the database builds it).
 const COLUMNS = `json_build_object('id', a.id, 'name', a.name, 'email', a.email, 'industry', a.industry, 'country', a.country,
   'erpCustomerNo', a.erp_customer_no, 'ownerId', a.owner_id, 'version', a.version,
   'createdAt', ${isoText('a.created_at')}, 'updatedAt', ${isoText('a.updated_at')}) AS doc`;

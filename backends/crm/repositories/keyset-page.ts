@@ -94,16 +94,6 @@ export function isoTimestamp(value: unknown): string {
   return (value instanceof Date ? value : new Date(String(value))).toISOString();
 }
 
-/**
- * A timestamp column as the ISO text JavaScript writes (UTC, milliseconds, "Z"), for documents the
- * database builds. Hot reads select each row as one JSON document shaped like the API instead of a
- * dozen columns: PGlite decodes every column value of every row in JavaScript, and one value per
- * row costs a fraction of a dozen.
- */
-export function isoText(column: string): string {
-  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-}
-
 /** The database's clock, to the millisecond, so stored times equal the ISO strings returned. */
 export const NOW = "date_trunc('milliseconds', now())";
 

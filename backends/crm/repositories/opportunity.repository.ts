@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { CrmOpportunity, CrmOpportunityInput, CrmOpportunityStage } from '../../../connectors/crm/crm.connector';
 import type { Page } from '../../../connectors/page';
-import type { Queryable } from '../../../platform/db';
+import { type Queryable, isoText } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import { NOW, type PageRequest, isoText, keysetPage, likeContains, wellFormedUuids } from './keyset-page';
+import { NOW, type PageRequest, keysetPage, likeContains, wellFormedUuids } from './keyset-page';
 
-// An opportunity row as the API's document with its lines (see isoText for why the database builds
-// it). The amount is summed over numeric columns, so it is exact and always has two decimals.
+// An opportunity row as the API's document with its lines (see isoText in platform/db for why the
+// database builds it). The amount is summed over numeric columns: exact, always two decimals.
 const COLUMNS = `json_build_object('id', o.id, 'accountId', o.account_id, 'name', o.name, 'stage', o.stage,
   'amount', (SELECT round(coalesce(sum(l.quantity * l.unit_price), 0), 2)::text FROM opportunity_lines l WHERE l.opportunity_id = o.id),
   'lines', coalesce((SELECT json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity, 'unitPrice', l.unit_price::text) ORDER BY l.line_no)

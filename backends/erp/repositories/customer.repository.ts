@@ -1,9 +1,9 @@
-import type { Queryable } from '../../../platform/db';
+import { type Queryable, isoText } from '../../../platform/db';
 import type { ErpCustomer, ErpCustomerInput, ErpOpenBalance } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
-import { isoText, keysetPage, type ListOrder } from './keyset-page';
+import { keysetPage, type ListOrder } from './keyset-page';
 
-// A `customers` row as the API's customer document (see isoText for why the database builds it).
+// A `customers` row as the API's customer document (see isoText in platform/db for why the database builds it).
 const CUSTOMER_DOC = `json_build_object(
   'customerNo', customer_no, 'name', name, 'email', email, 'industry', industry, 'country', country, 'externalRef', external_ref,
   'creditLimit', credit_limit::text, 'paymentTerms', payment_terms, 'currency', currency, 'version', version,

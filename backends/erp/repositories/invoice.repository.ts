@@ -1,9 +1,9 @@
-import type { Queryable } from '../../../platform/db';
+import { type Queryable, isoText } from '../../../platform/db';
 import type { ErpInvoice, ErpInvoiceStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
-import { iso, isoText, newestOrChangedPage } from './keyset-page';
+import { iso, newestOrChangedPage } from './keyset-page';
 
-// An `invoices` row as the API's invoice document (see isoText for why the database builds it).
+// An `invoices` row as the API's invoice document (see isoText in platform/db for why the database builds it).
 // due_date as text: a calendar date must not pass through a JS Date and a time zone.
 const INVOICE_DOC = `json_build_object(
   'id', id, 'number', id, 'customerNo', customer_no, 'salesOrderId', sales_order_id, 'status', status, 'total', total::text,

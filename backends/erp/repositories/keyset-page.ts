@@ -151,16 +151,6 @@ function parseCursor(after: string | null | undefined, length: number): Cursor |
   return strings.length === length ? { position: strings } : { position: strings.slice(0, length), total: Number(strings[length]), stamp: strings[length + 1] };
 }
 
-/**
- * A timestamp column as the ISO text JavaScript writes (UTC, milliseconds, "Z"), for documents the
- * database builds. A hot read (a Customer 360's orders with lines, invoices) selects each row as one
- * JSON document shaped like the API instead of a dozen columns: PGlite decodes every column value
- * of every row in JavaScript, and one value per row costs a fraction of twelve.
- */
-export function isoText(column: string): string {
-  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-}
-
 /** Maps a timestamp column value to an ISO string. */
 export function iso(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();

@@ -1,8 +1,8 @@
-import type { Queryable } from '../../../platform/db';
+import { type Queryable, isoText } from '../../../platform/db';
 import type { ErpSalesOrder, ErpSalesOrderLine, ErpSalesOrderStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
 import { escapeLike } from './customer.repository';
-import { isoText, newestOrChangedPage } from './keyset-page';
+import { newestOrChangedPage } from './keyset-page';
 
 interface HeaderRow {
   id: string;
@@ -53,7 +53,7 @@ function toLine(row: LineRow): SalesOrderLineState {
 
 /**
  * A `sales_orders` row as the API's order document, lines and total included. The total is summed
- * in numeric, exact in whole cents at any size. See isoText for why the database builds documents.
+ * in numeric, exact in whole cents at any size. See isoText (platform/db) for why the database builds documents.
  */
 const ORDER_DOC = `json_build_object(
   'id', sales_orders.id, 'number', sales_orders.id, 'customerNo', sales_orders.customer_no, 'status', sales_orders.status,

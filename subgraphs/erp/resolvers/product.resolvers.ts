@@ -61,7 +61,7 @@ export interface StockNeeds {
 
 const NO_STOCK: StockNeeds = { stock: false, warehouses: false };
 
-// graphql-js hands every item of a list the same fieldNodes array, so a selection is read once per query and position.
+// The executor (graphql-jit here, graphql-js alike) hands every item of a list the same fieldNodes array, so a selection is read once per query and position.
 const stockNeedsByField = new WeakMap<readonly FieldNode[], StockNeeds>();
 
 /** What the selection of a Product field (`nodes`) needs read besides the product. */

@@ -6,7 +6,7 @@ import { erpCustomerNoOf } from '../inputs';
 import { partnerCustomerNo, visibleToCaller } from '../partner-scope';
 import { type StockNeeds, productField, productOf, stockNeedsOf, subfields } from './product.resolvers';
 
-// Per query and position (graphql-js reuses fieldNodes for every item of a list): what a `lines` selection needs of each line's product, null when it asks for no product.
+// Per query and position (the executor, graphql-jit or graphql-js, reuses fieldNodes for every item of a list): what a `lines` selection needs of each line's product, null when it asks for no product.
 const productNeedsByLines = new WeakMap<readonly FieldNode[], StockNeeds | null>();
 
 function productNeedsOf(info: GraphQLResolveInfo): StockNeeds | null {

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const supergraphSdl = readFileSync(path.resolve(config.SUPERGRAPH_PATH), 'utf8');
   const cache = createCache({ redisUrl: config.REDIS_URL, prefix: 'gateway:apq:' });
   const gateway = await createGateway({ config, logger, metrics: createMetrics('gateway'), supergraphSdl, cache });
-  const port = await listen(gateway.app, config.PORT, config.HOST);
+  const port = await listen(gateway.app, config.PORT, config.HOST, { metricsPort: config.METRICS_PORT });
   const url = `http://${config.HOST}:${port}/graphql`;
   logger.info({ url }, 'gateway listening');
   console.log(`GraphQL API at ${url} (get a token: npm run token -- --role admin)`);

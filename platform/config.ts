@@ -20,6 +20,8 @@ export const baseConfigSchema = z.object({
   WEBHOOK_SECRET: z.string().min(16).optional(),
   /** HOST to bind; default 127.0.0.1. */
   HOST: z.string().default('127.0.0.1'),
+  /** METRICS_PORT: serve /metrics only on this port (not on PORT); unset serves it on PORT. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
 /** The base settings with the secrets resolved. */

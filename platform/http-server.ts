@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
@@ -21,6 +22,15 @@ export interface HttpServiceOptions {
 }
 
 const ALWAYS_OPEN = ['/health', '/ready', '/metrics'];
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The service's metrics, served on `/metrics` or on a private port (see `listen`). */
+    serviceMetrics: ServiceMetrics;
+    /** True once `/metrics` moved to a private port: the public port then answers 404 there. */
+    metricsOnPrivatePort: boolean;
+  }
+}
 
 /**
  * Builds a Fastify app with what every service shares: request ids carried into the async
@@ -85,7 +95,10 @@ export function createHttpService(options: HttpServiceOptions): FastifyInstance 
       return reply.code(503).send({ status: 'unavailable', service: options.service, reason: (error as Error).message });
     }
   });
-  app.get('/metrics', async (_req, reply) => {
+  app.decorate('serviceMetrics', options.metrics);
+  app.decorate('metricsOnPrivatePort', false);
+  app.get('/metrics', async (req, reply) => {
+    if (app.metricsOnPrivatePort) return reply.callNotFound();
     reply.header('content-type', options.metrics.registry.contentType);
     return options.metrics.registry.metrics();
   });
@@ -102,8 +115,30 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Listens on `port` (0 for a free one) and returns the bound port. */
-export async function listen(app: FastifyInstance, port: number, host = '127.0.0.1'): Promise<number> {
+/**
+ * Listens on `port` (0 for a free one) and returns the bound port. With `metricsPort`, `/metrics`
+ * is served only there, so the port a load balancer or Ingress exposes never shows the service's
+ * internals; scrapers reach the private port on the pod.
+ */
+export async function listen(app: FastifyInstance, port: number, host = '127.0.0.1', options: { metricsPort?: number } = {}): Promise<number> {
+  if (options.metricsPort !== undefined) {
+    const metricsServer = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url?.split('?', 1)[0] !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: ErrorCode.NOT_FOUND, message: 'only GET /metrics here' } }));
+        return;
+      }
+      app.serviceMetrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': app.serviceMetrics.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      metricsServer.once('error', reject);
+      metricsServer.listen(options.metricsPort, host, () => resolve());
+    });
+    app.metricsOnPrivatePort = true;
+    app.addHook('onClose', (_instance, done) => { metricsServer.close(() => done()); });
+  }
   await app.listen({ port, host });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('server has no TCP address');

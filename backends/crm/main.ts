@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     webhookTargets: config.WEBHOOK_TARGETS,
     outboxIntervalMs: config.OUTBOX_INTERVAL_MS,
   });
-  const port = await listen(backend.app, config.PORT, config.HOST);
+  const port = await listen(backend.app, config.PORT, config.HOST, { metricsPort: config.METRICS_PORT });
   backend.dispatcher.start();
   logger.info({ port, webhookTargets: config.WEBHOOK_TARGETS }, 'crm backend listening');
 

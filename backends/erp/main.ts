@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     outboxIntervalMs: config.OUTBOX_INTERVAL_MS,
     overdueSweepMs: config.OVERDUE_SWEEP_MS,
   });
-  const port = await listen(backend.app, config.PORT, config.HOST);
+  const port = await listen(backend.app, config.PORT, config.HOST, { metricsPort: config.METRICS_PORT });
   await backend.start();
   logger.info({ port, webhookTargets: config.WEBHOOK_TARGETS }, 'erp backend listening');
 

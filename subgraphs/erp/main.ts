@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     internalSecret: config.INTERNAL_SECRET,
     development: config.NODE_ENV !== 'production',
   });
-  const port = await listen(subgraph.app, config.PORT, config.HOST);
+  const port = await listen(subgraph.app, config.PORT, config.HOST, { metricsPort: config.METRICS_PORT });
   logger.info({ port, erp: config.ERP_BACKEND_URL }, 'erp subgraph listening');
 
   stopOnSignals(logger, async () => {

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       },
     },
   });
-  const port = await listen(subgraph.app, config.PORT, config.HOST);
+  const port = await listen(subgraph.app, config.PORT, config.HOST, { metricsPort: config.METRICS_PORT });
   logger.info({ port }, 'integration subgraph listening');
   // The backends may still be starting; the bootstrap retries without holding up /health.
   subgraph.bootstrap.start();

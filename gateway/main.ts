@@ -7,9 +7,12 @@ import { createMetrics } from '../platform/metrics';
 import { loadGatewayConfig } from './config';
 import { createGateway } from './gateway';
 import { stopOnSignals } from '../platform/shutdown';
+import { startTracing } from '../platform/tracing';
 
 /** Starts the gateway on PORT and stops it cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
+  // First, so the spans of everything opened below (database, clients) are recorded.
+  const tracing = startTracing('gateway');
   const config = loadGatewayConfig();
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const supergraphSdl = readFileSync(path.resolve(config.SUPERGRAPH_PATH), 'utf8');
@@ -22,6 +25,7 @@ async function main(): Promise<void> {
 
   stopOnSignals(logger, async () => {
     await Promise.all([gateway.close(), cache.close()]);
+    await tracing.shutdown();
   });
 }
 

@@ -7,6 +7,7 @@ import { Agent, type Dispatcher, fetch, request } from 'undici';
 import { ErrorCode } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { REQUEST_ID_HEADER } from '../platform/request-context';
+import { injectTraceHeaders } from '../platform/tracing';
 import { SERVICE_TOKEN_HEADER } from '../platform/service-auth';
 import { isTrustedOnlyHeader, principalHeaders } from './auth';
 import type { GatewayContext } from './context';
@@ -66,6 +67,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     headers.set(SERVICE_TOKEN_HEADER, this.settings.serviceToken());
     const gatewayContext = context as Partial<GatewayContext>;
     if (gatewayContext.requestId) headers.set(REQUEST_ID_HEADER, gatewayContext.requestId);
+    // Apollo's gateway.fetch span is active here: the subgraph's spans become its children.
+    const traceHeaders: Record<string, string> = {};
+    injectTraceHeaders(traceHeaders);
+    for (const [name, value] of Object.entries(traceHeaders)) headers.set(name, value);
     if (gatewayContext.principal) {
       for (const [name, value] of Object.entries(principalHeaders(gatewayContext.principal))) headers.set(name, value);
     }

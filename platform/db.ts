@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { SpanKind, traced, tracingEnabled } from './tracing';
 
 /** One query's result rows. */
 export interface QueryResult<Row> {
@@ -50,7 +51,23 @@ export function isoText(column: string): string {
 
 /** Opens the service's database, creating its schema or folder when needed. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.service, options.poolSize ?? 10) : openPglite(options);
+  const db = options.databaseUrl ? await openPostgres(options.databaseUrl, options.service, options.poolSize ?? 10) : await openPglite(options);
+  return tracingEnabled() ? withStatementSpans(db) : db;
+}
+
+/** Longest statement text a span carries. */
+const STATEMENT_ATTRIBUTE_CHARS = 2000;
+
+/** Each statement as a span of the active trace: the last hop of a request, with its SQL text. */
+function withStatementSpans(db: Database): Database {
+  const system = db.kind === 'postgres' ? 'postgresql' : 'pglite';
+  const tracedQuery = (target: Queryable): Queryable['query'] => (text, params) =>
+    traced(`${text.trimStart().split(/\s/, 1)[0].toUpperCase()} ${system}`, SpanKind.CLIENT, { 'db.system': system, 'db.query.text': text.slice(0, STATEMENT_ATTRIBUTE_CHARS) }, () => target.query(text, params));
+  return {
+    ...db,
+    query: tracedQuery(db),
+    transaction: (fn) => db.transaction((tx) => fn({ query: tracedQuery(tx) })),
+  };
 }
 
 // pg returns numeric and bigint as strings already; keep it that way so money stays exact.

@@ -1,7 +1,9 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
-import { AppError, ErrorCode, codeOfHttpStatus } from './errors';
+import { AppError, ErrorCode, codeOfHttpStatus, isAppError } from './errors';
+import type { ServiceMetrics } from './metrics';
 import { REQUEST_ID_HEADER, currentRequestContext } from './request-context';
 import { SERVICE_TOKEN_HEADER } from './service-auth';
+import { SpanKind, injectTraceHeaders, traced } from './tracing';
 
 /** How a service client reaches one backend. */
 export interface HttpClientOptions {
@@ -14,8 +16,8 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   /** Extra attempts for calls that are safe to repeat; default 2. */
   retries?: number;
-  /** Called once per attempt with the operation name (drives connector_requests_total). */
-  onRequest?: (operation: string) => void;
+  /** Where attempts and failures are counted (connector_requests_total, connector_errors_total). */
+  metrics?: Pick<ServiceMetrics, 'connectorRequests' | 'connectorErrors'>;
   /** Keep-alive connections per origin; default 64. */
   connections?: number;
 }
@@ -65,8 +67,19 @@ export class JsonHttpClient {
     throw lastError;
   }
 
+  /** One attempt, counted, and a client span of the caller's trace when tracing is on. */
   private async once<T>(call: HttpCall): Promise<T> {
-    this.options.onRequest?.(call.operation);
+    const { system, metrics } = this.options;
+    metrics?.connectorRequests.inc({ system, operation: call.operation });
+    try {
+      return await traced(`${system} ${call.operation}`, SpanKind.CLIENT, { 'http.request.method': call.method, 'peer.service': system }, () => this.attempt<T>(call));
+    } catch (error) {
+      metrics?.connectorErrors.inc({ system, operation: call.operation, code: isAppError(error) ? error.code : ErrorCode.INTERNAL_SERVER_ERROR });
+      throw error;
+    }
+  }
+
+  private async attempt<T>(call: HttpCall): Promise<T> {
     const url = new URL(call.path, this.options.baseUrl);
     for (const [key, value] of Object.entries(call.query ?? {})) {
       if (value === undefined || value === null) continue;
@@ -79,6 +92,7 @@ export class JsonHttpClient {
     const requestId = currentRequestContext()?.requestId;
     if (requestId) headers[REQUEST_ID_HEADER] = requestId;
     if (call.idempotencyKey) headers['idempotency-key'] = call.idempotencyKey;
+    injectTraceHeaders(headers);
     let body: string | undefined;
     if (call.body !== undefined) {
       body = JSON.stringify(call.body);
@@ -101,7 +115,16 @@ export class JsonHttpClient {
         operation: call.operation,
       });
     }
-    const text = await response.body.text().catch(() => '');
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (error) {
+      // The answer was cut off (timeout, reset): a lost response, not an empty one.
+      throw new AppError(ErrorCode.UPSTREAM_UNAVAILABLE, `${this.options.system} answer was lost (${describe(error)})`, {
+        system: this.options.system,
+        operation: call.operation,
+      });
+    }
     if (response.statusCode >= 200 && response.statusCode < 300) {
       return (text ? JSON.parse(text) : undefined) as T;
     }

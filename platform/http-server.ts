@@ -5,6 +5,7 @@ import type { ServiceMetrics } from './metrics';
 import { AppError, ErrorCode, httpStatusOf, isAppError } from './errors';
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestContext } from './request-context';
 import { SERVICE_TOKEN_HEADER, verifyServiceToken } from './service-auth';
+import { type Span, SpanKind, contextFromHeaders, markFailed, startSpan, tracingEnabled, withSpan } from './tracing';
 
 /** What every HTTP service is built from. */
 export interface HttpServiceOptions {
@@ -24,6 +25,10 @@ export interface HttpServiceOptions {
 const ALWAYS_OPEN = ['/health', '/ready', '/metrics'];
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's server span while tracing is on. */
+    traceSpan?: Span;
+  }
   interface FastifyInstance {
     /** The service's metrics, served on `/metrics` or on a private port (see `listen`). */
     serviceMetrics: ServiceMetrics;
@@ -45,10 +50,16 @@ export function createHttpService(options: HttpServiceOptions): FastifyInstance 
   });
   const open = new Set([...ALWAYS_OPEN, ...(options.openRoutes ?? [])]);
 
-  // Every handler runs inside the request's context so loggers and outgoing calls see its id.
+  app.decorateRequest('traceSpan', undefined);
+  // Every handler runs inside the request's context (and its server span, when tracing is on) so
+  // loggers and outgoing calls see its id and carry its trace on.
   app.addHook('onRequest', (req, reply, done) => {
     reply.header(REQUEST_ID_HEADER, req.id);
-    runWithRequestContext({ requestId: req.id }, () => {
+    const parent = contextFromHeaders(req.headers);
+    if (tracingEnabled()) {
+      req.traceSpan = startSpan(`${req.method} ${req.routeOptions.url ?? 'unmatched'}`, SpanKind.SERVER, { 'http.request.method': req.method, 'url.path': req.url.split('?', 1)[0] }, parent);
+    }
+    const run = () => runWithRequestContext({ requestId: req.id }, () => {
       const path = req.url.split('?', 1)[0];
       if (options.internalSecret && !open.has(path)) {
         const caller = verifyServiceToken(options.internalSecret, headerValue(req.headers[SERVICE_TOKEN_HEADER]));
@@ -59,12 +70,25 @@ export function createHttpService(options: HttpServiceOptions): FastifyInstance 
       }
       done();
     });
+    if (req.traceSpan) withSpan(req.traceSpan, run, parent);
+    else run();
   });
 
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    options.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    const status = reply.statusCode;
+    options.metrics.httpRequests.inc({ method: req.method, route, status: String(status) });
     options.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    const span = req.traceSpan;
+    if (span) {
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) markFailed(span, new Error(`answered ${status}`));
+      span.end();
+    }
+    // The access log: one line per request. Probes and scrapes, every few seconds, go to debug.
+    const line = { method: req.method, route, status, durationMs: Math.round(reply.elapsedTime * 10) / 10, requestId: req.id, traceId: span?.spanContext().traceId };
+    if (ALWAYS_OPEN.includes(route)) options.logger.debug(line, 'request');
+    else options.logger.info(line, 'request');
     done();
   });
 

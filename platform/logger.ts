@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { currentRequestContext } from './request-context';
+import { currentTraceId } from './tracing';
 
 export type { Logger };
 
@@ -32,7 +33,7 @@ const REDACT_PATHS = [
   '*.JWT_SECRET',
 ];
 
-/** A JSON logger for one service; every line carries the active request id. */
+/** A JSON logger for one service; every line carries the active request id and trace id. */
 export function createLogger(service: string, level = 'info'): Logger {
   return pino({
     name: service,
@@ -40,7 +41,10 @@ export function createLogger(service: string, level = 'info'): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     mixin() {
       const ctx = currentRequestContext();
-      return ctx ? { requestId: ctx.requestId } : {};
+      const traceId = currentTraceId();
+      return { ...(ctx ? { requestId: ctx.requestId } : {}), ...(traceId ? { traceId } : {}) };
     },
+    // A line's own fields win over the context's, and no key is written twice.
+    mixinMergeStrategy: (line, fromContext) => Object.assign(fromContext, line),
   });
 }

@@ -7,6 +7,8 @@ export interface ServiceMetrics {
   httpDuration: Histogram<'method' | 'route'>;
   /** Calls that a connector made to a backend, by system and operation. */
   connectorRequests: Counter<'system' | 'operation'>;
+  /** Calls that failed, by system, operation and the error code the caller saw. */
+  connectorErrors: Counter<'system' | 'operation' | 'code'>;
 }
 
 /** Creates a fresh registry (never the global one, so tests can build many services). */
@@ -33,6 +35,12 @@ export function createMetrics(service: string): ServiceMetrics {
       name: 'connector_requests_total',
       help: 'Requests a connector sent to a backend system',
       labelNames: ['system', 'operation'],
+      registers: [registry],
+    }),
+    connectorErrors: new Counter({
+      name: 'connector_errors_total',
+      help: 'Connector calls to a backend system that failed, by error code (UPSTREAM_UNAVAILABLE, CONFLICT, …)',
+      labelNames: ['system', 'operation', 'code'],
       registers: [registry],
     }),
   };

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { openDatabase } from './db';
 import { decodeChangeEvents } from './change-event-wire';
 import { createLogger } from './logger';
+import { createMetrics } from './metrics';
 import { type ChangeEvent, OUTBOX_TABLE_SQL, OutboxDispatcher, recordChange, withBatchedChanges } from './outbox';
 
 function receiver(port = 0): Promise<{ server: Server; url: string; events: ChangeEvent[]; deliveries: number }> {
@@ -39,7 +40,12 @@ describe('outbox dispatcher', () => {
     const down = await receiver();
     const downPort = (down.server.address() as AddressInfo).port;
     await new Promise((resolve) => down.server.close(resolve));
-    const dispatcher = new OutboxDispatcher({ db, source: 'erp', targets: [live.url, down.url], secret: 'outbox-test-secret-0123', logger: createLogger('t', 'silent') });
+    const metrics = createMetrics('outbox-test');
+    const dispatcher = new OutboxDispatcher({ db, source: 'erp', targets: [live.url, down.url], secret: 'outbox-test-secret-0123', logger: createLogger('t', 'silent'), metrics });
+    const perSubscriber = async (name: string) => {
+      const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+      return Object.fromEntries((metric?.values ?? []).map((v) => [v.labels.subscriber, v.value]));
+    };
     try {
       for (let version = 1; version <= 3; version++) {
         await db.transaction((tx) => recordChange(tx, { entity: 'customer', entityId: 'K-10001', version, action: 'updated' }));
@@ -50,6 +56,9 @@ describe('outbox dispatcher', () => {
       expect(live.deliveries).toBe(1);
       const pending = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_events WHERE delivered_at IS NULL');
       expect(pending.rows[0].n).toBe(3);
+      // What an operator sees: the down subscriber's backlog and failed attempts, the live one's none.
+      expect(await perSubscriber('webhook_delivery_backlog')).toEqual({ [live.url]: 0, [down.url]: 3 });
+      expect(await perSubscriber('webhook_delivery_failed_attempts')).toEqual({ [live.url]: 0, [down.url]: 1 });
 
       const back = await receiver(downPort);
       // The failed subscriber waits out its backoff (a quarter second after one failure).
@@ -59,6 +68,7 @@ describe('outbox dispatcher', () => {
       expect(live.events).toHaveLength(3);
       const done = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_events WHERE delivered_at IS NULL');
       expect(done.rows[0].n).toBe(0);
+      expect(await perSubscriber('webhook_delivery_backlog')).toEqual({ [live.url]: 0, [down.url]: 0 });
       back.server.close();
     } finally {
       live.server.close();

@@ -4,6 +4,8 @@ import type { Database, Queryable } from './db';
 import type { Logger } from './logger';
 import { encodeChangeEvents } from './change-event-wire';
 import { WEBHOOK_SIGNATURE_HEADER, signWebhook } from './webhook-signature';
+import { Gauge } from 'prom-client';
+import type { ServiceMetrics } from './metrics';
 
 /** The table a backend needs for its change events (put it in one of its migrations). */
 export const OUTBOX_TABLE_SQL = `
@@ -107,6 +109,8 @@ export interface OutboxDispatcherOptions {
   intervalMs?: number;
   /** Events per delivery (one signed POST); default 100. */
   batchSize?: number;
+  /** When given, each subscriber's backlog and failed attempts are exported from it at scrape time. */
+  metrics?: ServiceMetrics;
 }
 
 /**
@@ -119,7 +123,41 @@ export class OutboxDispatcher {
   private running?: Promise<void>;
   private stopped = true;
 
-  constructor(private readonly options: OutboxDispatcherOptions) {}
+  constructor(private readonly options: OutboxDispatcherOptions) {
+    if (options.metrics) this.exportBacklog(options.metrics);
+  }
+
+  /**
+   * webhook_delivery_backlog: events each subscriber has not received yet (sequence distance, read
+   * when scraped: two small queries, nothing on the delivery path); webhook_delivery_failed_attempts:
+   * consecutive failed deliveries to it (0 when healthy).
+   */
+  private exportBacklog(metrics: ServiceMetrics): void {
+    const { db } = this.options;
+    const read = () => db.query<{ target: string; backlog: number; attempts: number }>(
+      `SELECT target, greatest(coalesce((SELECT max(seq) FROM outbox_events), 0) - last_seq, 0)::int AS backlog, attempts FROM outbox_cursors`,
+    ).then((r) => r.rows, () => []);
+    new Gauge({
+      name: 'webhook_delivery_backlog',
+      help: 'Change events not yet delivered to a webhook subscriber',
+      labelNames: ['subscriber'],
+      registers: [metrics.registry],
+      async collect() {
+        this.reset();
+        for (const row of await read()) this.set({ subscriber: row.target }, row.backlog);
+      },
+    });
+    new Gauge({
+      name: 'webhook_delivery_failed_attempts',
+      help: 'Consecutive failed deliveries to a webhook subscriber (0 when it answers)',
+      labelNames: ['subscriber'],
+      registers: [metrics.registry],
+      async collect() {
+        this.reset();
+        for (const row of await read()) this.set({ subscriber: row.target }, row.attempts);
+      },
+    });
+  }
 
   /** Starts polling. */
   start(): void {

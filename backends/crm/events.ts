@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '../../platform/db';
 import type { Logger } from '../../platform/logger';
+import type { ServiceMetrics } from '../../platform/metrics';
 import { type ChangeEvent, OutboxDispatcher, recordChange } from '../../platform/outbox';
 
 /** The CRM records whose changes subscribers hear about. */
@@ -11,6 +12,6 @@ export function recordCrmChange(tx: Queryable, entity: CrmEntity, record: { id: 
 }
 
 /** Builds the dispatcher that delivers the CRM's change events as signed webhooks (source "crm"). */
-export function createCrmEventDispatcher(options: { db: Database; targets: string[]; secret: string; logger: Logger; intervalMs?: number }): OutboxDispatcher {
-  return new OutboxDispatcher({ db: options.db, source: 'crm', targets: options.targets, secret: options.secret, logger: options.logger, intervalMs: options.intervalMs });
+export function createCrmEventDispatcher(options: { db: Database; targets: string[]; secret: string; logger: Logger; intervalMs?: number; metrics?: ServiceMetrics }): OutboxDispatcher {
+  return new OutboxDispatcher({ ...options, source: 'crm' });
 }

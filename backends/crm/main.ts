@@ -7,9 +7,12 @@ import { demoScaleOf, loadCrmBackendConfig } from './config';
 import { seedCrm } from './seed';
 import { createCrmBackend, prepareCrmDatabase } from './server';
 import { stopOnSignals } from '../../platform/shutdown';
+import { startTracing } from '../../platform/tracing';
 
 /** Starts the CRM backend: database, migrations, first-start seed, REST API, webhook delivery. */
 async function main(): Promise<void> {
+  // First, so the spans of everything opened below (database, clients) are recorded.
+  const tracing = startTracing('crm-backend');
   const config = loadCrmBackendConfig();
   const logger = createLogger(CRM_SERVICE, config.LOG_LEVEL);
   const db = await openDatabase({ service: 'crm', databaseUrl: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR });
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
   stopOnSignals(logger, async () => {
     await backend.close();
     await db.close();
+    await tracing.shutdown();
   });
 }
 

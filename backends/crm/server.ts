@@ -54,6 +54,7 @@ export function createCrmBackend(deps: CrmBackendDeps): CrmBackend {
     secret: deps.webhookSecret,
     logger,
     intervalMs: deps.outboxIntervalMs,
+    metrics,
   });
   return {
     app,

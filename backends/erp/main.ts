@@ -8,9 +8,12 @@ import { migrateErpDatabase } from './database';
 import { seedErpDatabase } from './seed';
 import { createErpBackend } from './server';
 import { stopOnSignals } from '../../platform/shutdown';
+import { startTracing } from '../../platform/tracing';
 
 /** Starts the ERP backend: database, migrations, first-start seed, REST API, webhooks, overdue sweep. */
 async function main(): Promise<void> {
+  // First, so the spans of everything opened below (database, clients) are recorded.
+  const tracing = startTracing('erp-backend');
   const config = loadErpBackendConfig();
   const logger = createLogger(ERP_BACKEND_SERVICE, config.LOG_LEVEL);
   const db = await openDatabase({ service: 'erp', databaseUrl: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR });
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
   stopOnSignals(logger, async () => {
     await backend.close();
     await db.close();
+    await tracing.shutdown();
   });
 }
 

@@ -48,6 +48,7 @@ export function createErpBackend(deps: ErpBackendDeps): ErpBackend {
     secret: deps.webhookSecret,
     logger,
     intervalMs: deps.outboxIntervalMs,
+    metrics,
   });
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();

@@ -55,7 +55,7 @@ export class HttpCrmConnector implements CrmConnector, CrmBulkConnector {
       serviceToken: options.serviceToken,
       timeoutMs: options.timeoutMs,
       retries: options.retries,
-      onRequest: metrics ? (operation) => metrics.connectorRequests.inc({ system: SYSTEM, operation }) : undefined,
+      metrics,
     });
   }
 

@@ -55,14 +55,13 @@ export class HttpErpConnector implements ErpConnector, ErpBulkConnector {
   private readonly client: JsonHttpClient;
 
   constructor(options: HttpErpConnectorOptions) {
-    const counter = options.metrics?.connectorRequests;
     this.client = new JsonHttpClient({
       system: 'erp',
       baseUrl: options.baseUrl,
       serviceToken: options.serviceToken,
       timeoutMs: options.timeoutMs,
       retries: options.retries,
-      onRequest: counter ? (operation) => counter.inc({ system: 'erp', operation }) : undefined,
+      metrics: options.metrics,
     });
   }
 

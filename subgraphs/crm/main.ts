@@ -9,9 +9,12 @@ import { serviceTokenSigner } from '../../platform/service-auth';
 import { loadCrmSubgraphConfig } from './config';
 import { createCrmSubgraph } from './server';
 import { stopOnSignals } from '../../platform/shutdown';
+import { startTracing } from '../../platform/tracing';
 
 /** Starts the CRM subgraph on its port and closes it cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
+  // First, so the spans of everything opened below (database, clients) are recorded.
+  const tracing = startTracing('crm-subgraph');
   const config = loadCrmSubgraphConfig();
   const logger = createLogger('crm-subgraph', config.LOG_LEVEL);
   const metrics = createMetrics('crm-subgraph');
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
 
   stopOnSignals(logger, async () => {
     await Promise.all([subgraph.close(), cache?.close()]);
+    await tracing.shutdown();
   });
 }
 

@@ -8,9 +8,12 @@ import { serviceTokenSigner } from '../../platform/service-auth';
 import { loadErpSubgraphConfig } from './config';
 import { createErpSubgraph } from './server';
 import { stopOnSignals } from '../../platform/shutdown';
+import { startTracing } from '../../platform/tracing';
 
 /** Starts the ERP subgraph on its port and closes it cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
+  // First, so the spans of everything opened below (database, clients) are recorded.
+  const tracing = startTracing('erp-subgraph');
   const config = loadErpSubgraphConfig();
   const logger = createLogger('erp-subgraph', config.LOG_LEVEL);
   const metrics = createMetrics('erp-subgraph');
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
 
   stopOnSignals(logger, async () => {
     await Promise.all([subgraph.close(), cache?.close()]);
+    await tracing.shutdown();
   });
 }
 

@@ -10,9 +10,12 @@ import { serviceTokenSigner } from '../../platform/service-auth';
 import { loadIntegrationConfig } from './config';
 import { createIntegrationSubgraph } from './server';
 import { stopOnSignals } from '../../platform/shutdown';
+import { startTracing } from '../../platform/tracing';
 
 /** Runs the integration subgraph: migrate, build, listen, build the customer links in the background. */
 async function main(): Promise<void> {
+  // First, so the spans of everything opened below (database, clients) are recorded.
+  const tracing = startTracing('integration');
   const config = loadIntegrationConfig();
   const logger = createLogger('integration', config.LOG_LEVEL);
   const metrics = createMetrics('integration');
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
     clearInterval(resumeResync);
     await subgraph.close();
     await db.close();
+    await tracing.shutdown();
   });
 }
 

@@ -1,0 +1,92 @@
+import { type Context, type Span, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+/**
+ * OpenTelemetry traces, off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set. One trace follows a request
+ * from the gateway (Apollo's own query-plan and fetch spans) through each subgraph, connector call and
+ * backend route down to the SQL statement, carried between processes in `traceparent`.
+ *
+ * When off, nothing is registered: every helper below is then a cheap pass-through, so the hot paths
+ * pay no span bookkeeping.
+ */
+
+const TRACER_NAME = 'erp-crm-supergraph';
+let enabled = false;
+
+/** What `startTracing` returns: flush and stop on shutdown. */
+export interface Tracing {
+  shutdown(): Promise<void>;
+}
+
+/** Registers the tracer for `service` when an OTLP endpoint is configured; idempotent per process. */
+export function startTracing(service: string, env: NodeJS.ProcessEnv = process.env): Tracing {
+  if (enabled || !env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_TRACES_EXPORTER === 'none') return { shutdown: async () => {} };
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? service }),
+    // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT (and _HEADERS) itself and posts to /v1/traces.
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  enabled = true;
+  // A collector that is gone at shutdown loses the last batch; that is no reason to fail the stop.
+  return { shutdown: () => provider.shutdown().catch(() => undefined) };
+}
+
+/** True when spans are recorded in this process. */
+export function tracingEnabled(): boolean {
+  return enabled;
+}
+
+/** The context a caller sent in `traceparent`/`tracestate` (the active one when none). */
+export function contextFromHeaders(headers: Record<string, string | string[] | undefined>): Context {
+  return enabled ? propagation.extract(context.active(), headers) : context.active();
+}
+
+/** Writes the active span's `traceparent` into outgoing request headers. */
+export function injectTraceHeaders(headers: Record<string, string>, from: Context = context.active()): void {
+  if (enabled) propagation.inject(from, headers);
+}
+
+/** Starts a span under `parent` (the active context by default); a non-recording span when off. */
+export function startSpan(name: string, kind: SpanKind, attributes: Record<string, string | number> = {}, parent: Context = context.active()): Span {
+  return trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes }, parent);
+}
+
+/** Runs `fn` with `span` active, so spans and headers made inside it are its children. */
+export function withSpan<T>(span: Span, fn: () => T, parent: Context = context.active()): T {
+  return enabled ? context.with(trace.setSpan(parent, span), fn) : fn();
+}
+
+/** Runs `work` inside a span that ends with it, marking a thrown error on the span. */
+export async function traced<T>(name: string, kind: SpanKind, attributes: Record<string, string | number>, work: () => Promise<T>): Promise<T> {
+  if (!enabled) return work();
+  const span = startSpan(name, kind, attributes);
+  try {
+    return await withSpan(span, work);
+  } catch (error) {
+    markFailed(span, error);
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** Records an error on a span. */
+export function markFailed(span: Span, error: unknown): void {
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+}
+
+/** The active trace id, for log lines; undefined when tracing is off or no span is active. */
+export function currentTraceId(): string | undefined {
+  if (!enabled) return undefined;
+  const spanContext = trace.getSpan(context.active())?.spanContext();
+  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+}
+
+export { SpanKind, type Span };

@@ -1,0 +1,124 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SERVICES } from '../../scripts/services';
+import { type TestStack, freePorts, startTestStack } from '../support/stack';
+
+/** A span as the OTLP/HTTP JSON encoding carries it, with its service. */
+interface CollectedSpan {
+  service: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes: Record<string, unknown>;
+}
+
+/** An OTLP/HTTP receiver in the test process: what an OpenTelemetry collector would get. */
+function startCollector(port: number): { server: Server; spans: CollectedSpan[] } {
+  const spans: CollectedSpan[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      for (const resourceSpans of body.resourceSpans ?? []) {
+        const service = resourceSpans.resource.attributes.find((a: any) => a.key === 'service.name')?.value.stringValue;
+        for (const scope of resourceSpans.scopeSpans ?? []) {
+          for (const span of scope.spans ?? []) {
+            const attributes = Object.fromEntries((span.attributes ?? []).map((a: any) => [a.key, Object.values(a.value)[0]]));
+            spans.push({ service, traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId || undefined, name: span.name, kind: span.kind, attributes });
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  server.listen(port, '127.0.0.1');
+  return { server, spans };
+}
+
+const CUSTOMER_360 = /* GraphQL */ `
+  query Customer360 {
+    customers(first: 3) {
+      nodes {
+        id name contacts { name } opportunities { name amount { amount } }
+        openBalance { amount } orders(first: 5) { number total { amount } lines { product { sku available } } }
+        invoices { number amountDue { amount } }
+        sync { state }
+      }
+    }
+  }
+`;
+
+describe('OpenTelemetry traces across the stack', () => {
+  let stack: TestStack | null = null;
+  let collector: { server: Server; spans: CollectedSpan[] };
+  const logFile = path.join(mkdtempSync(path.join(tmpdir(), 'tracing-e2e-')), 'stack.log');
+
+  beforeAll(async () => {
+    const [collectorPort] = await freePorts(1);
+    collector = startCollector(collectorPort);
+    stack = await startTestStack('pglite', {
+      logFile,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`, LOG_LEVEL: 'info', SYNC_POLL_INTERVAL_MS: '3600000', RECONCILIATION_INTERVAL_MS: '3600000' },
+    });
+  }, 240_000);
+  afterAll(async () => {
+    await stack?.dispose();
+    collector?.server.close();
+  }, 60_000);
+
+  it('follows one Customer 360 from the gateway through every subgraph and backend down to the SQL', async () => {
+    const { data, errors } = await stack!.gql(CUSTOMER_360);
+    expect(errors).toBeUndefined();
+    expect(data.customers.nodes.length).toBe(3);
+
+    // The gateway's server span for this request is the root of the trace.
+    let trace: CollectedSpan[] = [];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const roots = collector.spans.filter((s) => s.service === 'gateway' && !s.parentSpanId && s.name === 'POST /graphql');
+      const traceIds = new Set(roots.map((r) => r.traceId));
+      trace = collector.spans.filter((s) => traceIds.has(s.traceId));
+      const services = new Set(trace.map((s) => s.service));
+      if (SERVICES.every((s) => services.has(s.name)) && trace.some((s) => s.service === 'erp-backend' && s.attributes['db.system'])) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const traceIds = [...new Set(trace.map((s) => s.traceId))];
+    expect(traceIds).toHaveLength(1);
+    expect([...new Set(trace.map((s) => s.service))].sort()).toEqual(SERVICES.map((s) => s.name).sort());
+
+    // Apollo's own spans: the plan and a fetch per subgraph call.
+    const names = new Set(trace.map((s) => s.name));
+    expect(names).toContain('gateway.plan');
+    expect(names).toContain('gateway.fetch');
+    // Each hop is a child of the one before: the trace is one tree with the gateway at its root.
+    const ids = new Set(trace.map((s) => s.spanId));
+    const orphans = trace.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId));
+    expect(orphans.map((s) => `${s.service} ${s.name}`)).toEqual([]);
+    // Connector calls (client spans) and the statements at the bottom, in both backends.
+    for (const backend of ['erp-backend', 'crm-backend']) {
+      const statement = trace.find((s) => s.service === backend && s.attributes['db.system']);
+      expect(String(statement?.attributes['db.query.text'] ?? '')).toMatch(/select/i);
+    }
+    expect(trace.some((s) => s.service === 'erp-subgraph' && s.kind === 3 /* CLIENT */ && s.name.startsWith('erp '))).toBe(true);
+  }, 60_000);
+
+  it('writes one access log line per request in every service, with route, status, duration, request id and trace id', async () => {
+    await stack!.gql('{ __typename }');
+    const lines = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const access = lines.filter((l) => l.msg === 'request');
+    for (const service of SERVICES) {
+      const line = access.find((l) => l.name === service.name && l.route !== '/health' && l.route !== '/ready');
+      expect({ service: service.name, found: Boolean(line) }).toEqual({ service: service.name, found: true });
+    }
+    const gatewayLine = access.find((l) => l.route === '/graphql' && l.method === 'POST')!;
+    expect(gatewayLine).toMatchObject({ status: 200 });
+    expect(typeof gatewayLine.durationMs).toBe('number');
+    expect(gatewayLine.requestId).toEqual(expect.any(String));
+    expect(gatewayLine.traceId).toMatch(/^[0-9a-f]{32}$/);
+  }, 30_000);
+});

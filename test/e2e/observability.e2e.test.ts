@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { SERVICES } from '../../scripts/services';
 import { type TestStack, freePorts, startTestStack } from '../support/stack';
 
@@ -40,6 +41,28 @@ function startCollector(port: number): { server: Server; spans: CollectedSpan[] 
   return { server, spans };
 }
 
+const OBSERVABILITY = path.resolve(__dirname, '..', '..', 'deploy', 'observability');
+
+/** The metric names a PromQL expression reads (histogram series named by their metric). */
+export function metricNamesIn(expr: string): string[] {
+  const stripped = expr
+    .replace(/"[^"]*"/g, '')
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
+  const names = [...stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*\b(?!\s*\()/g)]
+    .map((m) => m[0])
+    .filter((name) => !/^(and|or|unless|bool|offset|e\d*)$/.test(name) && !/^\d/.test(name));
+  return [...new Set(names.map((name) => name.replace(/_(bucket|sum|count)$/, '')))];
+}
+
+/** Every expression of the shipped Grafana dashboard and Prometheus alert rules. */
+function shippedExpressions(): string[] {
+  const dashboard = JSON.parse(readFileSync(path.join(OBSERVABILITY, 'grafana-dashboard.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+  const rules = parse(readFileSync(path.join(OBSERVABILITY, 'alert-rules.yaml'), 'utf8')) as { groups: { rules: { expr: string }[] }[] };
+  return [...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)), ...rules.groups.flatMap((g) => g.rules.map((r) => r.expr))];
+}
+
 const CUSTOMER_360 = /* GraphQL */ `
   query Customer360 {
     customers(first: 3) {
@@ -53,7 +76,7 @@ const CUSTOMER_360 = /* GraphQL */ `
   }
 `;
 
-describe('OpenTelemetry traces across the stack', () => {
+describe('what an operator sees: traces, access logs, metrics', () => {
   let stack: TestStack | null = null;
   let collector: { server: Server; spans: CollectedSpan[] };
   const logFile = path.join(mkdtempSync(path.join(tmpdir(), 'tracing-e2e-')), 'stack.log');
@@ -121,4 +144,23 @@ describe('OpenTelemetry traces across the stack', () => {
     expect(gatewayLine.requestId).toEqual(expect.any(String));
     expect(gatewayLine.traceId).toMatch(/^[0-9a-f]{32}$/);
   }, 30_000);
+
+  it('exports every metric the shipped Grafana dashboard and alert rules name', async () => {
+    const exported = new Set<string>();
+    for (const service of SERVICES) {
+      const text = await (await fetch(`${stack!.urls[service.name]}/metrics`)).text();
+      for (const match of text.matchAll(/^# TYPE (\S+) /gm)) exported.add(match[1]);
+    }
+    const named = [...new Set(shippedExpressions().flatMap(metricNamesIn))].filter((name) => name !== 'up' /* Prometheus's own */);
+    expect(named.length).toBeGreaterThan(10);
+    expect(named.filter((name) => !exported.has(name))).toEqual([]);
+  }, 30_000);
+});
+
+describe('metricNamesIn', () => {
+  it('finds the metrics of an expression and nothing else', () => {
+    expect(metricNamesIn('histogram_quantile(0.99, sum by (le, step) (rate(flow_step_duration_seconds_bucket{flow="x"}[10m])))')).toEqual(['flow_step_duration_seconds']);
+    expect(metricNamesIn('sum(rate(a_total{outcome=~"error|partial"}[5m])) / clamp_min(sum(rate(b_total[5m])), 1e-9) > 0.05').sort()).toEqual(['a_total', 'b_total']);
+    expect(metricNamesIn('max by (service, subscriber) (webhook_delivery_backlog) > 1000')).toEqual(['webhook_delivery_backlog']);
+  });
 });

@@ -91,6 +91,7 @@ describe('what an operator sees: traces, access logs, metrics', () => {
   }, 240_000);
   afterAll(async () => {
     await stack?.dispose();
+    collector?.server.closeAllConnections();
     collector?.server.close();
   }, 60_000);
 

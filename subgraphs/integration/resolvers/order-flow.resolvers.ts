@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { AppError, ErrorCode } from '../../../platform/errors';
 import { MAX_PAGE_SIZE, decodeCursor, encodeCursor, isIsoInstant, pageSize } from '../../../platform/pagination';
 import { optionalText } from '../../../platform/graphql-values';
+import { callerScopedKey } from '../../../platform/idempotency';
 import { wellFormedId } from '../../../platform/input-ids';
 import type { IntegrationContext } from '../context';
 import type { FlowRun, FlowStepRow } from '../flows/engine/flow-run.repository';
@@ -95,6 +96,15 @@ function afterOf(cursor: string | null | undefined): { startedAt: string; id: st
   return { startedAt, id };
 }
 
+/**
+ * The run key of a flow started with the client's idempotencyKey: scoped to the caller, so two
+ * users who pick the same key each get their own flow. placeOrder and convertOpportunityToOrder
+ * share the scope, as they share the flow.
+ */
+function flowKey(ctx: IntegrationContext, idempotencyKey: string): string {
+  return callerScopedKey('order-to-cash', ctx.principal?.sub, idempotencyKey)!;
+}
+
 /** A flow the caller may see: for a partner only its own customer's (partner-scope.ts). */
 async function visibleRun(ctx: IntegrationContext, run: FlowRun | null): Promise<FlowRun | null> {
   return run && (await mayReadCustomerOf(ctx, run.customerId)) ? run : null;
@@ -124,9 +134,9 @@ export const orderFlowResolvers: Resolvers = {
     },
   },
   Mutation: {
-    placeOrder: async (_parent, { input, idempotencyKey }, ctx) => fromView(await flows(ctx).placeOrder(input, idempotencyKey, ctx.customers, ctx.requestId)),
+    placeOrder: async (_parent, { input, idempotencyKey }, ctx) => fromView(await flows(ctx).placeOrder(input, flowKey(ctx, idempotencyKey), ctx.customers, ctx.requestId)),
     convertOpportunityToOrder: async (_parent, { opportunityId, idempotencyKey }, ctx) =>
-      fromView(await flows(ctx).convertOpportunity(wellFormedId(opportunityId, 'opportunityId'), idempotencyKey, ctx.customers, ctx.requestId)),
+      fromView(await flows(ctx).convertOpportunity(wellFormedId(opportunityId, 'opportunityId'), flowKey(ctx, idempotencyKey), ctx.customers, ctx.requestId)),
     cancelOrder: async (_parent, { salesOrderId, reason }, ctx) => fromView(await flows(ctx).cancelOrder(wellFormedId(salesOrderId, 'salesOrderId'), optionalText(reason, 'reason', 500))),
     retryOrderFlow: async (_parent, { id }, ctx) => fromView(await flows(ctx).retry(wellFormedId(id, 'id'))),
   },

@@ -136,7 +136,7 @@ export class OrderFlowService {
       throw new AppError(ErrorCode.CONFLICT, 'the order flow could not be started; try again');
     }
     if (started.run.requestHash !== hash) {
-      throw new AppError(ErrorCode.CONFLICT, `idempotencyKey "${key}" was already used for another order`, { field: 'idempotencyKey' });
+      throw new AppError(ErrorCode.CONFLICT, 'this idempotencyKey was already used for another order', { field: 'idempotencyKey' });
     }
     return this.view(started.run);
   }

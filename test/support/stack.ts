@@ -16,7 +16,7 @@ export type StackKind = 'pglite' | 'postgres';
 export interface TestStack extends RunningStack {
   kind: StackKind;
   /** Sends a GraphQL request to the gateway as a user of `role`. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { role?: string; customerId?: string }): Promise<GqlResponse<T>>;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { role?: string; customerId?: string; /** Token subject; default `e2e-<role>`. */ sub?: string }): Promise<GqlResponse<T>>;
   /** Reads one counter's total from a service's /metrics, summed over label sets matching `labels`. */
   counter(service: ServiceName, name: string, labels?: Record<string, string>): Promise<number>;
   /** Stops everything and deletes the data folder and database. */
@@ -78,12 +78,12 @@ export async function startTestStack(
   await stack.waitUntilReady(180_000);
   const jwtSecret = new TextEncoder().encode(loadOrCreateLocalSecrets(dataDir).jwtSecret);
   const tokens = new Map<string, string>();
-  const tokenFor = async (role: string, customerId?: string) => {
-    const key = `${role}:${customerId ?? ''}`;
+  const tokenFor = async (role: string, customerId?: string, sub = `e2e-${role}`) => {
+    const key = `${role}:${customerId ?? ''}:${sub}`;
     if (!tokens.has(key)) {
       const token = await new SignJWT({ role, ...(customerId ? { customer_id: customerId } : {}) })
         .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(`e2e-${role}`)
+        .setSubject(sub)
         .setIssuedAt()
         .setExpirationTime('1h')
         .sign(jwtSecret);
@@ -97,7 +97,7 @@ export async function startTestStack(
     async gql(query, variables, options = {}) {
       const response = await fetch(stack.graphqlUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(options.role ?? 'admin', options.customerId)}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(options.role ?? 'admin', options.customerId, options.sub)}` },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await response.json()) as GqlResponse<any>;

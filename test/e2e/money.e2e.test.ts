@@ -28,7 +28,9 @@ describe('money and writes through the gateway (embedded stack)', () => {
   const key = (label: string) => `money-${label}-${Date.now()}-${++keyNo}`;
 
   beforeAll(async () => {
-    stack = (await startTestStack('pglite', { env: { DEFAULT_CREDIT_LIMIT: DEFAULT_LIMIT } }))!;
+    // A small seed: the suite makes its own customers and needs only some open invoices.
+    const env = { DEFAULT_CREDIT_LIMIT: DEFAULT_LIMIT, DEMO_SCALE_CUSTOMERS: '60', DEMO_SCALE_ORDERS: '200', DEMO_SCALE_OPPORTUNITIES: '40' };
+    stack = (await startTestStack('pglite', { env }))!;
     const serviceToken = serviceTokenSigner(loadOrCreateLocalSecrets(stack.dataDir).internalSecret, 'e2e');
     erp = new HttpErpConnector({ baseUrl: stack.urls['erp-backend'], serviceToken });
     crm = new HttpCrmConnector({ baseUrl: stack.urls['crm-backend'], serviceToken });

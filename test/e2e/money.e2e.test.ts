@@ -30,11 +30,12 @@ describe('money and writes through the gateway (embedded stack)', () => {
   beforeAll(async () => {
     // A small seed: the suite makes its own customers and needs only some open invoices.
     const env = { DEFAULT_CREDIT_LIMIT: DEFAULT_LIMIT, DEMO_SCALE_CUSTOMERS: '60', DEMO_SCALE_ORDERS: '200', DEMO_SCALE_OPPORTUNITIES: '40' };
-    stack = (await startTestStack('pglite', { env }))!;
+    // Started while other suites load the machine, the stack may take minutes to be ready.
+    stack = (await startTestStack('pglite', { env, readyTimeoutMs: 540_000 }))!;
     const serviceToken = serviceTokenSigner(loadOrCreateLocalSecrets(stack.dataDir).internalSecret, 'e2e');
     erp = new HttpErpConnector({ baseUrl: stack.urls['erp-backend'], serviceToken });
     crm = new HttpCrmConnector({ baseUrl: stack.urls['crm-backend'], serviceToken });
-  }, 240_000);
+  }, 600_000);
 
   afterAll(async () => {
     await stack?.dispose();

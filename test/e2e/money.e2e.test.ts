@@ -29,7 +29,15 @@ describe('money and writes through the gateway (embedded stack)', () => {
 
   beforeAll(async () => {
     // A small seed: the suite makes its own customers and needs only some open invoices.
-    const env = { DEFAULT_CREDIT_LIMIT: DEFAULT_LIMIT, DEMO_SCALE_CUSTOMERS: '60', DEMO_SCALE_ORDERS: '200', DEMO_SCALE_OPPORTUNITIES: '40' };
+    const env = {
+      DEFAULT_CREDIT_LIMIT: DEFAULT_LIMIT,
+      DEMO_SCALE_CUSTOMERS: '60',
+      DEMO_SCALE_ORDERS: '200',
+      DEMO_SCALE_OPPORTUNITIES: '40',
+      // Twenty flows at once on a shared machine: a slow answer is not what this suite tests.
+      SUBGRAPH_TIMEOUT_MS: '60000',
+      BACKEND_TIMEOUT_MS: '30000',
+    };
     // Started while other suites load the machine, the stack may take minutes to be ready.
     stack = (await startTestStack('pglite', { env, readyTimeoutMs: 540_000 }))!;
     const serviceToken = serviceTokenSigner(loadOrCreateLocalSecrets(stack.dataDir).internalSecret, 'e2e');
@@ -103,7 +111,7 @@ describe('money and writes through the gateway (embedded stack)', () => {
     }, 60_000);
 
     it('gives new customers from the API and from the sync the configured default limit, never none', async () => {
-      const fromApi = await ok(`mutation { createCustomer(input: { name: "Default Limit GmbH" }) { id creditLimit { amount } } }`, {}, { role: 'sales' });
+      const fromApi = await ok(`mutation { createCustomer(input: { name: "Default Limit GmbH" }) { id } }`, {}, { role: 'sales' });
       const read = await ok(`query ($id: ID!) { customer(id: $id) { creditLimit { amount } } }`, { id: fromApi.createCustomer.id }, { role: 'finance' });
       expect(read.customer.creditLimit).toEqual({ amount: DEFAULT_LIMIT });
 

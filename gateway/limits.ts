@@ -19,6 +19,7 @@ import {
   valueFromAST,
 } from 'graphql';
 import { ErrorCode } from '../platform/errors';
+import { checkNumericInputs } from './numeric-literals';
 
 /** The static limits every operation is checked against before it runs. */
 export interface QueryLimits {
@@ -51,6 +52,7 @@ export function queryLimitsPlugin<Context extends BaseContext>(limits: QueryLimi
       return {
         async didResolveOperation({ document, operation, schema, request }) {
           if (!operation) return;
+          checkNumericInputs(document, request.variables);
           checkOperation(schema, document, operation, (request.variables ?? {}) as Record<string, unknown>, limits);
         },
       };

@@ -13,6 +13,7 @@ export const ErrorCode = {
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   CREDIT_LIMIT_EXCEEDED: 'CREDIT_LIMIT_EXCEEDED',
   OUT_OF_STOCK: 'OUT_OF_STOCK',
+  CURRENCY_MISMATCH: 'CURRENCY_MISMATCH',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -54,6 +55,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 409;
     case ErrorCode.CREDIT_LIMIT_EXCEEDED:
     case ErrorCode.OUT_OF_STOCK:
+    case ErrorCode.CURRENCY_MISMATCH:
       return 422;
     case ErrorCode.RATE_LIMITED:
       return 429;

@@ -59,3 +59,37 @@ export async function runIdempotent<T>(
     return { ...result, replayed: false };
   });
 }
+
+/** Longest idempotencyKey a client may send. */
+export const MAX_CLIENT_KEY_LENGTH = 200;
+
+/**
+ * The backend Idempotency-Key for a client's `idempotencyKey` on one API operation, or undefined
+ * without one. Scoped to the caller (the token's subject) and the operation, and hashed so the
+ * backend key has a fixed length: two users who pick the same key never share an answer, and a
+ * key reused for another operation is another key. The backend stores the first answer under it
+ * (runIdempotent) and refuses the same key with a different request as a CONFLICT.
+ */
+export function callerScopedKey(operation: string, callerSub: string | null | undefined, idempotencyKey: string | null | undefined, field = 'idempotencyKey'): string | undefined {
+  if (idempotencyKey === undefined || idempotencyKey === null) return undefined;
+  const key = idempotencyKey.trim();
+  if (key.length === 0 || key.length > MAX_CLIENT_KEY_LENGTH) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `${field} must be 1 to ${MAX_CLIENT_KEY_LENGTH} characters`, { field });
+  }
+  const scoped = createHash('sha256').update(JSON.stringify([callerSub ?? '', operation, key])).digest('base64url');
+  return `api:${operation}:${scoped}`;
+}
+
+/**
+ * Records that `key` stands for the request hashed as `hash`, for a write made of several
+ * backend calls that each replay under keys derived from it (so no answer is stored here). The
+ * same key with the same request passes, and its calls replay; with another request it is a
+ * CONFLICT before anything is written.
+ */
+export async function claimIdempotencyKey(db: Queryable, key: string, hash: string): Promise<void> {
+  await db.query('INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING', [key, hash]);
+  const stored = await db.query<{ request_hash: string }>('SELECT request_hash FROM idempotency_keys WHERE key = $1', [key]);
+  if (stored.rows[0]?.request_hash !== hash) {
+    throw new AppError(ErrorCode.CONFLICT, 'idempotencyKey was already used for a different request', { field: 'idempotencyKey' });
+  }
+}

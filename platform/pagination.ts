@@ -16,6 +16,13 @@ export function decodeCursor(cursor: string | undefined | null): string | undefi
   return key;
 }
 
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
+
+/** True for a UTC instant as cursors carry it ("2026-11-29T10:15:00.000Z"), which every database accepts. */
+export function isIsoInstant(text: string): boolean {
+  return ISO_INSTANT.test(text) && !Number.isNaN(Date.parse(text));
+}
+
 /** Validates a page size: 1 to MAX_PAGE_SIZE, defaulting to `fallback`. */
 export function pageSize(first: number | undefined | null, fallback = 20, max = MAX_PAGE_SIZE): number {
   if (first === undefined || first === null) return fallback;

@@ -9,6 +9,7 @@ import { registerFinanceRoutes } from './routes/finance.routes';
 import { registerFulfilmentRoutes } from './routes/fulfilment.routes';
 import { registerImportRoutes } from './routes/import.routes';
 import { registerSalesOrderRoutes } from './routes/sales-order.routes';
+import { type CreditPolicy, DEFAULT_CREDIT_POLICY } from './services/credit.service';
 
 /** The service name the ERP backend reports in logs, metrics and /health. */
 export const ERP_BACKEND_SERVICE = 'erp-backend';
@@ -20,6 +21,8 @@ export interface ErpAppDeps {
   metrics: ServiceMetrics;
   /** Every route but /health, /ready and /metrics requires an x-service-token signed with it. */
   internalSecret: string;
+  /** The default credit limit (DEFAULT_CREDIT_LIMIT); default the built-in one. */
+  credit?: CreditPolicy;
 }
 
 /** Builds the ERP's REST API on the shared HTTP service; it never listens. */
@@ -33,9 +36,10 @@ export function buildErpApp(deps: ErpAppDeps): FastifyInstance {
       await deps.db.query('SELECT 1');
     },
   });
-  registerCustomerRoutes(app, deps.db);
+  const credit = deps.credit ?? DEFAULT_CREDIT_POLICY;
+  registerCustomerRoutes(app, deps.db, credit);
   registerCatalogueRoutes(app, deps.db);
-  registerSalesOrderRoutes(app, deps.db);
+  registerSalesOrderRoutes(app, deps.db, credit);
   registerFulfilmentRoutes(app, deps.db);
   registerFinanceRoutes(app, deps.db);
   registerImportRoutes(app, deps.db);

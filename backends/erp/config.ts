@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { baseConfigSchema, loadConfig } from '../../platform/config';
+import { formatAmount } from '../../platform/money';
+import { DEFAULT_CREDIT_LIMIT } from './services/credit.service';
 
 /** The ERP backend's settings on top of the shared ones. */
 export const erpBackendConfigSchema = baseConfigSchema.extend({
@@ -25,6 +27,12 @@ export const erpBackendConfigSchema = baseConfigSchema.extend({
   OVERDUE_SWEEP_MS: z.coerce.number().int().min(1000).default(60_000),
   /** OUTBOX_INTERVAL_MS: how often the outbox is polled for events to deliver; default 200. */
   OUTBOX_INTERVAL_MS: z.coerce.number().int().min(10).default(200),
+  /** DEFAULT_CREDIT_LIMIT: credit limit of a customer created without one, and of one whose limit was cleared; `0` refuses every order until finance sets one. */
+  DEFAULT_CREDIT_LIMIT: z
+    .string()
+    .regex(/^\d{1,12}(\.\d{1,2})?$/, 'a decimal amount such as 10000.00')
+    .default(DEFAULT_CREDIT_LIMIT)
+    .transform((value) => formatAmount(value)),
   /** DEMO_SCALE_CUSTOMERS: customers in the first-start demo seed (both backends must agree); default the dataset's own. */
   DEMO_SCALE_CUSTOMERS: z.coerce.number().int().min(40).optional(),
   /** DEMO_SCALE_ORDERS: sales orders in the first-start demo seed; default the dataset's own. */

@@ -4,7 +4,8 @@ import { listen } from '../../platform/http-server';
 import { DATABASE_KINDS, openTestDatabase } from '../../test/support/databases';
 import { buildTestErpBackend, testServiceToken } from './erp-test-fixtures';
 import type { ErpBackend } from './server';
-import type { ErpCustomer, ErpInvoice, ErpSalesOrder, ErpShipment, ErpStockLevel, ErpProductionOrder } from '../../connectors/erp/erp.connector';
+import { DEFAULT_CREDIT_LIMIT } from './services/credit.service';
+import type { ErpCreditAssessment, ErpCustomer, ErpInvoice, ErpSalesOrder, ErpShipment, ErpStockLevel, ErpProductionOrder } from '../../connectors/erp/erp.connector';
 
 describe.each(DATABASE_KINDS)('ERP backend on %s', (kind) => {
   let db: Database;
@@ -203,7 +204,7 @@ describe.each(DATABASE_KINDS)('ERP backend on %s', (kind) => {
       await newProductWithStock('LAST-1', { 'WH-A': 3 });
       const [a, b] = await Promise.all([
         ok<ErpSalesOrder>('POST', '/sales-orders', { customerNo: 'K-20001', lines: [{ sku: 'LAST-1', quantity: 3 }] }),
-        ok<ErpSalesOrder>('POST', '/sales-orders', { customerNo: 'K-20002', lines: [{ sku: 'LAST-1', quantity: 3 }] }),
+        ok<ErpSalesOrder>('POST', '/sales-orders', { customerNo: 'K-20001', lines: [{ sku: 'LAST-1', quantity: 3 }] }),
       ]);
       const results = await Promise.all([ok<ErpSalesOrder>('POST', `/sales-orders/${a.id}/reserve`), ok<ErpSalesOrder>('POST', `/sales-orders/${b.id}/reserve`)]);
       expect(results.map((o) => o.lines[0].reservedQuantity).sort()).toEqual([0, 3]);
@@ -211,7 +212,7 @@ describe.each(DATABASE_KINDS)('ERP backend on %s', (kind) => {
     });
 
     test('follows the lifecycle and answers 409 for an illegal transition', async () => {
-      const order = await ok<ErpSalesOrder>('POST', '/sales-orders', { customerNo: 'K-20002', status: 'DRAFT', lines: [{ sku: 'BOLT-1', quantity: 10 }] });
+      const order = await ok<ErpSalesOrder>('POST', '/sales-orders', { customerNo: 'K-20001', status: 'DRAFT', lines: [{ sku: 'BOLT-1', quantity: 10 }] });
       expect(order.status).toBe('DRAFT');
       const draftReserve = await call<{ error: { code: string } }>('POST', `/sales-orders/${order.id}/reserve`);
       expect(draftReserve.status).toBe(409);
@@ -246,6 +247,50 @@ describe.each(DATABASE_KINDS)('ERP backend on %s', (kind) => {
       const invoiced = await ok<{ items: ErpSalesOrder[]; totalCount: number }>('GET', '/sales-orders?status=INVOICED&customer_no=K-20002');
       expect(invoiced.items.map((o) => o.id)).toEqual(['SO-200002']);
       expect(invoiced.totalCount).toBe(1);
+    });
+  });
+
+  describe('credit', () => {
+    async function customerWithLimit(creditLimit: string | null): Promise<string> {
+      return (await ok<ErpCustomer>('POST', '/customers', { name: `Credit ${creditLimit} GmbH`, currency: 'EUR', ...(creditLimit === null ? {} : { creditLimit }) })).customerNo;
+    }
+
+    test('gives a customer created without a limit the default one, and checks a cleared limit against it', async () => {
+      const customerNo = await customerWithLimit(null);
+      expect((await ok<ErpCustomer>('GET', `/customers/${customerNo}`)).creditLimit).toBe(DEFAULT_CREDIT_LIMIT);
+      await ok('PATCH', `/customers/${customerNo}`, { creditLimit: null });
+      const assessment = await ok<ErpCreditAssessment>('POST', `/customers/${customerNo}/credit-assessment`, { lines: [{ sku: 'PUMP-1', quantity: 9 }] });
+      expect(assessment).toEqual({ customerNo, currency: 'EUR', creditLimit: DEFAULT_CREDIT_LIMIT, defaultLimit: true, exposure: '0.00', orderTotal: '10800.00', approved: false });
+      const refused = await call<{ error: { code: string } }>('POST', '/sales-orders', { customerNo, lines: [{ sku: 'PUMP-1', quantity: 9 }] });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.code).toBe('CREDIT_LIMIT_EXCEEDED');
+    });
+
+    test('counts open orders, not only invoices, and checks a draft when it is confirmed', async () => {
+      const customerNo = await customerWithLimit('100.00');
+      await ok('POST', '/sales-orders', { customerNo, lines: [{ sku: 'GEAR-1', quantity: 2 }] });
+      const second = await call<{ error: { code: string; details: Record<string, string> } }>('POST', '/sales-orders', { customerNo, lines: [{ sku: 'GEAR-1', quantity: 2 }] });
+      expect(second.status).toBe(422);
+      expect(second.body.error).toMatchObject({ code: 'CREDIT_LIMIT_EXCEEDED', details: { exposure: '66.66', orderTotal: '66.66', creditLimit: '100.00' } });
+      const draft = await ok<ErpSalesOrder>('POST', '/sales-orders', { customerNo, status: 'DRAFT', lines: [{ sku: 'GEAR-1', quantity: 2 }] });
+      const confirm = await call<{ error: { code: string } }>('POST', `/sales-orders/${draft.id}/status`, { status: 'CONFIRMED' });
+      expect(confirm.body.error.code).toBe('CREDIT_LIMIT_EXCEEDED');
+      expect((await ok<ErpSalesOrder>('POST', `/sales-orders/${draft.id}/status`, { status: 'CANCELLED' })).status).toBe('CANCELLED');
+    });
+
+    test('lets 20 orders racing for one customer jointly stay within its limit', async () => {
+      const customerNo = await customerWithLimit('166.65');
+      const answers = await Promise.all(Array.from({ length: 20 }, () => call<{ error?: { code: string } }>('POST', '/sales-orders', { customerNo, lines: [{ sku: 'GEAR-1', quantity: 1 }] })));
+      expect(answers.filter((a) => a.status === 201)).toHaveLength(5);
+      expect(answers.filter((a) => a.status === 422 && a.body.error?.code === 'CREDIT_LIMIT_EXCEEDED')).toHaveLength(15);
+      const orders = await ok<{ items: ErpSalesOrder[] }>('GET', `/sales-orders?customer_nos=${customerNo}&per_customer=50`);
+      expect(orders.items.reduce((sum, o) => sum + Math.round(Number(o.total) * 100), 0)).toBe(16665);
+    });
+
+    test('refuses a product priced in another currency than the customer’s with CURRENCY_MISMATCH', async () => {
+      const refused = await call<{ error: { code: string; details: { field: string } } }>('POST', '/sales-orders', { customerNo: 'K-20002', lines: [{ sku: 'BOLT-1', quantity: 1 }] });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error).toMatchObject({ code: 'CURRENCY_MISMATCH', details: { field: 'lines.0.sku' } });
     });
   });
 

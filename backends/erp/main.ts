@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     webhookTargets: config.WEBHOOK_TARGETS,
     outboxIntervalMs: config.OUTBOX_INTERVAL_MS,
     overdueSweepMs: config.OVERDUE_SWEEP_MS,
+    credit: { defaultCreditLimit: config.DEFAULT_CREDIT_LIMIT },
   });
   const port = await listen(backend.app, config.PORT, config.HOST, { metricsPort: config.METRICS_PORT });
   await backend.start();

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../../platform/logger';
 import { createMetrics, type ServiceMetrics } from '../../platform/metrics';
 import { OutboxDispatcher } from '../../platform/outbox';
 import { buildErpApp, ERP_BACKEND_SERVICE } from './app';
+import type { CreditPolicy } from './services/credit.service';
 import { sweepOverdueInvoices } from './services/invoice.service';
 
 /** What the ERP backend needs; the caller owns (opens, migrates and closes) the database. */
@@ -21,6 +22,8 @@ export interface ErpBackendDeps {
   outboxIntervalMs?: number;
   /** How often OPEN invoices past due become OVERDUE, in milliseconds; default 60000. */
   overdueSweepMs?: number;
+  /** The default credit limit of customers without their own; default DEFAULT_CREDIT_LIMIT. */
+  credit?: CreditPolicy;
 }
 
 /** A built ERP backend: its app, its event dispatcher and its background work. */
@@ -40,7 +43,7 @@ export interface ErpBackend {
 export function createErpBackend(deps: ErpBackendDeps): ErpBackend {
   const logger = deps.logger ?? createLogger(ERP_BACKEND_SERVICE);
   const metrics = deps.metrics ?? createMetrics(ERP_BACKEND_SERVICE);
-  const app = buildErpApp({ db: deps.db, logger, metrics, internalSecret: deps.internalSecret });
+  const app = buildErpApp({ db: deps.db, logger, metrics, internalSecret: deps.internalSecret, credit: deps.credit });
   const dispatcher = new OutboxDispatcher({
     db: deps.db,
     source: 'erp',

@@ -28,6 +28,9 @@ export const customerInputSchema = z.strictObject({
 export const customerPatchSchema = customerInputSchema.partial().refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change');
 
 /** A new sales order. */
+/** The lines of an order whose credit is assessed without creating it. */
+export const creditAssessmentInputSchema = z.strictObject({ lines: z.array(z.strictObject({ sku: text(60), quantity: z.number().int().positive().max(1_000_000), unitPrice: amountSchema.optional() })).min(1).max(500) });
+
 export const salesOrderInputSchema = z.strictObject({
   customerNo: text(40),
   lines: z

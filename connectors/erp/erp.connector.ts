@@ -31,7 +31,14 @@ export interface ErpConnector {
   listSalesOrders(params: ListParams & { status?: ErpSalesOrderStatus; customerNo?: string }): Promise<Page<ErpSalesOrder>>;
   /** The newest `perCustomer` orders of each customer, optionally of one status, newest first. */
   listSalesOrdersByCustomers(customerNos: readonly string[], options: { status?: ErpSalesOrderStatus; perCustomer: number }): Promise<ErpSalesOrder[]>;
+  /**
+   * Creates the order if the customer's credit allows it (checked under the customer's lock, so
+   * racing orders cannot jointly exceed it): CREDIT_LIMIT_EXCEEDED otherwise, and CURRENCY_MISMATCH
+   * for a product priced in another currency than the customer's.
+   */
   createSalesOrder(input: ErpSalesOrderInput, idempotencyKey?: string): Promise<ErpSalesOrder>;
+  /** The credit decision an order of these lines would get now (CURRENCY_MISMATCH as above); writes nothing. */
+  assessCredit(customerNo: string, lines: ErpSalesOrderInput['lines']): Promise<ErpCreditAssessment>;
   /** Reserves what is available for each line, atomically; returns the order with reserved quantities. */
   reserveStock(salesOrderId: string, idempotencyKey?: string): Promise<ErpSalesOrder>;
   /** Releases every reservation of the order; nothing to release is not an error. */
@@ -95,6 +102,21 @@ export interface ErpCustomerInput {
   creditLimit?: string | null;
   paymentTerms?: string | null;
   currency?: string;
+}
+
+/** The ERP's credit decision on an order: all amounts exact decimals in the customer's currency. */
+export interface ErpCreditAssessment {
+  customerNo: string;
+  currency: string;
+  /** The customer's own limit, or the configured default when it has none. */
+  creditLimit: string;
+  /** True when creditLimit is the configured default. */
+  defaultLimit: boolean;
+  /** Open invoices plus the uninvoiced part of open orders. */
+  exposure: string;
+  orderTotal: string;
+  /** exposure + orderTotal <= creditLimit. */
+  approved: boolean;
 }
 
 export interface ErpOpenBalance {

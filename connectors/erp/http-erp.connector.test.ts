@@ -115,7 +115,7 @@ describe('HttpErpConnector against the reference ERP backend', () => {
   it('turns backend errors into AppErrors with the backend’s code', async () => {
     const missing = await failure(erp.updateCustomer('K-99999', { name: 'Nobody' }));
     expect(missing.code).toBe('NOT_FOUND');
-    const order = await erp.createSalesOrder({ customerNo: 'K-20002', status: 'DRAFT', lines: [{ sku: 'BOLT-1', quantity: 1 }] });
+    const order = await erp.createSalesOrder({ customerNo: 'K-20001', status: 'DRAFT', lines: [{ sku: 'BOLT-1', quantity: 1 }] });
     const illegal = await failure(erp.setSalesOrderStatus(order.id, 'PAID'));
     expect(illegal.code).toBe('CONFLICT');
     expect(illegal.message).toContain('DRAFT to PAID');

@@ -5,6 +5,7 @@ import type { ListParams, Page } from '../page';
 import type {
   ErpBulkConnector,
   ErpConnector,
+  ErpCreditAssessment,
   ErpCustomerImport,
   ErpCustomer,
   ErpCustomerInput,
@@ -142,6 +143,11 @@ export class HttpErpConnector implements ErpConnector, ErpBulkConnector {
 
   createSalesOrder(input: ErpSalesOrderInput, idempotencyKey?: string): Promise<ErpSalesOrder> {
     return this.client.call({ operation: 'createSalesOrder', method: 'POST', path: '/sales-orders', body: input, idempotencyKey });
+  }
+
+  assessCredit(customerNo: string, lines: ErpSalesOrderInput['lines']): Promise<ErpCreditAssessment> {
+    // A POST that changes nothing; without a key it is sent once, and a failure is the step's to retry.
+    return this.client.call({ operation: 'assessCredit', method: 'POST', path: `/customers/${enc(customerNo)}/credit-assessment`, body: { lines } });
   }
 
   reserveStock(salesOrderId: string, idempotencyKey?: string): Promise<ErpSalesOrder> {

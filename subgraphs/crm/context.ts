@@ -1,6 +1,7 @@
 import type { CrmConnector } from '../../connectors/crm/crm.connector';
 import type { ErpConnector } from '../../connectors/erp/erp.connector';
 import type { EntityCache } from '../../platform/entity-cache';
+import type { SubgraphPrincipal } from '../../platform/subgraph-principal';
 import { createCrmLoaders, type CrmLoaders } from './loaders';
 
 /**
@@ -12,9 +13,11 @@ export interface CrmContext {
   crm: CrmConnector;
   erp: ErpConnector;
   loaders: CrmLoaders;
+  /** The caller as the gateway forwarded it; its subject scopes idempotency keys. */
+  principal: SubgraphPrincipal | null;
 }
 
 /** Builds the context of one request. */
-export function createCrmContext(crm: CrmConnector, erp: ErpConnector, requestId: string, cache?: EntityCache): CrmContext {
-  return { requestId, crm, erp, loaders: createCrmLoaders(crm, cache) };
+export function createCrmContext(crm: CrmConnector, erp: ErpConnector, requestId: string, cache?: EntityCache, principal: SubgraphPrincipal | null = null): CrmContext {
+  return { requestId, crm, erp, loaders: createCrmLoaders(crm, cache), principal };
 }

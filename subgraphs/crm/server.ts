@@ -9,6 +9,7 @@ import type { Logger } from '../../platform/logger';
 import type { ServiceMetrics } from '../../platform/metrics';
 import { mountSubgraph } from '../../platform/subgraph-server';
 import { createCrmContext, type CrmContext } from './context';
+import { principalFromHeaders } from '../../platform/subgraph-principal';
 import { crmInvalidationRule } from './loaders';
 import { crmResolvers } from './resolvers';
 
@@ -56,7 +57,7 @@ export async function createCrmSubgraph(deps: CrmSubgraphDeps): Promise<CrmSubgr
     app,
     typeDefs,
     resolvers: crmResolvers,
-    context: async (request) => createCrmContext(deps.crm, deps.erp, request.id, deps.entityCache),
+    context: async (request) => createCrmContext(deps.crm, deps.erp, request.id, deps.entityCache, principalFromHeaders(request.headers)),
     logger: deps.logger,
     development: deps.development,
   });

@@ -16,7 +16,7 @@ export type OrderFlowErp = Pick<
   | 'getCustomers'
   | 'findCustomersByExternalRefs'
   | 'createCustomer'
-  | 'getOpenBalances'
+  | 'assessCredit'
   | 'getProducts'
   | 'getSalesOrders'
   | 'createSalesOrder'

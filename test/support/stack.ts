@@ -16,7 +16,7 @@ export type StackKind = 'pglite' | 'postgres';
 export interface TestStack extends RunningStack {
   kind: StackKind;
   /** Sends a GraphQL request to the gateway as a user of `role`. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { role?: string; customerId?: string }): Promise<GqlResponse<T>>;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { role?: string; customerId?: string; /** Token subject; default `e2e-<role>`. */ sub?: string }): Promise<GqlResponse<T>>;
   /** Reads one counter's total from a service's /metrics, summed over label sets matching `labels`. */
   counter(service: ServiceName, name: string, labels?: Record<string, string>): Promise<number>;
   /** Stops everything and deletes the data folder and database. */
@@ -46,7 +46,13 @@ export async function freePorts(count: number): Promise<number[]> {
 /** Starts a stack of `kind`; null when that kind's server is absent locally (skip, with a reason). */
 export async function startTestStack(
   kind: StackKind,
-  options: { dataDir?: string; databaseUrl?: string; /** Capture every service's output here. */ logFile?: string; /** Extra environment (e.g. LOG_LEVEL). */ env?: NodeJS.ProcessEnv } = {},
+  options: {
+    dataDir?: string;
+    databaseUrl?: string;
+    /** Capture every service's output here. */ logFile?: string;
+    /** Extra environment (e.g. LOG_LEVEL). */ env?: NodeJS.ProcessEnv;
+    /** How long every service may take to be ready; default 180 s. */ readyTimeoutMs?: number;
+  } = {},
 ): Promise<TestStack | null> {
   // Suites drive many requests through a few tokens; the rate limit has its own tests (gateway/).
   let env: NodeJS.ProcessEnv = { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn', NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '0', ...options.env };
@@ -75,15 +81,15 @@ export async function startTestStack(
     ports: Object.fromEntries(SERVICES.map((s, i) => [s.name, ports[i]])),
     log: () => undefined,
   });
-  await stack.waitUntilReady(180_000);
+  await stack.waitUntilReady(options.readyTimeoutMs ?? 180_000);
   const jwtSecret = new TextEncoder().encode(loadOrCreateLocalSecrets(dataDir).jwtSecret);
   const tokens = new Map<string, string>();
-  const tokenFor = async (role: string, customerId?: string) => {
-    const key = `${role}:${customerId ?? ''}`;
+  const tokenFor = async (role: string, customerId?: string, sub = `e2e-${role}`) => {
+    const key = `${role}:${customerId ?? ''}:${sub}`;
     if (!tokens.has(key)) {
       const token = await new SignJWT({ role, ...(customerId ? { customer_id: customerId } : {}) })
         .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(`e2e-${role}`)
+        .setSubject(sub)
         .setIssuedAt()
         .setExpirationTime('1h')
         .sign(jwtSecret);
@@ -97,7 +103,7 @@ export async function startTestStack(
     async gql(query, variables, options = {}) {
       const response = await fetch(stack.graphqlUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(options.role ?? 'admin', options.customerId)}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(options.role ?? 'admin', options.customerId, options.sub)}` },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await response.json()) as GqlResponse<any>;

@@ -1,7 +1,7 @@
 import type { Page } from '../../../connectors/page';
 import type { Queryable } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import { decodeCursor, encodeCursor } from '../../../platform/pagination';
+import { decodeCursor, encodeCursor, isIsoInstant } from '../../../platform/pagination';
 
 /** One page request: size, the previous page's cursor, and an optional change-polling bound. */
 export interface PageRequest {
@@ -75,7 +75,7 @@ function parseCursor(cursor: string | undefined, mode: 'u' | 'c'): { at: string;
   if (key === undefined) return undefined;
   const [kind, at, id] = key.split('|');
   // A cursor from a browsing list is meaningless for a polling one and the other way round.
-  if (kind !== mode || !at || Number.isNaN(Date.parse(at)) || !id || !UUID_PATTERN.test(id)) {
+  if (kind !== mode || !at || !isIsoInstant(at) || !id || !UUID_PATTERN.test(id)) {
     throw new AppError(ErrorCode.BAD_USER_INPUT, 'invalid cursor', { field: 'after' });
   }
   return { at, id };

@@ -54,6 +54,12 @@ export async function listCustomers(
   return { ...page, items: page.items.map((row) => row.doc) };
 }
 
+/** A customer with its row locked until the transaction ends (null when it does not exist). */
+export async function lockCustomer(q: Queryable, customerNo: string): Promise<ErpCustomer | null> {
+  const { rows } = await q.query<CustomerDoc>(`SELECT ${CUSTOMER_DOC} AS doc FROM customers WHERE customer_no = $1 FOR UPDATE`, [customerNo]);
+  return rows[0]?.doc ?? null;
+}
+
 /** Inserts a customer under the next free number. */
 export async function insertCustomer(q: Queryable, input: ErpCustomerInput & { currency: string }): Promise<ErpCustomer> {
   const { rows } = await q.query<CustomerDoc>(

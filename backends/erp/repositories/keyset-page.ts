@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import { decodeCursor, encodeCursor } from '../../../platform/pagination';
+import { decodeCursor, encodeCursor, isIsoInstant } from '../../../platform/pagination';
 import type { Page } from '../../../connectors/page';
 
 /**
@@ -131,7 +131,11 @@ interface Cursor {
   stamp?: string;
 }
 
-/** A cursor of `length` sort values, optionally followed by the total and its stamp. */
+/**
+ * A cursor of `length` sort values, optionally followed by the total and its stamp. With two
+ * values the first is the row's time, checked here so that a crafted one is the caller's mistake
+ * (BAD_USER_INPUT), not a failed query.
+ */
 function parseCursor(after: string | null | undefined, length: number): Cursor | undefined {
   const text = decodeCursor(after);
   if (text === undefined) return undefined;
@@ -145,7 +149,8 @@ function parseCursor(after: string | null | undefined, length: number): Cursor |
     Array.isArray(values) &&
     (values.length === length || values.length === length + 2) &&
     values.every((v) => typeof v === 'string') &&
-    (values.length === length || /^\d{1,15}$/.test(values[length]));
+    (values.length === length || /^\d{1,15}$/.test(values[length])) &&
+    (length === 1 || isIsoInstant(values[0]));
   if (!valid) throw new AppError(ErrorCode.BAD_USER_INPUT, 'after is not a cursor of this list', { field: 'after' });
   const strings = values as string[];
   return strings.length === length ? { position: strings } : { position: strings.slice(0, length), total: Number(strings[length]), stamp: strings[length + 1] };

@@ -3,11 +3,13 @@ import type { Database } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
 import { findCustomersByExternalRefs, getCustomers, listCustomers, openBalances } from '../repositories/customer.repository';
 import { changeCustomer, createCustomer } from '../services/customer.service';
-import { customerInputSchema, customerPatchSchema, idList, listParams, parseInput, textParam, type QueryString } from '../validation';
+import type { CreditPolicy } from '../services/credit.service';
+import { previewCredit } from '../services/sales-order.service';
+import { creditAssessmentInputSchema, customerInputSchema, customerPatchSchema, idList, listParams, parseInput, textParam, type QueryString } from '../validation';
 import { idempotentWrite } from './idempotent-write';
 
 /** Customers and their open balances. */
-export function registerCustomerRoutes(app: FastifyInstance, db: Database): void {
+export function registerCustomerRoutes(app: FastifyInstance, db: Database, credit: CreditPolicy): void {
   app.get<{ Querystring: QueryString }>('/customers', async (req) => {
     const ids = idList(req.query, 'ids');
     const externalRefs = idList(req.query, 'external_refs');
@@ -32,7 +34,13 @@ export function registerCustomerRoutes(app: FastifyInstance, db: Database): void
 
   app.post('/customers', async (req, reply) => {
     const input = parseInput(customerInputSchema, req.body);
-    return idempotentWrite(db, req, reply, 201, (tx) => createCustomer(tx, input));
+    return idempotentWrite(db, req, reply, 201, (tx) => createCustomer(tx, input, credit));
+  });
+
+  // Read-only: what an order of these lines would be told now (the order's creation decides again, atomically).
+  app.post<{ Params: { customerNo: string } }>('/customers/:customerNo/credit-assessment', async (req) => {
+    const { lines } = parseInput(creditAssessmentInputSchema, req.body);
+    return previewCredit(db, req.params.customerNo, lines, credit);
   });
 
   app.patch<{ Params: { customerNo: string } }>('/customers/:customerNo', async (req, reply) => {

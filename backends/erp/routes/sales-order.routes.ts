@@ -18,11 +18,12 @@ import {
   type QueryString,
 } from '../validation';
 import { idempotentWrite } from './idempotent-write';
+import type { CreditPolicy } from '../services/credit.service';
 
 const STATUSES = salesOrderStatusSchema.options as readonly ErpSalesOrderStatus[];
 
 /** Sales orders: reads, creation, stock reservation and the status lifecycle. */
-export function registerSalesOrderRoutes(app: FastifyInstance, db: Database): void {
+export function registerSalesOrderRoutes(app: FastifyInstance, db: Database, credit: CreditPolicy): void {
   app.get<{ Querystring: QueryString }>('/sales-orders', async (req) => {
     const status = enumParam(req.query, 'status', STATUSES);
     const ids = idList(req.query, 'ids');
@@ -48,7 +49,7 @@ export function registerSalesOrderRoutes(app: FastifyInstance, db: Database): vo
 
   app.post('/sales-orders', async (req, reply) => {
     const input = parseInput(salesOrderInputSchema, req.body);
-    return idempotentWrite(db, req, reply, 201, (tx) => createSalesOrder(tx, input));
+    return idempotentWrite(db, req, reply, 201, (tx) => createSalesOrder(tx, input, credit));
   });
 
   app.post<{ Params: { id: string } }>('/sales-orders/:id/reserve', async (req, reply) => idempotentWrite(db, req, reply, 200, (tx) => reserveStock(tx, req.params.id)));
@@ -59,6 +60,6 @@ export function registerSalesOrderRoutes(app: FastifyInstance, db: Database): vo
 
   app.post<{ Params: { id: string } }>('/sales-orders/:id/status', async (req, reply) => {
     const { status } = parseInput(statusInputSchema, req.body);
-    return idempotentWrite(db, req, reply, 200, (tx) => setSalesOrderStatus(tx, req.params.id, status));
+    return idempotentWrite(db, req, reply, 200, (tx) => setSalesOrderStatus(tx, req.params.id, status, credit));
   });
 }

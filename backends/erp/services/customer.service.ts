@@ -2,6 +2,7 @@ import type { Queryable } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
 import type { ErpCustomer, ErpCustomerInput } from '../../../connectors/erp/erp.connector';
 import { ErpEntity, recordCreated, recordUpdated } from '../events';
+import { type CreditPolicy, DEFAULT_CREDIT_POLICY } from './credit.service';
 import { customerNoByExternalRef, insertCustomer, updateCustomer } from '../repositories/customer.repository';
 
 /** Currency of a customer created without one. */
@@ -15,10 +16,14 @@ async function assertExternalRefFree(tx: Queryable, externalRef: string | null |
   }
 }
 
-/** Creates a customer under a new number; a CRM account id may be linked to one customer only. */
-export async function createCustomer(tx: Queryable, input: ErpCustomerInput): Promise<ErpCustomer> {
+/**
+ * Creates a customer under a new number; a CRM account id may be linked to one customer only. A
+ * customer created without a credit limit (from the API, the sync or a flow) gets the policy's
+ * default: no customer starts with unlimited credit.
+ */
+export async function createCustomer(tx: Queryable, input: ErpCustomerInput, credit: CreditPolicy = DEFAULT_CREDIT_POLICY): Promise<ErpCustomer> {
   await assertExternalRefFree(tx, input.externalRef);
-  const customer = await insertCustomer(tx, { ...input, currency: input.currency ?? DEFAULT_CURRENCY });
+  const customer = await insertCustomer(tx, { ...input, creditLimit: input.creditLimit ?? credit.defaultCreditLimit, currency: input.currency ?? DEFAULT_CURRENCY });
   await recordCreated(tx, ErpEntity.customer, customer.customerNo, customer.version);
   return customer;
 }

@@ -1,8 +1,9 @@
 import type { Queryable } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import type { ErpSalesOrder, ErpSalesOrderInput, ErpSalesOrderStatus } from '../../../connectors/erp/erp.connector';
+import type { ErpCreditAssessment, ErpSalesOrder, ErpSalesOrderInput, ErpSalesOrderStatus } from '../../../connectors/erp/erp.connector';
 import { ErpEntity, recordCreated, recordUpdated, stockEntityId } from '../events';
-import { getCustomers } from '../repositories/customer.repository';
+import { getCustomers, lockCustomer } from '../repositories/customer.repository';
+import { type CreditPolicy, DEFAULT_CREDIT_POLICY, assessCredit, priceLines, requireApproved } from './credit.service';
 import { adjustStock, getProducts, lockStockLevels } from '../repositories/product.repository';
 import {
   addReservation,
@@ -50,25 +51,45 @@ export async function lockExistingSalesOrder(tx: Queryable, id: string, field?: 
   return header;
 }
 
-/** Creates an order for an existing customer, priced from the catalogue where no price is given. */
-export async function createSalesOrder(tx: Queryable, input: ErpSalesOrderInput): Promise<ErpSalesOrder> {
-  const [customer] = await getCustomers(tx, [input.customerNo]);
+/**
+ * Creates an order for an existing customer, priced from the catalogue where no price is given, if
+ * the customer's credit allows it. The customer's row is locked first, so the credit check and the
+ * insert are one step per customer: two orders racing for the same headroom are decided one after
+ * the other, each against an exposure that includes the other.
+ */
+export async function createSalesOrder(tx: Queryable, input: ErpSalesOrderInput, policy: CreditPolicy = DEFAULT_CREDIT_POLICY): Promise<ErpSalesOrder> {
+  const customer = await lockCustomer(tx, input.customerNo);
   if (!customer) throw new AppError(ErrorCode.NOT_FOUND, `customer ${input.customerNo} does not exist`, { field: 'customerNo' });
   const products = new Map((await getProducts(tx, input.lines.map((l) => l.sku))).map((p) => [p.sku, p]));
-  const lines = input.lines.map((line, index) => {
-    const product = products.get(line.sku);
-    if (!product) throw new AppError(ErrorCode.NOT_FOUND, `product ${line.sku} does not exist`, { field: `lines.${index}.sku` });
-    return { sku: line.sku, quantity: line.quantity, unitPrice: line.unitPrice ?? product.unitPrice };
-  });
+  const lines = priceLines(customer, input.lines, products);
+  const status = input.status ?? 'CONFIRMED';
+  // A draft is no commitment yet; it is checked when it is confirmed.
+  if (status !== 'DRAFT') requireApproved(await assessCredit(tx, customer, lines, policy));
   const id = await insertSalesOrder(tx, {
     customerNo: customer.customerNo,
-    status: input.status ?? 'CONFIRMED',
+    status,
     currency: customer.currency,
     externalRef: input.externalRef ?? null,
     lines,
   });
   await recordCreated(tx, ErpEntity.salesOrder, id);
   return loadSalesOrder(tx, id);
+}
+
+// A draft becomes a commitment when it is confirmed: checked then, under the customer's lock.
+async function requireCreditForDraft(tx: Queryable, header: SalesOrderHeader, policy: CreditPolicy): Promise<void> {
+  const customer = await lockCustomer(tx, header.customerNo);
+  if (!customer) throw new AppError(ErrorCode.NOT_FOUND, `customer ${header.customerNo} does not exist`);
+  const lines = (await getSalesOrderLines(tx, header.id)).map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice }));
+  requireApproved(await assessCredit(tx, customer, lines, policy));
+}
+
+/** The credit decision an order of these lines would get now; writes nothing. */
+export async function previewCredit(q: Queryable, customerNo: string, lines: ErpSalesOrderInput['lines'], policy: CreditPolicy = DEFAULT_CREDIT_POLICY): Promise<ErpCreditAssessment> {
+  const [customer] = await getCustomers(q, [customerNo]);
+  if (!customer) throw new AppError(ErrorCode.NOT_FOUND, `customer ${customerNo} does not exist`, { field: 'customerNo' });
+  const products = new Map((await getProducts(q, lines.map((l) => l.sku))).map((p) => [p.sku, p]));
+  return assessCredit(q, customer, priceLines(customer, lines, products), policy);
 }
 
 /**
@@ -147,13 +168,14 @@ export async function releaseReservations(tx: Queryable, id: string): Promise<Er
  * Moves the order to `status` if its lifecycle allows it (the same status again changes
  * nothing). Cancelling gives its reserved stock back.
  */
-export async function setSalesOrderStatus(tx: Queryable, id: string, status: ErpSalesOrderStatus): Promise<ErpSalesOrder> {
+export async function setSalesOrderStatus(tx: Queryable, id: string, status: ErpSalesOrderStatus, policy: CreditPolicy = DEFAULT_CREDIT_POLICY): Promise<ErpSalesOrder> {
   const header = await lockExistingSalesOrder(tx, id);
   if (header.status === status) return loadSalesOrder(tx, id);
   if (!SALES_ORDER_TRANSITIONS[header.status].includes(status)) {
     throw new AppError(ErrorCode.CONFLICT, `sales order ${id} cannot go from ${header.status} to ${status}`, { from: header.status, to: status });
   }
   if (status === 'CANCELLED') await releaseLocked(tx, id);
+  if (header.status === 'DRAFT' && status !== 'CANCELLED') await requireCreditForDraft(tx, header, policy);
   await recordUpdated(tx, ErpEntity.salesOrder, id, await touchSalesOrder(tx, id, status));
   return loadSalesOrder(tx, id);
 }

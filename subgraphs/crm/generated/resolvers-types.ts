@@ -117,22 +117,26 @@ export type Mutation = {
 
 
 export type MutationCreateOpportunityArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: CreateOpportunityInput;
 };
 
 
 export type MutationLogActivityArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: LogActivityInput;
 };
 
 
 export type MutationOpenCaseArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: OpenCaseInput;
 };
 
 
 export type MutationUpdateOpportunityStageArgs = {
   id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   stage: OpportunityStage;
 };
 

@@ -3,6 +3,7 @@ import { wellFormedId } from '../../../platform/input-ids';
 import { emptyConnection, fetchConnection, money } from '../../../platform/graphql-values';
 import { pageSize } from '../../../platform/pagination';
 import { accountForWrite, crmAccountIdOf, opportunityInput } from '../inputs';
+import { callerScopedKey } from '../../../platform/idempotency';
 
 /** Opportunities: lookups, the filtered list, new ones priced from the ERP, and stage changes. */
 export const opportunityResolvers: Resolvers = {
@@ -22,11 +23,13 @@ export const opportunityResolvers: Resolvers = {
     },
   },
   Mutation: {
-    createOpportunity: async (_parent, { input }, { crm, erp, loaders }) => {
+    createOpportunity: async (_parent, { input, idempotencyKey }, { crm, erp, loaders, principal }) => {
+      const key = callerScopedKey('createOpportunity', principal?.sub, idempotencyKey);
       const account = await accountForWrite(input.customerId, loaders);
-      return crm.createOpportunity(await opportunityInput(input, account.id, erp));
+      return crm.createOpportunity(await opportunityInput(input, account.id, erp), key);
     },
-    updateOpportunityStage: (_parent, { id, stage }, { crm }) => crm.updateOpportunity(wellFormedId(id, 'id'), { stage }),
+    updateOpportunityStage: (_parent, { id, stage, idempotencyKey }, { crm, principal }) =>
+      crm.updateOpportunity(wellFormedId(id, 'id'), { stage }, callerScopedKey('updateOpportunityStage', principal?.sub, idempotencyKey)),
   },
   Opportunity: {
     __resolveReference: (reference, { loaders }) => loaders.opportunityById.load(reference.id),

@@ -83,18 +83,21 @@ export type Mutation = {
 
 export type MutationCompleteProductionOrderArgs = {
   id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 
 export type MutationConfirmShipmentArgs = {
   carrier: Scalars['String']['input'];
   id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   trackingNumber: Scalars['String']['input'];
 };
 
 
 export type MutationRecordPaymentArgs = {
   amount: Scalars['Decimal']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   invoiceId: Scalars['ID']['input'];
   reference?: InputMaybe<Scalars['String']['input']>;
 };

@@ -1,5 +1,6 @@
 import type {
   ErpConnector,
+  ErpCreditAssessment,
   ErpCustomer,
   ErpInvoice,
   ErpInvoiceStatus,
@@ -150,6 +151,10 @@ export class InMemoryErpConnector implements ErpConnector {
 
   async createSalesOrder(): Promise<ErpSalesOrder> {
     return this.notUsed('createSalesOrder');
+  }
+
+  async assessCredit(): Promise<ErpCreditAssessment> {
+    return this.notUsed('assessCredit');
   }
 
   async reserveStock(): Promise<ErpSalesOrder> {

@@ -103,6 +103,8 @@ export class CustomerReader {
   async list(args: { first?: number | null; after?: string | null; search?: string | null }): Promise<CustomerPage> {
     const first = pageSize(args.first, 20, MAX_PAGE_SIZE);
     const after = decodeCursor(args.after);
+    // The cursor is the last customer's id; anything else was not made by this list.
+    if (after !== undefined && !tryParseCustomerId(after)) throw new AppError(ErrorCode.BAD_USER_INPUT, 'after is not a cursor of this list', { field: 'after' });
     const search = args.search?.trim();
     if (!search) {
       const [rows, totalCount] = await Promise.all([this.deps.links.page({ after, limit: first + 1 }), this.deps.links.count()]);

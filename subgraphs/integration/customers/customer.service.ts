@@ -4,6 +4,7 @@ import type { ErpCustomer, ErpCustomerInput } from '../../../connectors/erp/erp.
 import { customerId } from '../../../platform/customer-id';
 import type { Queryable } from '../../../platform/db';
 import { AppError, ErrorCode, isAppError } from '../../../platform/errors';
+import { claimIdempotencyKey, requestHash } from '../../../platform/idempotency';
 import type { Logger } from '../../../platform/logger';
 import type { CreateCustomerInput, UpdateCustomerInput } from '../generated/resolvers-types';
 import { CustomerLinkRepository, type CustomerLink, type LinkSyncState } from '../links/customer-link.repository';
@@ -59,13 +60,13 @@ export class CustomerService {
    * exist (in the CRM, which owns it), a client retry would only create a second account, and
    * the link records what is missing for the sync to complete.
    */
-  create(input: CreateCustomerInput): Promise<CustomerWriteResult> {
-    return this.asOwnWrite(() => this.createNow(input));
+  create(input: CreateCustomerInput, clientKey?: string): Promise<CustomerWriteResult> {
+    return this.asOwnWrite(() => this.createNow(input, clientKey));
   }
 
-  private async createNow(input: CreateCustomerInput): Promise<CustomerWriteResult> {
+  private async createNow(input: CreateCustomerInput, clientKey: string | undefined): Promise<CustomerWriteResult> {
     const fields = validateNewCustomer(input);
-    const key = this.keys('create-customer');
+    const key = await this.keys('create-customer', clientKey, fields);
     let account = await this.step('createAccount', () => this.deps.crm.createAccount(fields.crm, key('crm-account')));
     const accountId = account.id.toLowerCase();
     const id = customerId('crm', accountId);
@@ -100,11 +101,11 @@ export class CustomerService {
    * sync state ERROR and still answers; a failed write of an ERP-owned field fails the mutation,
    * since what the caller asked for did not happen.
    */
-  update(customer: CustomerModel | null, input: UpdateCustomerInput): Promise<CustomerWriteResult> {
-    return this.asOwnWrite(() => this.updateNow(customer, input));
+  update(customer: CustomerModel | null, input: UpdateCustomerInput, clientKey?: string): Promise<CustomerWriteResult> {
+    return this.asOwnWrite(() => this.updateNow(customer, input, clientKey));
   }
 
-  private async updateNow(customer: CustomerModel | null, input: UpdateCustomerInput): Promise<CustomerWriteResult> {
+  private async updateNow(customer: CustomerModel | null, input: UpdateCustomerInput, clientKey: string | undefined): Promise<CustomerWriteResult> {
     if (!customer) throw new AppError(ErrorCode.NOT_FOUND, 'no customer with this id', { field: 'id' });
     const changes = validateCustomerChanges(input);
     const erpOwned = Object.keys(changes.erp);
@@ -116,7 +117,7 @@ export class CustomerService {
     // A customer resolved from a backend without a link gets one now, so its state is kept from here on.
     await this.links.insert({ ...customer, syncError: null });
 
-    const key = this.keys('update-customer');
+    const key = await this.keys('update-customer', clientKey, { id: customer.id, changes });
     let account: CrmAccount | undefined;
     if (crmChanged && customer.crmAccountId) {
       const accountId = customer.crmAccountId;
@@ -150,9 +151,15 @@ export class CustomerService {
     return this.deps.ownWrites ? this.deps.ownWrites.run(write) : write();
   }
 
-  /** Idempotency keys of one operation: the same operation and step always give the same key. */
-  private keys(operation: string): (step: string) => string {
-    const operationId = (this.deps.newOperationId ?? randomUUID)();
+  /**
+   * Idempotency keys of one operation: the same operation and step always give the same key. A
+   * client's key (already scoped to the caller) makes the operation itself repeatable: it is
+   * claimed for this request first (another request under it is a CONFLICT before anything is
+   * written), and every step's key derives from it, so a repeat replays each backend write.
+   */
+  private async keys(operation: string, clientKey: string | undefined, request: unknown): Promise<(step: string) => string> {
+    if (clientKey !== undefined) await claimIdempotencyKey(this.deps.db, clientKey, requestHash('MUTATION', operation, request));
+    const operationId = clientKey ?? (this.deps.newOperationId ?? randomUUID)();
     return (step) => `integration:${operation}:${operationId}:${step}`;
   }
 

@@ -49,10 +49,12 @@ export type AuditLogConnection = {
 export type CreateCustomerInput = {
   /** ISO-3166 alpha-2, e.g. "DE". */
   country?: InputMaybe<Scalars['String']['input']>;
+  /** Finance and admin only (FORBIDDEN otherwise, and nothing is written). Omitted: the ERP's default limit; never unlimited. */
   creditLimit?: InputMaybe<Scalars['Decimal']['input']>;
   email?: InputMaybe<Scalars['String']['input']>;
   industry?: InputMaybe<Scalars['String']['input']>;
   name: Scalars['String']['input'];
+  /** Finance and admin only (FORBIDDEN otherwise, and nothing is written). */
   paymentTerms?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -151,7 +153,7 @@ export type Mutation = {
   retryOrderFlow: OrderFlow;
   /** Compares ERP and CRM now and returns the fresh report. */
   runReconciliation: DataQualityReport;
-  /** Updates master data in the CRM; the change reaches the ERP record. */
+  /** Updates master data in the CRM and credit terms in the ERP; each change reaches the other record. Finance changes credit terms only. */
   updateCustomer: Customer;
 };
 
@@ -169,6 +171,7 @@ export type MutationConvertOpportunityToOrderArgs = {
 
 
 export type MutationCreateCustomerArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: CreateCustomerInput;
 };
 
@@ -186,6 +189,7 @@ export type MutationRetryOrderFlowArgs = {
 
 export type MutationUpdateCustomerArgs = {
   id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: UpdateCustomerInput;
 };
 
@@ -298,10 +302,13 @@ export type SyncState =
 
 export type UpdateCustomerInput = {
   country?: InputMaybe<Scalars['String']['input']>;
+  /** Finance and admin only (FORBIDDEN otherwise, and nothing is written). null clears it: the ERP's default limit applies again. */
   creditLimit?: InputMaybe<Scalars['Decimal']['input']>;
   email?: InputMaybe<Scalars['String']['input']>;
   industry?: InputMaybe<Scalars['String']['input']>;
+  /** Sales and admin only, like email, industry and country. */
   name?: InputMaybe<Scalars['String']['input']>;
+  /** Finance and admin only (FORBIDDEN otherwise, and nothing is written). */
   paymentTerms?: InputMaybe<Scalars['String']['input']>;
 };
 

@@ -1,9 +1,27 @@
 import { parseCustomerId } from '../../../platform/customer-id';
+import { callerScopedKey } from '../../../platform/idempotency';
+import { type InputFieldRoles, requireInputFieldRoles } from '../../../platform/input-field-roles';
 import type { IntegrationContext } from '../context';
 import type { CustomerWriteResult } from '../customers/customer.service';
 import type { Resolvers } from '../generated/resolvers-types';
 import type { CustomerModel } from '../models';
 import { partnerCustomer, visibleCustomer } from '../partner-scope';
+
+/**
+ * Credit terms are finance's: the roles that may read a credit limit are the ones that may set one,
+ * and finance, which may update a customer for that, changes no CRM master data
+ * (schema/integration.graphql says so on each field).
+ */
+const CUSTOMER_INPUT_FIELD_ROLES: InputFieldRoles = {
+  'CreateCustomerInput.creditLimit': ['finance', 'admin'],
+  'CreateCustomerInput.paymentTerms': ['finance', 'admin'],
+  'UpdateCustomerInput.creditLimit': ['finance', 'admin'],
+  'UpdateCustomerInput.paymentTerms': ['finance', 'admin'],
+  'UpdateCustomerInput.name': ['sales', 'admin'],
+  'UpdateCustomerInput.email': ['sales', 'admin'],
+  'UpdateCustomerInput.industry': ['sales', 'admin'],
+  'UpdateCustomerInput.country': ['sales', 'admin'],
+};
 
 /** Customer identity, master data read from its owner, sync state, and the customer writes. */
 export const customerResolvers: Resolvers = {
@@ -18,10 +36,16 @@ export const customerResolvers: Resolvers = {
     },
   },
   Mutation: {
-    createCustomer: async (_parent, { input }, ctx) => withFreshRows(ctx, await ctx.customerWrites.create(input)),
-    updateCustomer: async (_parent, { id, input }, ctx) => {
+    createCustomer: async (_parent, { input, idempotencyKey }, ctx) => {
+      requireInputFieldRoles(ctx.principal, 'CreateCustomerInput', input, CUSTOMER_INPUT_FIELD_ROLES);
+      const key = callerScopedKey('createCustomer', ctx.principal?.sub, idempotencyKey);
+      return withFreshRows(ctx, await ctx.customerWrites.create(input, key));
+    },
+    updateCustomer: async (_parent, { id, input, idempotencyKey }, ctx) => {
+      requireInputFieldRoles(ctx.principal, 'UpdateCustomerInput', input, CUSTOMER_INPUT_FIELD_ROLES);
+      const key = callerScopedKey('updateCustomer', ctx.principal?.sub, idempotencyKey);
       parseCustomerId(id, 'id');
-      return withFreshRows(ctx, await ctx.customerWrites.update(await ctx.customers.byId(id), input));
+      return withFreshRows(ctx, await ctx.customerWrites.update(await ctx.customers.byId(id), input, key));
     },
   },
   Customer: {

@@ -1,12 +1,14 @@
 import DataLoader from 'dataloader';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import { MAX_PAGE_SIZE, decodeCursor, encodeCursor, pageSize } from '../../../platform/pagination';
+import { MAX_PAGE_SIZE, decodeCursor, encodeCursor, isIsoInstant, pageSize } from '../../../platform/pagination';
 import { optionalText } from '../../../platform/graphql-values';
+import { callerScopedKey } from '../../../platform/idempotency';
 import { wellFormedId } from '../../../platform/input-ids';
 import type { IntegrationContext } from '../context';
 import type { FlowRun, FlowStepRow } from '../flows/engine/flow-run.repository';
 import type { OrderFlowService, OrderFlowView } from '../flows/order-to-cash/order-flow.service';
 import type { OrderFlowState } from '../flows/order-to-cash/order-flow.types';
+import { flowErrorFor } from '../flows/order-to-cash/flow-error-text';
 import type { FlowStep, OrderFlow, Resolvers, ResolversTypes } from '../generated/resolvers-types';
 import type { CustomerModel } from '../models';
 import { mayReadCustomerOf, partnerCustomer } from '../partner-scope';
@@ -79,6 +81,8 @@ function fromView(view: OrderFlowView): OrderFlowParent {
   return toOrderFlow(view.run, view.steps);
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Cursor of the orderFlows listing: start time and id of the last flow of the page. */
 function cursorOf(run: FlowRun): string {
   return encodeCursor(`${run.startedAt}|${run.id}`);
@@ -87,9 +91,18 @@ function cursorOf(run: FlowRun): string {
 function afterOf(cursor: string | null | undefined): { startedAt: string; id: string } | undefined {
   const decoded = decodeCursor(cursor);
   if (decoded === undefined) return undefined;
-  const [startedAt, id] = decoded.split('|');
-  if (!startedAt || !id || Number.isNaN(Date.parse(startedAt))) throw new AppError(ErrorCode.BAD_USER_INPUT, 'after is not a cursor of this list', { field: 'after' });
+  const [startedAt, id, ...rest] = decoded.split('|');
+  if (rest.length > 0 || !startedAt || !isIsoInstant(startedAt) || !id || !UUID.test(id)) throw new AppError(ErrorCode.BAD_USER_INPUT, 'after is not a cursor of this list', { field: 'after' });
   return { startedAt, id };
+}
+
+/**
+ * The run key of a flow started with the client's idempotencyKey: scoped to the caller, so two
+ * users who pick the same key each get their own flow. placeOrder and convertOpportunityToOrder
+ * share the scope, as they share the flow.
+ */
+function flowKey(ctx: IntegrationContext, idempotencyKey: string): string {
+  return callerScopedKey('order-to-cash', ctx.principal?.sub, idempotencyKey)!;
 }
 
 /** A flow the caller may see: for a partner only its own customer's (partner-scope.ts). */
@@ -106,21 +119,24 @@ export const orderFlowResolvers: Resolvers = {
     },
     orderFlows: async (_parent, args, ctx) => {
       const first = pageSize(args.first, 20, MAX_PAGE_SIZE);
-      const page = await flows(ctx).list({ first, after: afterOf(args.after), status: args.status ?? null });
+      const after = afterOf(args.after);
+      // A partner's list is its own customer's flows: page, cursor and count all come from those rows.
+      const own = partnerCustomer(ctx);
+      const mine = own === undefined ? undefined : await own;
+      if (mine === null) return { nodes: [], totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null } };
+      const page = await flows(ctx).list({ first, after, status: args.status ?? null, customerId: mine?.id ?? null });
       // Steps of the page load in one query through the steps loader when asked for.
-      const nodes = page.runs.map((run) => toOrderFlow(run));
-      if (partnerCustomer(ctx) !== undefined) {
-        // A partner sees its own customer's flows of this page; the cursor still walks the whole list.
-        const visible = (await Promise.all(page.runs.map((run) => visibleRun(ctx, run)))).filter((run): run is FlowRun => run !== null);
-        return { nodes: visible.map((run) => toOrderFlow(run)), totalCount: visible.length, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.runs.length ? cursorOf(page.runs[page.runs.length - 1]) : null } };
-      }
-      return { nodes, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.runs.length ? cursorOf(page.runs[page.runs.length - 1]) : null } };
+      return {
+        nodes: page.runs.map((run) => toOrderFlow(run)),
+        totalCount: page.totalCount,
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.runs.length ? cursorOf(page.runs[page.runs.length - 1]) : null },
+      };
     },
   },
   Mutation: {
-    placeOrder: async (_parent, { input, idempotencyKey }, ctx) => fromView(await flows(ctx).placeOrder(input, idempotencyKey, ctx.customers, ctx.requestId)),
+    placeOrder: async (_parent, { input, idempotencyKey }, ctx) => fromView(await flows(ctx).placeOrder(input, flowKey(ctx, idempotencyKey), ctx.customers, ctx.requestId)),
     convertOpportunityToOrder: async (_parent, { opportunityId, idempotencyKey }, ctx) =>
-      fromView(await flows(ctx).convertOpportunity(wellFormedId(opportunityId, 'opportunityId'), idempotencyKey, ctx.customers, ctx.requestId)),
+      fromView(await flows(ctx).convertOpportunity(wellFormedId(opportunityId, 'opportunityId'), flowKey(ctx, idempotencyKey), ctx.customers, ctx.requestId)),
     cancelOrder: async (_parent, { salesOrderId, reason }, ctx) => fromView(await flows(ctx).cancelOrder(wellFormedId(salesOrderId, 'salesOrderId'), optionalText(reason, 'reason', 500))),
     retryOrderFlow: async (_parent, { id }, ctx) => fromView(await flows(ctx).retry(wellFormedId(id, 'id'))),
   },
@@ -155,5 +171,9 @@ export const orderFlowResolvers: Resolvers = {
       if (!(UNLOADED_STEPS in parent)) return parent.steps;
       return (await loaders(ctx).steps.load(parent.id)).map(toFlowStep);
     },
+    error: (flow, _args, ctx) => flowErrorFor(ctx.principal, (flow as unknown as OrderFlow).error),
+  },
+  FlowStep: {
+    error: (step, _args, ctx) => flowErrorFor(ctx.principal, step.error),
   },
 };

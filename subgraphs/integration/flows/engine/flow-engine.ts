@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type PgBoss from 'pg-boss';
 import type { Database, Queryable } from '../../../../platform/db';
 import { ErrorCode, isAppError } from '../../../../platform/errors';
+import { failureText } from './failure-text';
 import type { Logger } from '../../../../platform/logger';
 import type { ServiceMetrics } from '../../../../platform/metrics';
 import { createFlowMetrics, type FlowMetrics } from './flow-metrics';
@@ -41,7 +42,7 @@ export function isTransient(error: unknown): boolean {
 
 /** Failures of the business itself: the flow cannot succeed and undoes what it did. */
 export function isBusinessFailure(error: unknown): boolean {
-  return isAppError(error) && (error.code === ErrorCode.CREDIT_LIMIT_EXCEEDED || error.code === ErrorCode.OUT_OF_STOCK);
+  return isAppError(error) && (error.code === ErrorCode.CREDIT_LIMIT_EXCEEDED || error.code === ErrorCode.OUT_OF_STOCK || error.code === ErrorCode.CURRENCY_MISMATCH);
 }
 
 /** The delay before retry `attempt` (1-based): exponential from `baseMs`, plus up to half again of jitter. */
@@ -353,7 +354,7 @@ export class FlowEngine<State extends object, Deps> {
   }
 
   private async stepFailed(run: FlowRun, row: FlowStepRow, step: FlowStep<State, Deps>, attempts: number, error: unknown, logger: Logger): Promise<'stop'> {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = failureText(error);
     const code = isAppError(error) ? error.code : ErrorCode.UPSTREAM_UNAVAILABLE;
     if (isTransient(error) && attempts < this.options.maxAttempts) {
       const delayMs = backoffMs(attempts, this.options.retryBaseMs);
@@ -399,7 +400,7 @@ export class FlowEngine<State extends object, Deps> {
       try {
         await step.compensate(row.compensation, run.state as State, this.deps, this.context(run, step, stepLogger, true));
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = failureText(error);
         // Undo attempts come after at most maxAttempts forward attempts; the same bound applies again.
         if (isTransient(error) && attempts < this.options.maxAttempts * 2) {
           const delayMs = backoffMs(attempts, this.options.retryBaseMs);

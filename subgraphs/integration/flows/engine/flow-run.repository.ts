@@ -149,20 +149,24 @@ export class FlowRunRepository {
     return result.rows.map(toRun);
   }
 
-  /** Up to `limit` runs ordered by start, after the run `after`, optionally of one status. */
-  async page(options: { status?: FlowRunStatus | null; after?: { startedAt: string; id: string }; limit: number }): Promise<FlowRun[]> {
+  /** Up to `limit` runs ordered by start, after the run `after`, optionally of one status and of one customer. */
+  async page(options: { status?: FlowRunStatus | null; customerId?: string | null; after?: { startedAt: string; id: string }; limit: number }): Promise<FlowRun[]> {
     const result = await this.db.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM flow_runs
-       WHERE ($1::text IS NULL OR status = $1) AND ($2::timestamptz IS NULL OR (started_at, id) > ($2::timestamptz, $3::uuid))
+       WHERE ($1::text IS NULL OR status = $1) AND ($5::text IS NULL OR customer_id = $5)
+         AND ($2::timestamptz IS NULL OR (started_at, id) > ($2::timestamptz, $3::uuid))
        ORDER BY started_at, id LIMIT $4`,
-      [options.status ?? null, options.after?.startedAt ?? null, options.after?.id ?? null, options.limit],
+      [options.status ?? null, options.after?.startedAt ?? null, options.after?.id ?? null, options.limit, options.customerId ?? null],
     );
     return result.rows.map(toRun);
   }
 
-  /** How many runs there are, optionally of one status. */
-  async count(status?: FlowRunStatus | null): Promise<number> {
-    const result = await this.db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM flow_runs WHERE ($1::text IS NULL OR status = $1)', [status ?? null]);
+  /** How many runs there are, optionally of one status and of one customer. */
+  async count(status?: FlowRunStatus | null, customerId?: string | null): Promise<number> {
+    const result = await this.db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM flow_runs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR customer_id = $2)', [
+      status ?? null,
+      customerId ?? null,
+    ]);
     return Number(result.rows[0].n);
   }
 

@@ -118,9 +118,12 @@ export class OrderFlowService {
     return this.engine.runs.stepsOf(runIds);
   }
 
-  /** A page of flows ordered by start, optionally of one status. */
-  async list(args: { first: number; after?: { startedAt: string; id: string }; status?: FlowRunStatus | null }): Promise<{ runs: FlowRun[]; hasNextPage: boolean; totalCount: number }> {
-    const [rows, totalCount] = await Promise.all([this.engine.runs.page({ status: args.status, after: args.after, limit: args.first + 1 }), this.engine.runs.count(args.status)]);
+  /** A page of flows ordered by start, optionally of one status and of one customer (its API id). */
+  async list(args: { first: number; after?: { startedAt: string; id: string }; status?: FlowRunStatus | null; customerId?: string | null }): Promise<{ runs: FlowRun[]; hasNextPage: boolean; totalCount: number }> {
+    const [rows, totalCount] = await Promise.all([
+      this.engine.runs.page({ status: args.status, customerId: args.customerId, after: args.after, limit: args.first + 1 }),
+      this.engine.runs.count(args.status, args.customerId),
+    ]);
     return { runs: rows.slice(0, args.first), hasNextPage: rows.length > args.first, totalCount };
   }
 
@@ -133,7 +136,7 @@ export class OrderFlowService {
       throw new AppError(ErrorCode.CONFLICT, 'the order flow could not be started; try again');
     }
     if (started.run.requestHash !== hash) {
-      throw new AppError(ErrorCode.CONFLICT, `idempotencyKey "${key}" was already used for another order`, { field: 'idempotencyKey' });
+      throw new AppError(ErrorCode.CONFLICT, 'this idempotencyKey was already used for another order', { field: 'idempotencyKey' });
     }
     return this.view(started.run);
   }

@@ -261,7 +261,7 @@ describe('order-to-cash', () => {
     world.faults.failNext('reserveStock', 3);
     const started = await place(ACME, [{ sku: 'BOLT-1', quantity: 3 }]);
     const failed = await flowUntil(started.id, (f) => f.status === 'FAILED');
-    expect(failed.error).toMatch(/reserve-stock failed after 3 attempts: erp is unavailable/);
+    expect(failed.error).toMatch(/reserve-stock failed after 3 attempts: UPSTREAM_UNAVAILABLE: erp is unavailable/);
     expect(failed.steps.find((s) => s.name === 'reserve-stock')).toMatchObject({ status: 'FAILED', attempts: 3 });
     expect(stepStatus(failed)['create-sales-order']).toBe('DONE');
 

@@ -1,5 +1,4 @@
 import { AppError, ErrorCode } from '../../../../../platform/errors';
-import { Money, formatAmount } from '../../../../../platform/money';
 import { defineStep } from '../../engine/flow-step';
 import type { OrderFlowDeps, OrderFlowState } from '../order-flow.types';
 
@@ -7,34 +6,25 @@ import type { OrderFlowDeps, OrderFlowState } from '../order-flow.types';
 export const CHECK_CREDIT = 'check-credit';
 
 /**
- * Credit check: the customer's open balance plus this order's total must stay within its credit
- * limit (no limit: no check). Exceeding it is the business failure CREDIT_LIMIT_EXCEEDED. Reads only.
+ * Credit check, as the ERP judges it: what the customer owes (open invoices and the uninvoiced part
+ * of open orders) plus this order must stay within its credit limit (a customer without one has the
+ * ERP's configured default, never unlimited), and every product must be priced in the customer's
+ * currency. Refusals are the business failures CREDIT_LIMIT_EXCEEDED and CURRENCY_MISMATCH. Reads
+ * only: the ERP decides again, atomically, when create-sales-order creates the order, so orders
+ * racing past this step cannot jointly exceed the limit.
  */
 export const checkCreditStep = defineStep<OrderFlowState, OrderFlowDeps>({
   id: CHECK_CREDIT,
   async invoke(state, { erp }) {
     const customerNo = state.customerNo!;
-    // The three reads are independent; asking at once keeps the step to one round trip.
-    const [productRows, [customer], [balance]] = await Promise.all([erp.getProducts(state.lines.map((l) => l.sku)), erp.getCustomers([customerNo]), erp.getOpenBalances([customerNo])]);
-    const products = new Map(productRows.map((p) => [p.sku, p]));
-    let total = new Money(0);
-    for (const line of state.lines) {
-      const price = line.unitPrice ?? products.get(line.sku)?.unitPrice;
-      if (price === undefined) throw new AppError(ErrorCode.NOT_FOUND, `product ${line.sku} does not exist in the ERP`);
-      total = total.plus(new Money(price).times(line.quantity));
+    const assessment = await erp.assessCredit(customerNo, state.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, ...(l.unitPrice ? { unitPrice: l.unitPrice } : {}) })));
+    if (!assessment.approved) {
+      throw new AppError(
+        ErrorCode.CREDIT_LIMIT_EXCEEDED,
+        `exposure ${assessment.exposure} plus order total ${assessment.orderTotal} exceeds the credit limit ${assessment.creditLimit} ${assessment.currency} of customer ${customerNo}${assessment.defaultLimit ? ' (the default limit: finance has set none)' : ''}`,
+        { customerNo, exposure: assessment.exposure, orderTotal: assessment.orderTotal, creditLimit: assessment.creditLimit },
+      );
     }
-    const orderTotal = formatAmount(total);
-    if (customer?.creditLimit != null) {
-      const open = new Money(balance?.amount ?? '0');
-      const limit = new Money(customer.creditLimit);
-      if (open.plus(total).gt(limit)) {
-        throw new AppError(
-          ErrorCode.CREDIT_LIMIT_EXCEEDED,
-          `CREDIT_LIMIT_EXCEEDED: open balance ${formatAmount(open)} plus order total ${orderTotal} exceeds the credit limit ${formatAmount(limit)} of customer ${customerNo}`,
-          { customerNo, openBalance: formatAmount(open), orderTotal, creditLimit: formatAmount(limit) },
-        );
-      }
-    }
-    return { kind: 'done', output: { orderTotal } };
+    return { kind: 'done', output: { orderTotal: assessment.orderTotal } };
   },
 });

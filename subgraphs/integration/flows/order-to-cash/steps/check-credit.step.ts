@@ -1,7 +1,7 @@
 import { AppError, ErrorCode } from '../../../../../platform/errors';
 import { Money, formatAmount } from '../../../../../platform/money';
 import { defineStep } from '../../engine/flow-step';
-import type { OrderFlowDeps, OrderFlowState } from '../order-flow.types';
+import type { OrderFlowDeps, Priced, WithCustomer } from '../order-flow.types';
 
 /** Step name in the step log and in idempotency keys. */
 export const CHECK_CREDIT = 'check-credit';
@@ -10,10 +10,10 @@ export const CHECK_CREDIT = 'check-credit';
  * Credit check: the customer's open balance plus this order's total must stay within its credit
  * limit (no limit: no check). Exceeding it is the business failure CREDIT_LIMIT_EXCEEDED. Reads only.
  */
-export const checkCreditStep = defineStep<OrderFlowState, OrderFlowDeps>({
+export const checkCreditStep = defineStep<WithCustomer, Pick<Priced, 'orderTotal'>, OrderFlowDeps>({
   id: CHECK_CREDIT,
   async invoke(state, { erp }) {
-    const customerNo = state.customerNo!;
+    const customerNo = state.customerNo;
     // The three reads are independent; asking at once keeps the step to one round trip.
     const [productRows, [customer], [balance]] = await Promise.all([erp.getProducts(state.lines.map((l) => l.sku)), erp.getCustomers([customerNo]), erp.getOpenBalances([customerNo])]);
     const products = new Map(productRows.map((p) => [p.sku, p]));

@@ -1,7 +1,7 @@
 import { parseCustomerId } from '../../../../../platform/customer-id';
 import { AppError, ErrorCode } from '../../../../../platform/errors';
 import { defineStep } from '../../engine/flow-step';
-import type { OrderFlowDeps, OrderFlowState } from '../order-flow.types';
+import type { OrderFlowDeps, OrderFlowInput, WithCustomer } from '../order-flow.types';
 
 /** Step name in the step log and in idempotency keys. */
 export const ENSURE_CUSTOMER = 'ensure-customer';
@@ -11,7 +11,7 @@ export const ENSURE_CUSTOMER = 'ensure-customer';
  * referring to its account, the ERP number is written back to the account and the link is kept.
  * Nothing to undo: the customer is master data, valid beyond this order.
  */
-export const ensureCustomerStep = defineStep<OrderFlowState, OrderFlowDeps>({
+export const ensureCustomerStep = defineStep<OrderFlowInput, Pick<WithCustomer, 'customerNo' | 'crmAccountId'>, OrderFlowDeps>({
   id: ENSURE_CUSTOMER,
   async invoke(state, { erp, crm, links }, ctx) {
     const parsed = parseCustomerId(state.customerId);

@@ -1,4 +1,5 @@
 import type { CustomerLinkRepository } from '../../links/customer-link.repository';
+import type { CustomerLinker } from '../../links/customer-linker';
 import type { OrderFlowCrm, OrderFlowErp } from '../../ports';
 
 /** One line of the order as the flow received it; unitPrice comes from an opportunity, else the catalogue. */
@@ -52,11 +53,12 @@ export interface Invoiced extends WithShipment {
 /** The run state as stored: the input plus what the steps found out so far. */
 export type OrderFlowState = OrderFlowInput & Partial<Omit<Invoiced, keyof OrderFlowInput>>;
 
-/** What the order-to-cash steps call: the connectors and the customer links. */
+/** What the order-to-cash steps call: the connectors, the customer links and the linker that gives an account its ERP customer. */
 export interface OrderFlowDeps {
   erp: OrderFlowErp;
   crm: OrderFlowCrm;
   links: CustomerLinkRepository;
+  linker: CustomerLinker;
 }
 
 /** The flow's name in flow_runs. */

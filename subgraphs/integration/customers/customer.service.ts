@@ -44,7 +44,8 @@ export interface CustomerServiceDeps {
  * Customer writes that span both systems. Each field goes to the system that owns it first (the
  * CRM owns name, email, industry and country; the ERP credit limit and payment terms) and is then
  * mirrored to the other. Every backend write carries an idempotency key derived from the
- * operation and the step, so retrying a step never creates a second account or customer.
+ * operation and the step, so retrying a step never creates a second account or customer; linking
+ * a new account to its ERP customer is the linker's, keyed by the account like the sync's and a flow's.
  */
 export class CustomerService {
   private readonly links: CustomerLinkRepository;

@@ -33,6 +33,7 @@ import { createContext } from '../../subgraphs/integration/context';
 import { CustomerService } from '../../subgraphs/integration/customers/customer.service';
 import { LinkBootstrap } from '../../subgraphs/integration/links/bootstrap-links';
 import { CustomerLinkRepository } from '../../subgraphs/integration/links/customer-link.repository';
+import { CustomerLinker } from '../../subgraphs/integration/links/customer-linker';
 import { resolvers as integrationResolvers } from '../../subgraphs/integration/resolvers';
 import { type BaselineContext, buildBaselineSchema } from './baseline-schema';
 
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   await migrate(db, path.join(ROOT, 'subgraphs/integration/migrations'));
   await new LinkBootstrap({ db, erp, crm, logger }).runOnce();
   const links = new CustomerLinkRepository(db);
-  const customerWrites = new CustomerService({ db, erp, crm, logger });
+  const customerWrites = new CustomerService({ db, erp, crm, logger, linker: new CustomerLinker({ db, erp, crm, logger }) });
 
   const schema = buildBaselineSchema(readFileSync(path.resolve(ROOT, env.SUPERGRAPH_PATH ?? 'schema/supergraph.graphql'), 'utf8'), {
     erp: { resolvers: erpResolvers as never },

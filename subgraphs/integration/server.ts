@@ -12,12 +12,14 @@ import { mountSubgraph } from '../../platform/subgraph-server';
 import { type IntegrationContext, createContext } from './context';
 import { CustomerService } from './customers/customer.service';
 import { LinkBootstrap } from './links/bootstrap-links';
-import { type OrderFlowSettings, type OrderFlows, startOrderFlows } from './flows/order-to-cash/order-flows';
+import { CustomerLinker } from './links/customer-linker';
+import { startJobQueue } from './flows/engine/job-queue';
+import { type OrderFlowSettings, type OrderFlows, orderFlowQueues, startOrderFlows } from './flows/order-to-cash/order-flows';
 import { CustomerLinkRepository } from './links/customer-link.repository';
 import type { IntegrationCrm, IntegrationErp, OrderFlowCrm, OrderFlowErp, ReconciliationCrm, ReconciliationErp } from './ports';
 import { ReconciliationService } from './reconciliation/reconciliation.service';
 import { resolvers } from './resolvers';
-import { CustomerSync } from './sync/customer-sync';
+import { CustomerSync, customerSyncQueue } from './sync/customer-sync';
 import { FullResync } from './sync/full-resync';
 import { OwnWriteGate } from './sync/own-write-gate';
 import { registerResyncRoutes } from './sync/resync.routes';
@@ -46,6 +48,10 @@ export interface IntegrationSubgraphDeps {
   /** Customer sync and reconciliation timing (see config.ts). */
   syncPollIntervalMs?: number;
   reconciliationIntervalMs?: number;
+  /** How long a sync job may run before another worker takes it again (a dead worker's); default 120 s. */
+  syncJobExpireSeconds?: number;
+  /** How often the job queue looks for expired jobs; default pg-boss's (tests shorten it). */
+  jobMaintenanceIntervalSeconds?: number;
   /** Order-to-cash flows: the connectors they drive and their tuning; absent, the flow fields answer NOT_IMPLEMENTED. */
   orderFlows?: { erp: OrderFlowErp; crm: OrderFlowCrm; settings: OrderFlowSettings };
 }
@@ -77,16 +83,23 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
   const links = new CustomerLinkRepository(db);
   const bootstrap = new LinkBootstrap({ db, erp, crm, logger, retryMs: deps.bootstrapRetryMs });
   const ownWrites = new OwnWriteGate();
-  const customerWrites = new CustomerService({ db, erp, crm, logger, ownWrites, ...deps.customerWrites });
+  const linker = new CustomerLinker({ db, erp, crm, logger, attempts: deps.customerWrites?.stepAttempts, retryMs: deps.customerWrites?.stepRetryMs });
+  const customerWrites = new CustomerService({ db, erp, crm, logger, ownWrites, linker, ...deps.customerWrites });
   const events = new ChangeEventBus(logger);
   const ready = () => bootstrap.isDone();
-  const sync = new CustomerSync({ db, erp, crm, logger, gate: ownWrites, metrics: deps.metrics, ready, pollIntervalMs: deps.syncPollIntervalMs });
+  // One durable job queue for the service: order flows and the customer sync run on it.
+  const boss = await startJobQueue(db, logger, {
+    queues: [customerSyncQueue({ expireInSeconds: deps.syncJobExpireSeconds }), ...(deps.orderFlows ? orderFlowQueues() : [])],
+    maintenanceIntervalSeconds: deps.jobMaintenanceIntervalSeconds,
+  });
+  const sync = new CustomerSync({ db, erp, crm, logger, linker, boss, gate: ownWrites, metrics: deps.metrics, ready, pollIntervalMs: deps.syncPollIntervalMs });
   sync.subscribe(events);
+  await sync.startWorker();
   const resync = new FullResync({ db, erp, crm, sync, logger });
   const reconciliation = new ReconciliationService({ db, erp, crm, logger, ready, intervalMs: deps.reconciliationIntervalMs });
 
   const orderFlows = deps.orderFlows
-    ? await startOrderFlows({ db, links, events, logger, metrics: deps.metrics, ...deps.orderFlows })
+    ? await startOrderFlows({ db, links, linker, boss, events, logger, metrics: deps.metrics, ...deps.orderFlows })
     : null;
 
   const app = createHttpService({
@@ -128,6 +141,7 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
       await reconciliation.stop();
       await resync.stop();
       await sync.stop();
+      await boss.stop({ graceful: false, close: false, wait: true }).catch(() => undefined);
       await app.close();
     },
   };

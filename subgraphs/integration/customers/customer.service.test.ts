@@ -58,8 +58,9 @@ describe('customer writes', () => {
       expect(customer.sync.lastSyncedAt).not.toBeNull();
       expect(h.journal).toEqual([
         { system: 'crm', operation: 'createAccount', idempotencyKey: 'integration:create-customer:op-1:crm-account' },
-        { system: 'erp', operation: 'createCustomer', idempotencyKey: 'integration:create-customer:op-1:erp-customer' },
-        { system: 'crm', operation: 'updateAccount', idempotencyKey: 'integration:create-customer:op-1:crm-erp-link' },
+        // Linking the account is keyed by the account, the same key the sync and an order flow would send.
+        { system: 'erp', operation: 'createCustomer', idempotencyKey: `integration:link:erp-customer:${account.id}` },
+        { system: 'crm', operation: 'updateAccount', idempotencyKey: `integration:link:erp-no:${account.id}:${erpCustomer.customerNo}` },
       ]);
       expect(erpCustomer).toMatchObject({ name: 'Hansen Werkzeuge', country: 'DK', externalRef: account.id, creditLimit: '25000.00', paymentTerms: 'NET30' });
       expect(account.erpCustomerNo).toBe(erpCustomer.customerNo);

@@ -10,6 +10,7 @@ import type { CreateCustomerInput, UpdateCustomerInput } from '../generated/reso
 import { CustomerLinkRepository, type CustomerLink, type LinkSyncState } from '../links/customer-link.repository';
 import type { CustomerModel } from '../models';
 import type { IntegrationCrm, IntegrationErp } from '../ports';
+import type { CustomerLinker } from '../links/customer-linker';
 import type { OwnWriteGate } from '../sync/own-write-gate';
 import { validateCustomerChanges, validateNewCustomer } from './customer-input';
 import { toModel } from './customer.reader';
@@ -36,13 +37,16 @@ export interface CustomerServiceDeps {
   now?: () => Date;
   /** Held shut while a write runs, so the sync waits for the finished pair instead of echoing half of it. */
   ownWrites?: OwnWriteGate;
+  /** Gives a new account its ERP customer, the same way the sync and order flows do. */
+  linker: CustomerLinker;
 }
 
 /**
  * Customer writes that span both systems. Each field goes to the system that owns it first (the
  * CRM owns name, email, industry and country; the ERP credit limit and payment terms) and is then
  * mirrored to the other. Every backend write carries an idempotency key derived from the
- * operation and the step, so retrying a step never creates a second account or customer.
+ * operation and the step, so retrying a step never creates a second account or customer; linking
+ * a new account to its ERP customer is the linker's, keyed by the account like the sync's and a flow's.
  */
 export class CustomerService {
   private readonly links: CustomerLinkRepository;
@@ -52,8 +56,9 @@ export class CustomerService {
   }
 
   /**
-   * Creates the CRM account, then the ERP customer referring to it, then writes the ERP number
-   * back to the account, and keeps the link. Input is validated before anything is written.
+   * Creates the CRM account, then (through the linker) the ERP customer referring to it, then
+   * writes the ERP number back to the account, and keeps the link. Input is validated before
+   * anything is written.
    *
    * When the ERP step fails after the account exists, the customer is returned anyway with
    * `sync.state` ERROR and `inErp` false rather than failing the mutation: the customer does
@@ -67,31 +72,20 @@ export class CustomerService {
   private async createNow(input: CreateCustomerInput, clientKey: string | undefined): Promise<CustomerWriteResult> {
     const fields = validateNewCustomer(input);
     const key = await this.keys('create-customer', clientKey, fields);
-    let account = await this.step('createAccount', () => this.deps.crm.createAccount(fields.crm, key('crm-account')));
+    const account = await this.step('createAccount', () => this.deps.crm.createAccount(fields.crm, key('crm-account')));
     const accountId = account.id.toLowerCase();
     const id = customerId('crm', accountId);
     // The link exists from the moment the account does, so a crash below leaves a PENDING link, not an orphan.
     await this.links.insert({ id, crmAccountId: accountId, erpCustomerNo: null, syncState: 'PENDING', lastSyncedAt: null });
-
-    let erpCustomer: ErpCustomer;
     try {
-      const erpInput: ErpCustomerInput = { ...fields.crm, ...fields.erp, externalRef: accountId };
-      erpCustomer = await this.step('createCustomer', () => this.deps.erp.createCustomer(erpInput, key('erp-customer')));
+      // The account is new: no ERP customer can refer to it unless a concurrent writer links it too, which the linker's key settles.
+      const linked = await this.deps.linker.giveErpCustomer(account, { erpFields: fields.erp, lookFirst: false });
+      return { customer: await this.current(id), account: linked.account, erpCustomer: linked.erpCustomer };
     } catch (error) {
-      this.deps.logger.warn({ err: error, customerId: id }, 'ERP customer not created; customer kept in the CRM with sync state ERROR');
-      return { customer: await this.mark(id, { syncState: 'ERROR', syncError: `ERP customer not created: ${messageOf(error)}` }), account };
+      // The linker recorded on the link what is missing (sync state ERROR with the reason).
+      this.deps.logger.warn({ err: error, customerId: id }, 'customer kept in the CRM without its ERP link; sync state ERROR');
+      return { customer: await this.current(id), account };
     }
-    await this.links.update(id, { erpCustomerNo: erpCustomer.customerNo });
-
-    try {
-      account = await this.step('updateAccount', () => this.deps.crm.updateAccount(accountId, { erpCustomerNo: erpCustomer.customerNo }, key('crm-erp-link')));
-    } catch (error) {
-      // Both records exist and the ERP refers to the account, so the link stands; only the CRM's copy is missing.
-      this.deps.logger.warn({ err: error, customerId: id }, 'ERP number not written back to the CRM account');
-      return { customer: await this.mark(id, { syncState: 'ERROR', syncError: `ERP number not written to the CRM: ${messageOf(error)}` }), erpCustomer };
-    }
-    const customer = await this.mark(id, { syncState: 'IN_SYNC', syncError: null, lastSyncedAt: this.now() });
-    return { customer, account, erpCustomer };
   }
 
   /**
@@ -176,6 +170,12 @@ export class CustomerService {
         await new Promise((resolve) => setTimeout(resolve, (this.deps.stepRetryMs ?? 200) * 2 ** (attempt - 1)));
       }
     }
+  }
+
+  private async current(id: string): Promise<CustomerModel> {
+    const [link] = await this.links.findByIds([id]);
+    if (!link) throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, `customer link ${id} vanished during a write`);
+    return toModel(link);
   }
 
   private async mark(id: string, patch: Parameters<CustomerLinkRepository['update']>[1]): Promise<CustomerModel> {

@@ -9,6 +9,7 @@ import type { FlowRun, FlowStepRow } from '../flows/engine/flow-run.repository';
 import type { OrderFlowService, OrderFlowView } from '../flows/order-to-cash/order-flow.service';
 import type { OrderFlowState } from '../flows/order-to-cash/order-flow.types';
 import { flowErrorFor } from '../flows/order-to-cash/flow-error-text';
+import { orderFlowIdsOf } from '../flows/order-to-cash/order-to-cash.flow';
 import type { FlowStep, OrderFlow, Resolvers, ResolversTypes } from '../generated/resolvers-types';
 import type { CustomerModel } from '../models';
 import { mayReadCustomerOf, partnerCustomer } from '../partner-scope';
@@ -40,8 +41,8 @@ function loaders(ctx: IntegrationContext): FlowLoaders {
     };
     found = {
       byId: new DataLoader(async (ids) => keyed(await service.byIds(ids), (r) => r.id, ids)),
-      byOpportunity: new DataLoader(async (ids) => keyed(await service.byOpportunities(ids), (r) => r.opportunityId, ids.map((id) => id.toLowerCase()))),
-      bySalesOrder: new DataLoader(async (ids) => keyed(await service.bySalesOrders(ids), (r) => r.salesOrderId, ids)),
+      byOpportunity: new DataLoader(async (ids) => keyed(await service.byOpportunities(ids), (r) => orderFlowIdsOf(r).opportunityId, ids.map((id) => id.toLowerCase()))),
+      bySalesOrder: new DataLoader(async (ids) => keyed(await service.bySalesOrders(ids), (r) => orderFlowIdsOf(r).salesOrderId, ids)),
       steps: new DataLoader(async (runIds) => {
         const rows = await service.stepsOf(runIds);
         return runIds.map((id) => rows.filter((s) => s.runId === id));
@@ -55,13 +56,14 @@ function loaders(ctx: IntegrationContext): FlowLoaders {
 /** The API shape of a run; steps and customer resolve on demand through the loaders. */
 function toOrderFlow(run: FlowRun, steps?: FlowStepRow[]): OrderFlowParent {
   const state = run.state as unknown as OrderFlowState;
+  const ids = orderFlowIdsOf(run);
   return {
     id: run.id,
     status: run.status,
     // Resolved by OrderFlow.customer; the parent only carries the id to look up.
-    customer: { id: run.customerId, crmAccountId: state.crmAccountId ?? null, erpCustomerNo: state.customerNo ?? null, syncState: 'PENDING', lastSyncedAt: null },
-    opportunity: run.opportunityId ? { id: run.opportunityId } : null,
-    salesOrder: run.salesOrderId ? { id: run.salesOrderId } : null,
+    customer: { id: ids.customerId, crmAccountId: state.crmAccountId ?? null, erpCustomerNo: state.customerNo ?? null, syncState: 'PENDING', lastSyncedAt: null },
+    opportunity: ids.opportunityId ? { id: ids.opportunityId } : null,
+    salesOrder: ids.salesOrderId ? { id: ids.salesOrderId } : null,
     steps: steps ? steps.map(toFlowStep) : [],
     error: run.error,
     startedAt: run.startedAt,
@@ -107,7 +109,7 @@ function flowKey(ctx: IntegrationContext, idempotencyKey: string): string {
 
 /** A flow the caller may see: for a partner only its own customer's (partner-scope.ts). */
 async function visibleRun(ctx: IntegrationContext, run: FlowRun | null): Promise<FlowRun | null> {
-  return run && (await mayReadCustomerOf(ctx, run.customerId)) ? run : null;
+  return run && (await mayReadCustomerOf(ctx, orderFlowIdsOf(run).customerId)) ? run : null;
 }
 
 /** Order-to-cash flows: start, cancel, retry and read them; thin over OrderFlowService. */

@@ -1,18 +1,23 @@
 import { Histogram } from 'prom-client';
-import type { CrmAccount, CrmAccountInput } from '../../../connectors/crm/crm.connector';
-import type { ErpCustomer, ErpCustomerInput } from '../../../connectors/erp/erp.connector';
+import type PgBoss from 'pg-boss';
+import type { CrmAccount } from '../../../connectors/crm/crm.connector';
+import type { ErpCustomer } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
-import { customerId } from '../../../platform/customer-id';
 import type { Database } from '../../../platform/db';
 import { ErrorCode, isAppError } from '../../../platform/errors';
 import type { Logger } from '../../../platform/logger';
 import type { ServiceMetrics } from '../../../platform/metrics';
 import type { ChangeEvent } from '../../../platform/outbox';
+import { JOB_SCHEMA, type JobQueueDefinition } from '../flows/engine/job-queue';
 import { type CustomerLink, CustomerLinkRepository } from '../links/customer-link.repository';
+import type { CustomerLinker } from '../links/customer-linker';
 import type { IntegrationCrm, IntegrationErp } from '../ports';
 import type { ChangeEventBus } from '../webhooks/change-event-bus';
+import { mergeCustomer, ownedFields } from './customer-merge';
 import type { OwnWriteGate } from './own-write-gate';
-import { CRM_OWNED_FIELDS, type OwnedFields, SyncRepository, type SyncSystem } from './sync.repository';
+import { type OwnedFields, SyncRepository, type SyncSystem } from './sync.repository';
+
+export { ownedFields } from './customer-merge';
 
 /** What syncing one record did; the full resync sums these into its summary. */
 export type SyncOutcome =
@@ -31,6 +36,18 @@ export type SyncOutcome =
   /** A CRM-owned field had been changed in the ERP: restored and recorded as a conflict. */
   | 'conflict';
 
+/** The job queue the sync's work runs on (pg-boss, beside the flows' queues). */
+export const CUSTOMER_SYNC_QUEUE = 'customer-sync';
+
+/**
+ * The sync queue: one waiting and one running job per record at most (a change arriving while its
+ * record waits merges into the waiting job); a failed job (a backend away) is retried with backoff
+ * for hours; a job whose worker died is taken again once it expires.
+ */
+export function customerSyncQueue(options: { expireInSeconds?: number } = {}): JobQueueDefinition {
+  return { name: CUSTOMER_SYNC_QUEUE, policy: 'stately', retryLimit: 16, retryDelay: 1, retryBackoff: true, expireInSeconds: options.expireInSeconds ?? 120 };
+}
+
 /** What the sync needs. */
 export interface CustomerSyncDeps {
   db: Database;
@@ -38,6 +55,10 @@ export interface CustomerSyncDeps {
   crm: IntegrationCrm;
   logger: Logger;
   gate: OwnWriteGate;
+  /** Gives a record without a partner its partner, the same way createCustomer and order flows do. */
+  linker: CustomerLinker;
+  /** The durable job queue (with `customerSyncQueue()` created on it). */
+  boss: PgBoss;
   /** Registry for `sync_propagation_seconds`; none in tests that do not look. */
   metrics?: ServiceMetrics;
   /** True once the customer links exist; before that events are left to the catch-up poll. */
@@ -49,15 +70,18 @@ export interface CustomerSyncDeps {
   now?: () => Date;
 }
 
-/** One queued piece of work: a record to bring in step, and when its change happened (for the delay metric). */
-interface QueuedRecord {
+/** One record to bring in step, as a job carries it: which, and when its change happened (for the delay metric). */
+interface SyncJob {
   system: SyncSystem;
   id: string;
-  force: boolean;
   occurredAt?: string;
-  /** The row already read, when the caller has a fresh one (polls and the resync). */
+}
+
+/** One record to bring in step now. */
+interface SyncRequest extends SyncJob {
+  force: boolean;
+  /** The row already read, when the caller has a fresh one (the resync). */
   row?: CrmAccount | ErpCustomer;
-  done: Promise<SyncOutcome>;
 }
 
 const POLL_PAGE = 200;
@@ -82,17 +106,21 @@ const POLL_PAGE = 200;
  * runs. Records that were one-sided or differing before are reported by the reconciliation and
  * onboarded by the full resync (`npm run sync -- --full`), which is a decision for an operator.
  *
- * Work runs one record at a time through a queue (duplicates of a waiting record merge), which
- * keeps two events of one customer from racing; it is per process, and with replicas the
- * deterministic idempotency keys keep a creation single.
+ * The rule for a linked pair is the pure `mergeCustomer`; creating a partner is the linker's. The
+ * work runs as jobs on the durable job queue the flows use: an event or a polled change is a job
+ * (committed before the webhook is answered or the poll cursor moves), so a crash mid-sync leaves
+ * the job to be taken again and the change still arrives. One worker per process takes one record
+ * at a time, which keeps two events of one customer from racing; with replicas the linker's
+ * per-account keys keep a creation single.
  */
 export class CustomerSync {
   private readonly links: CustomerLinkRepository;
   private readonly repository: SyncRepository;
   private baselineTaken = false;
   private readonly propagation: Histogram;
-  private readonly waiting = new Map<string, QueuedRecord>();
+  /** One record at a time in this process, jobs and direct calls (the resync) alike. */
   private tail: Promise<unknown> = Promise.resolve();
+  private workerId?: string;
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   private stopped = true;
@@ -124,6 +152,13 @@ export class CustomerSync {
     return (await this.repository.cursor('crm')) !== null;
   }
 
+  /** Starts taking sync jobs in this process (the server does at build, so queued work resumes). */
+  async startWorker(): Promise<void> {
+    this.workerId = await this.deps.boss.work<SyncJob>(CUSTOMER_SYNC_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+      await this.runJob(job.data);
+    });
+  }
+
   /** Starts the catch-up poll (it waits for the link bootstrap). */
   start(): void {
     this.stopped = false;
@@ -140,40 +175,44 @@ export class CustomerSync {
     tick();
   }
 
-  /** Stops polling and waits for queued work. */
+  /** Stops polling and taking jobs, and waits for the record in hand; queued jobs stay for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.polling;
-    await this.idle();
+    if (this.workerId) await this.deps.boss.offWork({ id: this.workerId }).catch(() => undefined);
+    await this.tail.catch(() => undefined);
   }
 
-  /** Resolves when the queue is empty. */
+  /** Resolves when no sync job is due or running and nothing is in hand (tests wait on it). */
   async idle(): Promise<void> {
     for (;;) {
       const tail = this.tail;
       await tail.catch(() => undefined);
-      if (tail === this.tail) return;
+      const { rows } = await this.deps.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${JOB_SCHEMA}.job WHERE name = $1 AND (state = 'active' OR (state IN ('created', 'retry') AND start_after <= now()))`,
+        [CUSTOMER_SYNC_QUEUE],
+      );
+      if (Number(rows[0].n) === 0 && tail === this.tail) return;
+      if (this.workerId) this.deps.boss.notifyWorker(this.workerId);
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
   /**
-   * Queues the record an event names (the event's content beyond the id is not trusted) and
-   * returns at once, so the webhook is answered without waiting for the backends; a failure is
-   * logged and left to the catch-up poll.
+   * Queues the record an event names (the event's content beyond the id is not trusted) as a
+   * durable job and returns, so the webhook is answered without waiting for the backends.
    */
   async onEvent(event: ChangeEvent): Promise<void> {
     if (!this.deps.ready()) return;
     const system = event.source === 'crm' ? 'crm' : 'erp';
-    this.enqueue({ system, id: event.entityId, force: false, occurredAt: event.occurredAt }).catch((error: unknown) => {
-      this.deps.logger.warn({ err: error, system, id: event.entityId }, 'customer sync of an event failed; the catch-up poll retries it');
-    });
+    await this.enqueue({ system, id: event.entityId, occurredAt: event.occurredAt });
   }
 
   /**
-   * Reads what changed in each system since its cursor (less the overlap) and brings every row not
-   * applied yet in step: what webhooks missed. The cursor stays while a backend is unavailable.
-   * The first poll takes the baseline; data older than it is the resync's to onboard.
+   * Reads what changed in each system since its cursor (less the overlap) and queues every row not
+   * applied yet: what webhooks missed. The cursor stays while a backend cannot be read. The first
+   * poll takes the baseline; data older than it is the resync's to onboard.
    */
   async pollOnce(): Promise<{ crm: number; erp: number }> {
     if (!this.deps.ready()) return { crm: 0, erp: 0 };
@@ -192,13 +231,8 @@ export class CustomerSync {
             : await this.deps.erp.listCustomers({ first: POLL_PAGE, after, updatedSince: since });
         const seen = await this.repository.versions(system, page.items.map(recordIdOf));
         const fresh = page.items.filter((row) => row.version > (seen.get(recordIdOf(row)) ?? 0));
-        const results = await Promise.allSettled(fresh.map((row) => this.enqueue({ system, id: recordIdOf(row), force: false, occurredAt: row.updatedAt })));
-        for (const result of results) {
-          if (result.status === 'fulfilled') continue;
-          // An outage keeps the cursor, so the next poll tries again; a record a backend refused shows ERROR on its link and waits for its next change.
-          if (isTransient(result.reason)) throw result.reason;
-          this.deps.logger.warn({ err: result.reason, system }, 'a polled change could not be synced; its customer shows sync state ERROR');
-        }
+        // Queued durably before the cursor moves: the jobs see the change through, retrying while a backend is away.
+        for (const row of fresh) await this.enqueue({ system, id: recordIdOf(row), occurredAt: row.updatedAt });
         counts[system] += fresh.length;
         for (const row of page.items) if (row.updatedAt > newest) newest = row.updatedAt;
         if (!page.nextCursor) break;
@@ -259,30 +293,34 @@ export class CustomerSync {
     this.deps.logger.info({ accounts: accounts.length, erpCustomers: erpCustomers.length, agreedPairs: agreed.length }, 'customer sync baseline taken');
   }
 
-  /** Brings one record and its partner in step now (through the queue); `force` ignores the applied version. */
+  /** Brings one record and its partner in step now, in turn with the jobs of this process; `force` ignores the applied version. */
   syncRecord(system: SyncSystem, id: string, options: { force?: boolean; row?: CrmAccount | ErpCustomer } = {}): Promise<SyncOutcome> {
-    return this.enqueue({ system, id, force: options.force ?? false, row: options.row });
+    return this.inTurn(() => this.apply({ system, id, force: options.force ?? false, row: options.row }));
   }
 
-  private enqueue(request: Omit<QueuedRecord, 'done'>): Promise<SyncOutcome> {
-    const key = `${request.system}:${request.id}`;
-    const queued = this.waiting.get(key);
-    if (queued && !request.force && !request.row) {
-      // The waiting run re-reads the record anyway; keep the earliest change time for the delay metric.
-      if (request.occurredAt && (!queued.occurredAt || request.occurredAt < queued.occurredAt)) queued.occurredAt = request.occurredAt;
-      return queued.done;
+  private async enqueue(job: SyncJob): Promise<void> {
+    // A record already waiting is not queued twice (the waiting job re-reads it anyway).
+    const sent = await this.deps.boss.send(CUSTOMER_SYNC_QUEUE, job, { singletonKey: `${job.system}:${job.id}` });
+    if (sent && this.workerId) this.deps.boss.notifyWorker(this.workerId);
+  }
+
+  /** One job: a refusal by a backend is the record's (its link shows ERROR); anything else fails the job, which is retried. */
+  private async runJob(job: SyncJob): Promise<void> {
+    try {
+      await this.inTurn(() => this.apply({ ...job, force: false }));
+    } catch (error) {
+      if (isTransient(error)) throw error;
+      this.deps.logger.warn({ err: error, system: job.system, id: job.id }, 'a customer change could not be synced; its customer shows sync state ERROR');
     }
-    const item = { ...request } as QueuedRecord;
-    item.done = this.tail.catch(() => undefined).then(() => {
-      if (this.waiting.get(key) === item) this.waiting.delete(key);
-      return this.apply(item);
-    });
-    if (!queued) this.waiting.set(key, item);
-    this.tail = item.done.catch(() => undefined);
-    return item.done;
   }
 
-  private async apply(item: QueuedRecord): Promise<SyncOutcome> {
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.catch(() => undefined).then(work);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private async apply(item: SyncRequest): Promise<SyncOutcome> {
     await this.ensureBaseline();
     await this.deps.gate.idle();
     const outcome = item.system === 'crm' ? await this.applyAccount(item) : await this.applyErpCustomer(item);
@@ -292,7 +330,7 @@ export class CustomerSync {
     return outcome;
   }
 
-  private async applyAccount(item: QueuedRecord): Promise<SyncOutcome> {
+  private async applyAccount(item: SyncRequest): Promise<SyncOutcome> {
     const account = item.row && !isErpCustomer(item.row) ? item.row : (await this.deps.crm.getAccounts([item.id]))[0];
     if (!account) return 'missing';
     if (!item.force && !(await this.isNewer('crm', account.id, account.version))) return 'stale';
@@ -302,13 +340,23 @@ export class CustomerSync {
     const erpNo = link?.erpCustomerNo ?? account.erpCustomerNo;
     if (erpNo) erpCustomer = (await this.deps.erp.getCustomers([erpNo]))[0];
     if (!erpCustomer && !link?.erpCustomerNo) erpCustomer = (await this.deps.erp.findCustomersByExternalRefs([accountId]))[0];
-    if (!erpCustomer) return this.createErpCustomer(account, link);
-    const pair = await this.pairLink('crm', accountId, erpCustomer.customerNo);
+    if (!erpCustomer) {
+      const linked = await this.deps.linker.giveErpCustomer(account, { lookFirst: false });
+      await this.repository.markSeen('erp', linked.erpCustomer.customerNo, linked.erpCustomer.version);
+      await this.repository.markSeen('crm', accountId, linked.account.version);
+      // Created by a concurrent writer meanwhile: compare the pair like any other.
+      if (!linked.created) erpCustomer = linked.erpCustomer;
+      else {
+        if (linked.link) await this.repository.saveSnapshot(linked.link.id, ownedFields(account));
+        return 'created-in-erp';
+      }
+    }
+    const pair = await this.deps.linker.pair('crm', accountId, erpCustomer.customerNo);
     if (!pair) return 'unchanged';
     return this.reconcilePair(pair, account, erpCustomer, { ownerChanged: !item.force });
   }
 
-  private async applyErpCustomer(item: QueuedRecord): Promise<SyncOutcome> {
+  private async applyErpCustomer(item: SyncRequest): Promise<SyncOutcome> {
     const erpCustomer = item.row && isErpCustomer(item.row) ? item.row : (await this.deps.erp.getCustomers([item.id]))[0];
     if (!erpCustomer) return 'missing';
     if (!item.force && !(await this.isNewer('erp', erpCustomer.customerNo, erpCustomer.version))) return 'stale';
@@ -318,65 +366,40 @@ export class CustomerSync {
     const accountId = link?.crmAccountId ?? erpCustomer.externalRef?.toLowerCase();
     if (accountId) account = (await this.deps.crm.getAccounts([accountId]))[0];
     if (!account && !link?.crmAccountId) account = (await this.deps.crm.findAccountsByErpCustomerNos([no]))[0];
-    if (!account) return this.createCrmAccount(erpCustomer, link);
-    const pair = await this.pairLink('erp', account.id.toLowerCase(), no);
+    if (!account) {
+      const linked = await this.deps.linker.giveCrmAccount(erpCustomer);
+      await this.repository.markSeen('crm', linked.account.id.toLowerCase(), linked.account.version);
+      await this.repository.markSeen('erp', no, linked.erpCustomer.version);
+      if (!linked.created) account = linked.account;
+      else {
+        if (linked.link) await this.repository.saveSnapshot(linked.link.id, ownedFields(linked.account));
+        return 'created-in-crm';
+      }
+    }
+    const pair = await this.deps.linker.pair('erp', account.id.toLowerCase(), no);
     if (!pair) return 'unchanged';
     return this.reconcilePair(pair, account, erpCustomer, { ownerChanged: false });
   }
 
   /**
-   * The one link of a pair the systems' references name, made or completed if needed. Two
-   * one-sided links of the same pair are merged into the CRM's (the CRM owns the master data; the
-   * ERP-side id was never written anywhere but the link). Null, with the links left alone, when one
-   * record is already paired with a third: the reconciliation reports that for a person to settle.
-   */
-  private async pairLink(origin: SyncSystem, accountId: string, customerNo: string): Promise<CustomerLink | null> {
-    const found = await this.links.findByKeys({ crmAccountIds: [accountId], erpCustomerNos: [customerNo] });
-    const byCrm = found.find((l) => l.crmAccountId === accountId);
-    const byErp = found.find((l) => l.erpCustomerNo === customerNo);
-    if (byCrm && byErp && byCrm.id === byErp.id) return byCrm;
-    if (byCrm?.erpCustomerNo || byErp?.crmAccountId) {
-      this.deps.logger.warn({ accountId, customerNo }, 'references name a record already linked to another; not paired');
-      return null;
-    }
-    if (byCrm && byErp) await this.repository.dropLink(byErp.id);
-    if (byCrm) return (await this.links.update(byCrm.id, { erpCustomerNo: customerNo }))!;
-    if (byErp) return (await this.links.update(byErp.id, { crmAccountId: accountId }))!;
-    const id = origin === 'crm' ? customerId('crm', accountId) : customerId('erp', customerNo);
-    return this.insertLink({ id, crmAccountId: accountId, erpCustomerNo: customerNo });
-  }
-
-  /**
-   * Both records exist and are linked: writes the references each keeps, mirrors CRM-owned fields
-   * the CRM changed, and restores (and records) those the ERP changed. Writes nothing when both
+   * Both records exist and are linked: applies the merge rule's writes (references each keeps,
+   * CRM-owned fields mirrored or restored) and records its conflicts. Writes nothing when both
    * agree, so the events of the sync's own writes end here as 'stale' or 'unchanged'.
    */
   private async reconcilePair(link: CustomerLink, account: CrmAccount, erpCustomer: ErpCustomer, options: { ownerChanged: boolean }): Promise<SyncOutcome> {
     const accountId = account.id.toLowerCase();
-    const crmValues = ownedFields(account);
-    const erpValues = ownedFields(erpCustomer);
-    const snapshot = await this.repository.snapshot(link.id);
-    const patch: Partial<ErpCustomerInput> = {};
-    const conflicts: { field: string; crmValue: string | null; erpValue: string | null }[] = [];
-    for (const field of CRM_OWNED_FIELDS) {
-      if (crmValues[field] === erpValues[field]) continue;
-      if (field === 'name') patch.name = account.name;
-      else patch[field] = crmValues[field];
-      // The ERP still holds the last agreed value: the CRM changed it, a normal mirror. Otherwise the ERP changed a field it does not own.
-      if (!snapshot || erpValues[field] !== snapshot[field]) conflicts.push({ field, crmValue: crmValues[field], erpValue: erpValues[field] });
-    }
-    if (erpCustomer.externalRef?.toLowerCase() !== accountId) patch.externalRef = accountId;
+    const { patches, conflicts } = mergeCustomer(account, erpCustomer, await this.repository.snapshot(link.id));
     let outcome: SyncOutcome = conflicts.length > 0 ? 'conflict' : 'unchanged';
     try {
-      if (Object.keys(patch).length > 0) {
+      if (Object.keys(patches.erp).length > 0) {
         const key = `integration:sync:update-erp:${erpCustomer.customerNo}:${erpCustomer.version}:${account.version}`;
-        const written = await this.deps.erp.updateCustomer(erpCustomer.customerNo, patch, key);
+        const written = await this.deps.erp.updateCustomer(erpCustomer.customerNo, patches.erp, key);
         await this.repository.markSeen('erp', written.customerNo, written.version);
         if (outcome === 'unchanged') outcome = 'updated';
       }
-      if (account.erpCustomerNo !== erpCustomer.customerNo) {
+      if (Object.keys(patches.crm).length > 0) {
         const key = `integration:sync:link-crm:${accountId}:${erpCustomer.customerNo}`;
-        const written = await this.deps.crm.updateAccount(account.id, { erpCustomerNo: erpCustomer.customerNo }, key);
+        const written = await this.deps.crm.updateAccount(account.id, patches.crm, key);
         await this.repository.markSeen('crm', accountId, written.version);
         if (outcome === 'unchanged') outcome = 'updated';
       }
@@ -395,63 +418,11 @@ export class CustomerSync {
       await this.repository.resolveConflicts(link.id);
       state = 'IN_SYNC';
     }
-    await this.repository.saveSnapshot(link.id, crmValues);
+    await this.repository.saveSnapshot(link.id, ownedFields(account));
     await this.repository.markSeen('crm', accountId, account.version);
     await this.repository.markSeen('erp', erpCustomer.customerNo, erpCustomer.version);
     await this.links.update(link.id, { syncState: state, syncError: null, lastSyncedAt: this.now().toISOString() });
     return outcome;
-  }
-
-  /** A CRM account without an ERP customer gets one, referring to it, and the account learns its number. */
-  private async createErpCustomer(account: CrmAccount, link: CustomerLink | undefined): Promise<SyncOutcome> {
-    const accountId = account.id.toLowerCase();
-    const id = link?.id ?? customerId('crm', accountId);
-    if (!link) link = await this.insertLink({ id, crmAccountId: accountId, erpCustomerNo: null });
-    try {
-      const input: ErpCustomerInput = { ...ownedFields(account), name: account.name, externalRef: accountId };
-      const created = await this.deps.erp.createCustomer(input, `integration:sync:create-erp-customer:${accountId}`);
-      await this.repository.markSeen('erp', created.customerNo, created.version);
-      await this.links.update(id, { erpCustomerNo: created.customerNo });
-      const updated = await this.deps.crm.updateAccount(account.id, { erpCustomerNo: created.customerNo }, `integration:sync:link-crm:${accountId}:${created.customerNo}`);
-      await this.repository.markSeen('crm', accountId, updated.version);
-    } catch (error) {
-      await this.links.update(id, { syncState: 'ERROR', syncError: `ERP customer not created: ${messageOf(error)}` });
-      throw error;
-    }
-    await this.repository.saveSnapshot(id, ownedFields(account));
-    await this.links.update(id, { syncState: 'IN_SYNC', syncError: null, lastSyncedAt: this.now().toISOString() });
-    return 'created-in-erp';
-  }
-
-  /** An ERP customer without a CRM account gets one (CRM fields taken from the ERP), and the ERP keeps its id. */
-  private async createCrmAccount(erpCustomer: ErpCustomer, link: CustomerLink | undefined): Promise<SyncOutcome> {
-    const no = erpCustomer.customerNo;
-    const id = link?.id ?? customerId('erp', no);
-    if (!link) link = await this.insertLink({ id, crmAccountId: null, erpCustomerNo: no });
-    try {
-      const input: CrmAccountInput = { ...ownedFields(erpCustomer), name: erpCustomer.name, erpCustomerNo: no };
-      const created = await this.deps.crm.createAccount(input, `integration:sync:create-crm-account:${no}`);
-      const accountId = created.id.toLowerCase();
-      await this.repository.markSeen('crm', accountId, created.version);
-      await this.links.update(id, { crmAccountId: accountId });
-      const updated = await this.deps.erp.updateCustomer(no, { externalRef: accountId }, `integration:sync:link-erp:${no}:${accountId}`);
-      await this.repository.markSeen('erp', no, updated.version);
-      await this.repository.saveSnapshot(id, ownedFields(created));
-    } catch (error) {
-      await this.links.update(id, { syncState: 'ERROR', syncError: `CRM account not created: ${messageOf(error)}` });
-      throw error;
-    }
-    await this.links.update(id, { syncState: 'IN_SYNC', syncError: null, lastSyncedAt: this.now().toISOString() });
-    return 'created-in-crm';
-  }
-
-  private async insertLink(link: { id: string; crmAccountId: string | null; erpCustomerNo: string | null }): Promise<CustomerLink> {
-    await this.links.insert({ ...link, syncState: 'PENDING', lastSyncedAt: null });
-    const [stored] = await this.links.findByIds([link.id]);
-    if (stored) return stored;
-    // Another writer linked one of the keys first; follow its link.
-    const [existing] = await this.links.findByKeys({ crmAccountIds: link.crmAccountId ? [link.crmAccountId] : [], erpCustomerNos: link.erpCustomerNo ? [link.erpCustomerNo] : [] });
-    return existing;
   }
 
   private async isNewer(system: SyncSystem, recordId: string, version: number): Promise<boolean> {
@@ -462,12 +433,6 @@ export class CustomerSync {
   private now(): Date {
     return this.deps.now?.() ?? new Date();
   }
-}
-
-/** The CRM-owned fields of a record, empty strings read as null so both systems compare alike. */
-export function ownedFields(record: { name: string; email: string | null; industry: string | null; country: string | null }): OwnedFields {
-  const clean = (value: string | null) => (value === null || value === '' ? null : value);
-  return { name: clean(record.name), email: clean(record.email), industry: clean(record.industry), country: clean(record.country) };
 }
 
 /** Follows a backend's cursor to the end. */

@@ -75,7 +75,8 @@ export async function startIntegrationHarness(): Promise<IntegrationHarness> {
       return (await response.json()) as GraphQLAnswer<never>;
     },
     async reset() {
-      await raw.exec('TRUNCATE customer_links, received_events, sync_record_versions, sync_snapshots, sync_cursors, sync_conflicts, resync_runs, reconciliation_reports');
+      await harness.subgraph.sync.idle();
+      await raw.exec('TRUNCATE customer_links, received_events, sync_record_versions, sync_snapshots, sync_cursors, sync_conflicts, resync_runs, reconciliation_reports, pgboss.job');
       erp.reset();
       crm.reset();
       journal.length = 0;

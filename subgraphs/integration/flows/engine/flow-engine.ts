@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type PgBoss from 'pg-boss';
 import type { Database, Queryable } from '../../../../platform/db';
-import { ErrorCode, isAppError } from '../../../../platform/errors';
 import { failureText } from './failure-text';
 import type { Logger } from '../../../../platform/logger';
 import type { ServiceMetrics } from '../../../../platform/metrics';
 import { createFlowMetrics, type FlowMetrics } from './flow-metrics';
-import { type FlowRun, FlowRunRepository, type FlowStepRow, type NewFlowRun } from './flow-run.repository';
+import { backoffMs, changedRefs, decideFailure, isRetryable, nextStep, refsOf } from './flow-decisions';
+import { type FlowRun, FlowRefTaken, FlowRunRepository, type FlowStepRow, type NewFlowRun } from './flow-run.repository';
 import type { ChangedRecord, FlowDefinition, FlowStep, StepContext, WaitTarget } from './flow-step';
 import { jobExecutor } from './job-queue';
 
@@ -34,22 +34,6 @@ const RECENT_CHANGE_MS = 10_000;
 
 /** Jobs a worker takes per fetch; also how many direct advances per worker this process runs at once. */
 const JOBS_PER_FETCH = 4;
-
-/** Failures that a later attempt may not meet: the backend was down or slow. */
-export function isTransient(error: unknown): boolean {
-  return !isAppError(error) || error.code === ErrorCode.UPSTREAM_UNAVAILABLE;
-}
-
-/** Failures of the business itself: the flow cannot succeed and undoes what it did. */
-export function isBusinessFailure(error: unknown): boolean {
-  return isAppError(error) && (error.code === ErrorCode.CREDIT_LIMIT_EXCEEDED || error.code === ErrorCode.OUT_OF_STOCK || error.code === ErrorCode.CURRENCY_MISMATCH);
-}
-
-/** The delay before retry `attempt` (1-based): exponential from `baseMs`, plus up to half again of jitter. */
-export function backoffMs(attempt: number, baseMs: number): number {
-  const exponential = baseMs * 2 ** Math.max(0, attempt - 1);
-  return Math.round(exponential + Math.random() * exponential * 0.5);
-}
 
 /** A run that has just been asked to start, and whether this call created it. */
 export interface StartedRun {
@@ -113,17 +97,24 @@ export class FlowEngine<State extends object, Deps> {
   }
 
   /**
-   * Creates the run, its PENDING steps and its first job in one transaction, unless a run with the
-   * same key exists already; either way returns the run of that key (null: another unique key,
-   * the opportunity, is taken).
+   * Creates the run (its state starts as its input), its PENDING steps and its first job in one
+   * transaction, unless a run with the same key exists already; either way returns the run of that
+   * key (null: a unique id the flow declares, e.g. the opportunity, is another run's).
    */
-  async startRun(run: Omit<NewFlowRun, 'id' | 'flow' | 'steps'>): Promise<StartedRun | null> {
+  async startRun(run: Omit<NewFlowRun, 'id' | 'flow' | 'steps' | 'refs' | 'input'> & { input: State }): Promise<StartedRun | null> {
     const id = randomUUID();
-    const created = await this.options.db.transaction(async (tx) => {
-      const inserted = await FlowRunRepository.insert(tx, { ...run, id, flow: this.definition.name, steps: this.stepNames });
-      if (inserted) await this.options.boss.send(this.queue, { runId: id }, { db: jobExecutor(tx) });
-      return inserted;
-    });
+    const refs = refsOf(this.definition.refs, run.input);
+    let created: boolean;
+    try {
+      created = await this.options.db.transaction(async (tx) => {
+        const inserted = await FlowRunRepository.insert(tx, { ...run, id, flow: this.definition.name, steps: this.stepNames, refs });
+        if (inserted) await this.options.boss.send(this.queue, { runId: id }, { db: jobExecutor(tx) });
+        return inserted;
+      });
+    } catch (error) {
+      if (!(error instanceof FlowRefTaken)) throw error;
+      created = false;
+    }
     if (created) this.notify();
     const stored = await this.repo.findByKey(this.definition.name, run.idempotencyKey);
     return stored ? { run: stored, created } : null;
@@ -262,16 +253,16 @@ export class FlowEngine<State extends object, Deps> {
     try {
       while (!this.stopped) {
         if (run.cancelRequested && run.phase === 'forward') {
-          await this.repo.update(run.id, this.owner, { status: 'COMPENSATING', phase: 'compensating' }, false);
+          await this.repo.update(run.id, this.owner, { status: 'COMPENSATING', phase: 'compensating' }, { release: false });
           run = { ...run, status: 'COMPENSATING', phase: 'compensating' };
         }
         if (run.phase === 'compensating') {
           await this.compensate(run, logger);
           return;
         }
-        const row = steps.find((s) => s.status !== 'DONE' && s.status !== 'SKIPPED');
+        const row = nextStep(steps);
         if (!row) {
-          await this.repo.update(run.id, this.owner, { status: 'COMPLETED', error: null }, true);
+          await this.repo.update(run.id, this.owner, { status: 'COMPLETED', error: null }, { release: true });
           this.flowMetrics.finished.inc({ flow: this.definition.name, status: 'COMPLETED' });
           logger.info('flow completed');
           return;
@@ -310,25 +301,27 @@ export class FlowEngine<State extends object, Deps> {
       outcome = await step.invoke(state, this.deps, this.context(run, step, stepLogger, false));
     } catch (error) {
       this.flowMetrics.stepDuration.observe({ flow: this.definition.name, step: step.id, outcome: 'error' }, seconds());
-      if (recheck && isTransient(error)) {
+      if (recheck && isRetryable(error, this.definition.failures)) {
         // Looking at the outside world failed, not the flow: keep waiting and look again later.
         stepLogger.warn({ err: error }, 'flow wait check failed; checking again later');
-        await this.repo.update(run.id, this.owner, { status: 'WAITING', checkAgainInMs: backoffMs(1, this.options.pollMs) }, true);
+        await this.repo.update(run.id, this.owner, { status: 'WAITING', checkAgainInMs: backoffMs(1, this.options.pollMs) }, { release: true });
         return 'stop';
       }
       return this.stepFailed(run, row, step, Math.max(attempts, 1), error, stepLogger);
     }
     this.flowMetrics.stepDuration.observe({ flow: this.definition.name, step: step.id, outcome: outcome.kind }, seconds());
-    const nextState = { ...state, ...(outcome.output ?? {}) };
-    const salesOrderId = (nextState as { salesOrderId?: string }).salesOrderId;
-    const orderPatch = salesOrderId && salesOrderId !== run.salesOrderId ? { salesOrderId } : {};
+    const nextState: State = outcome.kind === 'waiting' ? state : { ...state, ...(outcome.output ?? {}) };
+    const refs = changedRefs(this.definition.refs, run.refs, nextState);
     if (outcome.kind === 'waiting') {
-      const status = await this.repo.finishStep(run.id, this.owner, row.position, { status: 'WAITING' }, outcome.on, {
-        status: 'WAITING',
-        state: nextState,
-        ...orderPatch,
-        checkAgainInMs: this.options.pollMs,
-      }, true);
+      const status = await this.repo.finishStep(
+        run.id,
+        this.owner,
+        row.position,
+        { status: 'WAITING' },
+        outcome.on,
+        { status: 'WAITING', state: nextState, refs, checkAgainInMs: this.options.pollMs },
+        { release: true },
+      );
       if (!recheck) stepLogger.info({ waitingOn: outcome.on }, 'flow waiting');
       // A cancel that arrived during the step turned WAITING into COMPENSATING: undo now. A change
       // that arrived during the step woke nobody: look again now rather than at the next poll.
@@ -341,40 +334,38 @@ export class FlowEngine<State extends object, Deps> {
       row.position,
       { status: outcome.kind === 'done' ? 'DONE' : 'SKIPPED', ...(outcome.kind === 'done' && outcome.compensation !== undefined ? { compensation: outcome.compensation } : {}) },
       [],
-      { status: 'RUNNING', state: nextState, ...orderPatch },
-      false,
+      { status: 'RUNNING', state: nextState, refs },
+      { release: false },
     );
     if (finished === null) return 'stop';
     row.status = outcome.kind === 'done' ? 'DONE' : 'SKIPPED';
     run.status = 'RUNNING';
     stepLogger.info({ outcome: outcome.kind, durationMs: Math.round(seconds() * 1000) }, 'flow step finished');
     run.state = nextState as Record<string, unknown>;
-    if (salesOrderId) run.salesOrderId = salesOrderId;
+    if (refs.length > 0) run.refs = { ...run.refs, ...Object.fromEntries(refs.map((r) => [r.name, r.value])) };
     return 'continue';
   }
 
-  private async stepFailed(run: FlowRun, row: FlowStepRow, step: FlowStep<State, Deps>, attempts: number, error: unknown, logger: Logger): Promise<'stop'> {
-    const message = failureText(error);
-    const code = isAppError(error) ? error.code : ErrorCode.UPSTREAM_UNAVAILABLE;
-    if (isTransient(error) && attempts < this.options.maxAttempts) {
-      const delayMs = backoffMs(attempts, this.options.retryBaseMs);
+  private async stepFailed(run: FlowRun, row: FlowStepRow, step: FlowStep<State, unknown, Deps>, attempts: number, error: unknown, logger: Logger): Promise<'stop'> {
+    const decision = decideFailure({ stepId: step.id, error, attempts }, this.definition.failures, this.options);
+    if (decision.kind === 'retry') {
+      const message = failureText(error);
       this.flowMetrics.retries.inc({ flow: this.definition.name, step: step.id });
-      logger.warn({ err: error, delayMs }, 'flow step failed; retrying');
+      logger.warn({ err: error, delayMs: decision.delayMs }, 'flow step failed; retrying');
       await this.repo.setStep(run.id, row.position, 'RUNNING', { error: `attempt ${attempts} failed: ${message}; retrying` });
-      await this.repo.update(run.id, this.owner, { status: 'RUNNING', checkAgainInMs: delayMs + this.options.leaseMs }, true);
-      await this.enqueue(run.id, { delayMs });
+      await this.repo.update(run.id, this.owner, { status: 'RUNNING', checkAgainInMs: decision.delayMs + this.options.leaseMs }, { release: true });
+      await this.enqueue(run.id, { delayMs: decision.delayMs });
       return 'stop';
     }
-    await this.repo.setStep(run.id, row.position, 'FAILED', { error: message, finished: true });
-    if (isBusinessFailure(error)) {
-      logger.info({ code }, 'flow cannot succeed; compensating');
-      await this.repo.update(run.id, this.owner, { status: 'COMPENSATING', phase: 'compensating', error: message, errorCode: code }, false);
+    await this.repo.setStep(run.id, row.position, 'FAILED', { error: failureText(error), finished: true });
+    if (decision.kind === 'compensate') {
+      logger.info({ code: decision.code }, 'flow cannot succeed; compensating');
+      await this.repo.update(run.id, this.owner, { status: 'COMPENSATING', phase: 'compensating', error: decision.error, errorCode: decision.code }, { release: false });
       await this.compensate({ ...run, status: 'COMPENSATING', phase: 'compensating' }, logger);
       return 'stop';
     }
-    const reason = isTransient(error) ? `${step.id} failed after ${attempts} attempts: ${message}` : `${step.id} failed: ${message}`;
-    logger.error({ err: error, code }, 'flow failed');
-    await this.repo.update(run.id, this.owner, { status: 'FAILED', error: reason, errorCode: code }, true);
+    logger.error({ err: error, code: decision.code }, 'flow failed');
+    await this.repo.update(run.id, this.owner, { status: 'FAILED', error: decision.error, errorCode: decision.code }, { release: true });
     this.flowMetrics.finished.inc({ flow: this.definition.name, status: 'FAILED' });
     return 'stop';
   }
@@ -402,30 +393,30 @@ export class FlowEngine<State extends object, Deps> {
       } catch (error) {
         const message = failureText(error);
         // Undo attempts come after at most maxAttempts forward attempts; the same bound applies again.
-        if (isTransient(error) && attempts < this.options.maxAttempts * 2) {
+        if (isRetryable(error, this.definition.failures) && attempts < this.options.maxAttempts * 2) {
           const delayMs = backoffMs(attempts, this.options.retryBaseMs);
           this.flowMetrics.retries.inc({ flow: this.definition.name, step: step.id });
           stepLogger.warn({ err: error, delayMs }, 'compensation failed; retrying');
           await this.repo.setStep(run.id, row.position, 'RUNNING', { error: `undo attempt failed: ${message}; retrying` });
-          await this.repo.update(run.id, this.owner, { checkAgainInMs: delayMs + this.options.leaseMs }, true);
+          await this.repo.update(run.id, this.owner, { checkAgainInMs: delayMs + this.options.leaseMs }, { release: true });
           await this.enqueue(run.id, { delayMs });
           return;
         }
         stepLogger.error({ err: error }, 'compensation failed');
         await this.repo.setStep(run.id, row.position, 'FAILED', { error: `undo failed: ${message}`, finished: true });
-        await this.repo.update(run.id, this.owner, { status: 'FAILED', error: `${run.error ? `${run.error}; ` : ''}undoing ${step.id} failed: ${message}` }, true);
+        await this.repo.update(run.id, this.owner, { status: 'FAILED', error: `${run.error ? `${run.error}; ` : ''}undoing ${step.id} failed: ${message}` }, { release: true });
         this.flowMetrics.finished.inc({ flow: this.definition.name, status: 'FAILED' });
         return;
       }
       await this.repo.setStep(run.id, row.position, 'COMPENSATED', { finished: true });
       stepLogger.info('flow step compensated');
     }
-    await this.repo.update(run.id, this.owner, { status: 'COMPENSATED' }, true);
+    await this.repo.update(run.id, this.owner, { status: 'COMPENSATED' }, { release: true });
     this.flowMetrics.finished.inc({ flow: this.definition.name, status: 'COMPENSATED' });
     logger.info('flow compensated');
   }
 
-  private context(run: FlowRun, step: FlowStep<State, Deps>, logger: Logger, undo: boolean): StepContext {
+  private context(run: FlowRun, step: FlowStep<State, unknown, Deps>, logger: Logger, undo: boolean): StepContext {
     return {
       runId: run.id,
       key: (part?: string) => [run.id, step.id, undo ? 'undo' : null, part].filter(Boolean).join(':'),

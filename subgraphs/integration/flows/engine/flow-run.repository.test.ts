@@ -1,9 +1,11 @@
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../../../platform/db';
 import { migrate } from '../../../../platform/migrate';
 import { DATABASE_KINDS, openTestDatabase } from '../../../../test/support/databases';
-import { FlowRunRepository } from './flow-run.repository';
+import { FlowRefTaken, FlowRunRepository } from './flow-run.repository';
 
 describe.each(DATABASE_KINDS)('flow runs on %s', (kind) => {
   let db: Database | undefined;
@@ -26,11 +28,10 @@ describe.each(DATABASE_KINDS)('flow runs on %s', (kind) => {
     flow: 'paging-test',
     idempotencyKey: `paging-${n}`,
     requestHash: 'h',
-    customerId: 'crm:paging',
-    opportunityId: null,
     input: {},
     requestId: null,
     steps: ['only'],
+    refs: [],
   });
 
   it('pages through runs started within the same millisecond without repeating or skipping one', async () => {
@@ -63,7 +64,7 @@ describe.each(DATABASE_KINDS)('flow runs on %s', (kind) => {
     const status = await repo.finishStep(run.id, 'worker-1', 1, { status: 'WAITING' }, [
       { entity: 'shipment', entityId: 'SH-1', seenVersion: 1 },
       { entity: 'invoice', entityId: 'INV-1' },
-    ], { status: 'WAITING' }, true);
+    ], { status: 'WAITING' }, { release: true });
     expect(status).toBe('WAITING');
 
     // The step's own "created" event (version 1) and a late redelivery tell it nothing new.
@@ -77,8 +78,67 @@ describe.each(DATABASE_KINDS)('flow runs on %s', (kind) => {
 
     // A look again that still waits records the newer version it saw.
     expect(await repo.acquireLease(run.id, 'worker-1', 30_000)).not.toBeNull();
-    await repo.finishStep(run.id, 'worker-1', 1, { status: 'WAITING' }, [{ entity: 'shipment', entityId: 'SH-1', seenVersion: 3 }], { status: 'WAITING' }, true);
+    await repo.finishStep(run.id, 'worker-1', 1, { status: 'WAITING' }, [{ entity: 'shipment', entityId: 'SH-1', seenVersion: 3 }], { status: 'WAITING' }, { release: true });
     expect(await repo.waitingOn([{ entity: 'shipment', entityId: 'SH-1', version: 3 }])).toEqual([]);
     expect(await repo.waitingOn([{ entity: 'invoice', entityId: 'INV-1', version: 5 }])).toEqual([]);
+  });
+
+  it('finds runs by the ids their flow declares, refuses a second run with a unique one and records one a step adds', async () => {
+    if (!db) return;
+    const repo = new FlowRunRepository(db);
+    const first = { ...newRun(200), flow: 'refs-test', refs: [{ name: 'opportunity', value: 'opp-1', unique: true }] };
+    await db.transaction((tx) => FlowRunRepository.insert(tx, first));
+    const second = { ...newRun(201), flow: 'refs-test', refs: [{ name: 'opportunity', value: 'opp-1', unique: true }] };
+    await expect(db.transaction((tx) => FlowRunRepository.insert(tx, second))).rejects.toBeInstanceOf(FlowRefTaken);
+    // The refused run left nothing behind.
+    expect(await repo.findByKey('refs-test', second.idempotencyKey)).toBeNull();
+
+    expect(await repo.acquireLease(first.id, 'worker-1', 30_000)).not.toBeNull();
+    await repo.finishStep(first.id, 'worker-1', 1, { status: 'DONE' }, [], { status: 'RUNNING', refs: [{ name: 'salesOrder', value: 'SO-1', unique: false }] }, { release: true });
+    const [bySalesOrder] = await repo.findByRef('refs-test', 'salesOrder', ['SO-1']);
+    expect(bySalesOrder).toMatchObject({ id: first.id, refs: { opportunity: 'opp-1', salesOrder: 'SO-1' } });
+    expect((await repo.findByRef('refs-test', 'opportunity', ['opp-1'])).map((r) => r.id)).toEqual([first.id]);
+    // Another flow's ids are its own.
+    expect(await repo.findByRef('another-flow', 'salesOrder', ['SO-1'])).toEqual([]);
+  });
+});
+
+describe.each(DATABASE_KINDS)('flow runs started before their ids moved out of flow_runs, on %s', (kind) => {
+  let db: Database | undefined;
+  let dispose: () => Promise<void> = async () => {};
+  const migrations = path.resolve(__dirname, '../../migrations');
+
+  beforeAll(async () => {
+    const opened = await openTestDatabase(kind, 'integration');
+    if (!opened) {
+      console.log(`skipping the flow-run-refs migration on ${kind}: no server reachable`);
+      return;
+    }
+    ({ db, dispose } = opened);
+  }, 60_000);
+
+  afterAll(() => dispose());
+
+  it('keeps finding an order flow by its opportunity and sales order, and its customer in its state', async () => {
+    if (!db) return;
+    // The schema as it was before the move: every migration up to 008.
+    const before = mkdtempSync(path.join(tmpdir(), 'migrations-'));
+    for (const file of readdirSync(migrations).filter((f) => f < '009')) copyFileSync(path.join(migrations, file), path.join(before, file));
+    await migrate(db, before);
+    const id = randomUUID();
+    await db.query(
+      `INSERT INTO flow_runs (id, flow, idempotency_key, request_hash, status, customer_id, opportunity_id, sales_order_id, input, state)
+       VALUES ($1, 'order-to-cash', 'old-key', 'h', 'WAITING', 'crm:old', 'opp-old', 'SO-old', '{"customerId":"crm:old"}', '{"customerNo":"K-1"}')`,
+      [id],
+    );
+    await migrate(db, migrations);
+
+    const repo = new FlowRunRepository(db);
+    const [run] = await repo.findByIds([id]);
+    expect(run).toMatchObject({ status: 'WAITING', refs: { opportunity: 'opp-old', salesOrder: 'SO-old' }, state: { customerNo: 'K-1', customerId: 'crm:old' } });
+    expect((await repo.findByRef('order-to-cash', 'salesOrder', ['SO-old'])).map((r) => r.id)).toEqual([id]);
+    // The opportunity stays taken by its run.
+    const again = { id: randomUUID(), flow: 'order-to-cash', idempotencyKey: 'new-key', requestHash: 'h', input: {}, requestId: null, steps: ['only'], refs: [{ name: 'opportunity', value: 'opp-old', unique: true }] };
+    await expect(db.transaction((tx) => FlowRunRepository.insert(tx, again))).rejects.toBeInstanceOf(FlowRefTaken);
   });
 });

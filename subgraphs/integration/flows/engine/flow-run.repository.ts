@@ -14,9 +14,8 @@ export interface FlowRun {
   requestHash: string;
   status: FlowRunStatus;
   phase: 'forward' | 'compensating';
-  customerId: string;
-  opportunityId: string | null;
-  salesOrderId: string | null;
+  /** The ids the run is found by, by the names its flow declares (e.g. opportunity, salesOrder). */
+  refs: Readonly<Record<string, string>>;
   input: Record<string, unknown>;
   state: Record<string, unknown>;
   error: string | null;
@@ -46,11 +45,31 @@ export interface NewFlowRun {
   flow: string;
   idempotencyKey: string;
   requestHash: string;
-  customerId: string;
-  opportunityId: string | null;
   input: object;
   requestId: string | null;
   steps: readonly string[];
+  /** The ids it is found by from the start; a unique one already taken by another run of the flow refuses the run. */
+  refs: readonly FlowRunRef[];
+}
+
+/** One id a run is found by. */
+export interface FlowRunRef {
+  name: string;
+  value: string;
+  unique: boolean;
+}
+
+/** A unique id of a new run is already another run's: nothing was written. */
+export class FlowRefTaken extends Error {
+  constructor(readonly ref: FlowRunRef) {
+    super(`another run is found by ${ref.name} ${ref.value}`);
+  }
+}
+
+/** How a lease holder's write ends. */
+export interface LeaseRelease {
+  /** Give the lease back: another worker (or the catch-up poll) may take the run from here. */
+  release: boolean;
 }
 
 /** What a lease holder may change on its run. */
@@ -58,28 +77,37 @@ export interface FlowRunPatch {
   status?: FlowRunStatus;
   phase?: 'forward' | 'compensating';
   state?: object;
-  salesOrderId?: string | null;
   error?: string | null;
   errorCode?: string | null;
   /** Milliseconds from now until the catch-up poll looks at the run again. */
   checkAgainInMs?: number;
 }
 
-const RUN_COLUMNS = `id, flow, idempotency_key, request_hash, status, phase, customer_id, opportunity_id, sales_order_id, input, state,
-  error, error_code, cancel_requested, request_id, started_at, updated_at`;
+/** Runs found by one of their refs: the ref's name and value. */
+export interface FlowRefFilter {
+  name: string;
+  value: string;
+}
+
+/** SQL: no filter when parameter $n (the ref's name) is null, else runs holding that ref ($n+1 its value). */
+const REF_FILTER = (n: number) =>
+  `($${n}::text IS NULL OR id IN (SELECT run_id FROM flow_run_refs WHERE flow = flow_runs.flow AND name = $${n} AND value = $${n + 1}::text))`;
+
+const RUN_COLUMNS = `id, flow, idempotency_key, request_hash, status, phase, input, state,
+  error, error_code, cancel_requested, request_id, started_at, updated_at,
+  (SELECT jsonb_object_agg(r.name, r.value) FROM flow_run_refs r WHERE r.run_id = flow_runs.id) AS refs`;
 const STEP_COLUMNS = 'run_id, position, name, status, attempts, started_at, finished_at, error, compensation';
 
-/** The SET list of a lease holder's change to its run; its parameters are $3…$12 of `patchParams`. */
+/** The SET list of a lease holder's change to its run; its parameters are $3…$10 of `patchParams`. */
 const RUN_PATCH = `
   status = CASE WHEN $3::text = 'WAITING' AND cancel_requested THEN 'COMPENSATING' ELSE COALESCE($3::text, status) END,
   phase = CASE WHEN $3::text = 'WAITING' AND cancel_requested THEN 'compensating' ELSE COALESCE($4::text, phase) END,
   state = COALESCE($5::text::jsonb, state),
-  sales_order_id = CASE WHEN $6::boolean THEN $7::text ELSE sales_order_id END,
-  error = CASE WHEN $8::boolean THEN $9::text ELSE error END,
-  error_code = CASE WHEN $8::boolean THEN $10::text ELSE error_code END,
-  next_check_at = CASE WHEN $11::float8 IS NULL THEN next_check_at ELSE now() + make_interval(secs => $11::float8 / 1000) END,
-  lease_owner = CASE WHEN $12::boolean THEN NULL ELSE lease_owner END,
-  lease_until = CASE WHEN $12::boolean THEN NULL ELSE lease_until END,
+  error = CASE WHEN $6::boolean THEN $7::text ELSE error END,
+  error_code = CASE WHEN $6::boolean THEN $8::text ELSE error_code END,
+  next_check_at = CASE WHEN $9::float8 IS NULL THEN next_check_at ELSE now() + make_interval(secs => $9::float8 / 1000) END,
+  lease_owner = CASE WHEN $10::boolean THEN NULL ELSE lease_owner END,
+  lease_until = CASE WHEN $10::boolean THEN NULL ELSE lease_until END,
   updated_at = now()`;
 
 function patchParams(id: string, owner: string, patch: FlowRunPatch, release: boolean): unknown[] {
@@ -89,8 +117,6 @@ function patchParams(id: string, owner: string, patch: FlowRunPatch, release: bo
     patch.status ?? null,
     patch.phase ?? null,
     patch.state === undefined ? null : JSON.stringify(patch.state),
-    patch.salesOrderId !== undefined,
-    patch.salesOrderId ?? null,
     patch.error !== undefined,
     patch.error ?? null,
     patch.errorCode ?? null,
@@ -103,15 +129,28 @@ function patchParams(id: string, owner: string, patch: FlowRunPatch, release: bo
 export class FlowRunRepository {
   constructor(private readonly db: Queryable) {}
 
-  /** Inserts the run and its PENDING steps unless a run with this key (or opportunity) exists; true when inserted. */
+  /**
+   * Inserts the run, its ids and its PENDING steps unless a run with this key exists (false). A
+   * unique id another run of the flow holds throws FlowRefTaken after the run row was written, so
+   * the caller's transaction must roll back.
+   */
   static async insert(tx: Queryable, run: NewFlowRun): Promise<boolean> {
     const inserted = await tx.query(
-      `INSERT INTO flow_runs (id, flow, idempotency_key, request_hash, status, customer_id, opportunity_id, input, state, request_id)
-       VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, $7::text::jsonb, $7::text::jsonb, $8)
+      `INSERT INTO flow_runs (id, flow, idempotency_key, request_hash, status, input, state, request_id)
+       VALUES ($1, $2, $3, $4, 'RUNNING', $5::text::jsonb, $5::text::jsonb, $6)
        ON CONFLICT DO NOTHING RETURNING id`,
-      [run.id, run.flow, run.idempotencyKey, run.requestHash, run.customerId, run.opportunityId, JSON.stringify(run.input), run.requestId],
+      [run.id, run.flow, run.idempotencyKey, run.requestHash, JSON.stringify(run.input), run.requestId],
     );
     if (inserted.rows.length === 0) return false;
+    if (run.refs.length > 0) {
+      const added = await tx.query<{ name: string }>(
+        `INSERT INTO flow_run_refs (run_id, flow, name, value, is_unique) SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::boolean[])
+         ON CONFLICT DO NOTHING RETURNING name`,
+        [run.id, run.flow, run.refs.map((r) => r.name), run.refs.map((r) => r.value), run.refs.map((r) => r.unique)],
+      );
+      const taken = run.refs.find((ref) => !added.rows.some((row) => row.name === ref.name));
+      if (taken) throw new FlowRefTaken(taken);
+    }
     await tx.query(
       `INSERT INTO flow_steps (run_id, position, name, status)
        SELECT $1, p, n, 'PENDING' FROM unnest($2::text[]) WITH ORDINALITY AS s(n, p)`,
@@ -134,38 +173,36 @@ export class FlowRunRepository {
     return result.rows.map(toRun);
   }
 
-  /** The run of this flow for each of these opportunities (at most one each, by a unique index). */
-  async findByOpportunities(flow: string, opportunityIds: readonly string[]): Promise<FlowRun[]> {
-    const result = await this.db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM flow_runs WHERE flow = $1 AND opportunity_id = ANY($2::text[])`, [flow, [...opportunityIds]]);
-    return result.rows.map(toRun);
-  }
-
-  /** The newest run for each of these ERP sales orders. */
-  async findBySalesOrders(salesOrderIds: readonly string[]): Promise<FlowRun[]> {
+  /** The newest run of this flow found by each of these values of the id `name` (one each for a unique id). */
+  async findByRef(flow: string, name: string, values: readonly string[]): Promise<FlowRun[]> {
+    if (values.length === 0) return [];
     const result = await this.db.query<RunRow>(
-      `SELECT DISTINCT ON (sales_order_id) ${RUN_COLUMNS} FROM flow_runs WHERE sales_order_id = ANY($1::text[]) ORDER BY sales_order_id, started_at DESC`,
-      [[...salesOrderIds]],
+      `SELECT ${RUN_COLUMNS} FROM flow_runs WHERE id IN (
+         SELECT DISTINCT ON (f.value) f.run_id FROM flow_run_refs f JOIN flow_runs r ON r.id = f.run_id
+         WHERE f.flow = $1 AND f.name = $2 AND f.value = ANY($3::text[]) ORDER BY f.value, r.started_at DESC)`,
+      [flow, name, [...values]],
     );
     return result.rows.map(toRun);
   }
 
-  /** Up to `limit` runs ordered by start, after the run `after`, optionally of one status and of one customer. */
-  async page(options: { status?: FlowRunStatus | null; customerId?: string | null; after?: { startedAt: string; id: string }; limit: number }): Promise<FlowRun[]> {
+  /** Up to `limit` runs ordered by start, after the run `after`, optionally of one status and found by one ref (e.g. a customer). */
+  async page(options: { status?: FlowRunStatus | null; ref?: FlowRefFilter | null; after?: { startedAt: string; id: string }; limit: number }): Promise<FlowRun[]> {
     const result = await this.db.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM flow_runs
-       WHERE ($1::text IS NULL OR status = $1) AND ($5::text IS NULL OR customer_id = $5)
+       WHERE ($1::text IS NULL OR status = $1) AND ${REF_FILTER(5)}
          AND ($2::timestamptz IS NULL OR (started_at, id) > ($2::timestamptz, $3::uuid))
        ORDER BY started_at, id LIMIT $4`,
-      [options.status ?? null, options.after?.startedAt ?? null, options.after?.id ?? null, options.limit, options.customerId ?? null],
+      [options.status ?? null, options.after?.startedAt ?? null, options.after?.id ?? null, options.limit, options.ref?.name ?? null, options.ref?.value ?? null],
     );
     return result.rows.map(toRun);
   }
 
-  /** How many runs there are, optionally of one status and of one customer. */
-  async count(status?: FlowRunStatus | null, customerId?: string | null): Promise<number> {
-    const result = await this.db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM flow_runs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR customer_id = $2)', [
+  /** How many runs there are, optionally of one status and found by one ref. */
+  async count(status?: FlowRunStatus | null, ref?: FlowRefFilter | null): Promise<number> {
+    const result = await this.db.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM flow_runs WHERE ($1::text IS NULL OR status = $1) AND ${REF_FILTER(2)}`, [
       status ?? null,
-      customerId ?? null,
+      ref?.name ?? null,
+      ref?.value ?? null,
     ]);
     return Number(result.rows[0].n);
   }
@@ -226,8 +263,8 @@ export class FlowRunRepository {
   }
 
   /**
-   * Records how a step ended (DONE, SKIPPED or WAITING), what the run now waits on, and the run's
-   * change, in one statement, so a reader sees step, waits and run change together. Returns the
+   * Records how a step ended (DONE, SKIPPED or WAITING), what the run now waits on, the ids it is
+   * now found by, and the run's change, in one statement, so a reader sees them together. Returns the
    * run status written (a WAITING run with a cancel meanwhile becomes COMPENSATING); null when the
    * lease was lost and nothing was written.
    */
@@ -237,23 +274,28 @@ export class FlowRunRepository {
     position: number,
     step: { status: 'DONE' | 'SKIPPED' | 'WAITING'; compensation?: unknown },
     waits: readonly WaitTarget[],
-    patch: FlowRunPatch,
-    release: boolean,
+    patch: FlowRunPatch & { refs?: readonly FlowRunRef[] },
+    { release }: LeaseRelease,
   ): Promise<FlowRunStatus | null> {
+    const refs = patch.refs ?? [];
     const result = await this.db.query<{ status: FlowRunStatus }>(
-      `WITH run AS (UPDATE flow_runs SET ${RUN_PATCH} WHERE id = $1 AND lease_owner = $2 RETURNING status),
+      `WITH run AS (UPDATE flow_runs SET ${RUN_PATCH} WHERE id = $1 AND lease_owner = $2 RETURNING status, flow),
        step AS (
-         UPDATE flow_steps SET status = $13, error = NULL,
-           compensation = CASE WHEN $14::boolean THEN $15::text::jsonb ELSE compensation END,
-           finished_at = CASE WHEN $13 = 'WAITING' THEN NULL ELSE now() END
-         WHERE run_id = $1 AND position = $16 AND EXISTS (SELECT 1 FROM run)),
+         UPDATE flow_steps SET status = $11, error = NULL,
+           compensation = CASE WHEN $12::boolean THEN $13::text::jsonb ELSE compensation END,
+           finished_at = CASE WHEN $11 = 'WAITING' THEN NULL ELSE now() END
+         WHERE run_id = $1 AND position = $14 AND EXISTS (SELECT 1 FROM run)),
        gone AS (
          DELETE FROM flow_waits WHERE run_id = $1 AND EXISTS (SELECT 1 FROM run)
-           AND (entity, entity_id) NOT IN (SELECT * FROM unnest($17::text[], $18::text[]))),
+           AND (entity, entity_id) NOT IN (SELECT * FROM unnest($15::text[], $16::text[]))),
        added AS (
          INSERT INTO flow_waits (entity, entity_id, run_id, seen_version)
-         SELECT e, i, $1, v FROM unnest($17::text[], $18::text[], $19::int[]) AS t(e, i, v) WHERE EXISTS (SELECT 1 FROM run)
-         ON CONFLICT (entity, entity_id, run_id) DO UPDATE SET seen_version = EXCLUDED.seen_version)
+         SELECT e, i, $1, v FROM unnest($15::text[], $16::text[], $17::int[]) AS t(e, i, v) WHERE EXISTS (SELECT 1 FROM run)
+         ON CONFLICT (entity, entity_id, run_id) DO UPDATE SET seen_version = EXCLUDED.seen_version),
+       found_by AS (
+         INSERT INTO flow_run_refs (run_id, flow, name, value, is_unique)
+         SELECT $1, run.flow, n, v, u FROM run, unnest($18::text[], $19::text[], $20::boolean[]) AS t(n, v, u)
+         ON CONFLICT (run_id, name) DO UPDATE SET value = EXCLUDED.value)
        SELECT status FROM run`,
       [
         ...patchParams(id, owner, patch, release),
@@ -264,6 +306,9 @@ export class FlowRunRepository {
         waits.map((w) => w.entity),
         waits.map((w) => w.entityId),
         waits.map((w) => w.seenVersion ?? null),
+        refs.map((r) => r.name),
+        refs.map((r) => r.value),
+        refs.map((r) => r.unique),
       ],
     );
     return result.rows[0]?.status ?? null;
@@ -283,7 +328,7 @@ export class FlowRunRepository {
    * Changes the holder's run and gives the lease back when `release`. A WAITING status turns into
    * COMPENSATING when a cancel arrived meanwhile; the status actually written is returned.
    */
-  async update(id: string, owner: string, patch: FlowRunPatch, release: boolean): Promise<FlowRunStatus | null> {
+  async update(id: string, owner: string, patch: FlowRunPatch, { release }: LeaseRelease): Promise<FlowRunStatus | null> {
     const result = await this.db.query<{ status: FlowRunStatus }>(`UPDATE flow_runs SET ${RUN_PATCH} WHERE id = $1 AND lease_owner = $2 RETURNING status`, patchParams(id, owner, patch, release));
     return result.rows[0]?.status ?? null;
   }
@@ -396,9 +441,7 @@ interface RunRow {
   request_hash: string;
   status: FlowRunStatus;
   phase: 'forward' | 'compensating';
-  customer_id: string;
-  opportunity_id: string | null;
-  sales_order_id: string | null;
+  refs: Record<string, string> | null;
   input: Record<string, unknown>;
   state: Record<string, unknown>;
   error: string | null;
@@ -431,9 +474,7 @@ function toRun(row: RunRow): FlowRun {
     requestHash: row.request_hash,
     status: row.status,
     phase: row.phase,
-    customerId: row.customer_id,
-    opportunityId: row.opportunity_id,
-    salesOrderId: row.sales_order_id,
+    refs: row.refs ?? {},
     input: row.input,
     state: row.state,
     error: row.error,

@@ -10,12 +10,16 @@ export function jobExecutor(tx: Queryable): PgBoss.Db {
   return { executeSql: (text, values) => tx.query(text, values) as Promise<{ rows: any[] }> };
 }
 
+/** A queue and how its jobs are kept: a name alone is a plain queue without retries (flows retry by themselves). */
+export type JobQueueDefinition = string | (PgBoss.Queue & { name: string });
+
 /**
  * Starts pg-boss on the service's own database through its `db` option, the same way on PGlite
  * and PostgreSQL: statements without parameters (its migrations send several at once) go through
- * the multi-statement path, the others as parameterised queries.
+ * the multi-statement path, the others as parameterised queries. `maintenanceIntervalSeconds`
+ * (default pg-boss's) bounds how long a job of a dead worker stays taken after it expired.
  */
-export async function startJobQueue(db: Database, logger: Logger, options: { queues: string[] }): Promise<PgBoss> {
+export async function startJobQueue(db: Database, logger: Logger, options: { queues: readonly JobQueueDefinition[]; maintenanceIntervalSeconds?: number }): Promise<PgBoss> {
   const boss = new PgBoss({
     db: {
       executeSql: (text: string, values?: unknown[]) =>
@@ -25,9 +29,13 @@ export async function startJobQueue(db: Database, logger: Logger, options: { que
     migrate: true,
     supervise: true,
     schedule: false,
+    ...(options.maintenanceIntervalSeconds ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds } : {}),
   });
   boss.on('error', (error) => logger.warn({ err: error }, 'job queue error'));
   await boss.start();
-  for (const name of options.queues) await boss.createQueue(name, { name, retryLimit: 0, expireInSeconds: 300 });
+  for (const queue of options.queues) {
+    const definition = typeof queue === 'string' ? { name: queue, retryLimit: 0, expireInSeconds: 300 } : queue;
+    await boss.createQueue(definition.name, definition);
+  }
   return boss;
 }

@@ -6,6 +6,7 @@ import type { FlowEngine } from '../engine/flow-engine';
 import type { FlowRun, FlowRunStatus, FlowStepRow } from '../engine/flow-run.repository';
 import type { OrderFlowDeps, OrderFlowInput, OrderFlowLine, OrderFlowState } from './order-flow.types';
 import { ORDER_TO_CASH } from './order-flow.types';
+import { ORDER_FLOW_REF, orderFlowIdsOf } from './order-to-cash.flow';
 
 /** Largest quantity of one order line. */
 export const MAX_LINE_QUANTITY = 100_000;
@@ -53,10 +54,10 @@ export class OrderFlowService {
   async convertOpportunity(opportunityId: string, idempotencyKey: string, customers: CustomerLookup, requestId: string): Promise<OrderFlowView> {
     const key = validKey(idempotencyKey);
     const existing = await this.engine.runs.findByKey(ORDER_TO_CASH, key);
-    if (existing && existing.opportunityId === opportunityId.toLowerCase()) return this.view(existing);
+    if (existing && orderFlowIdsOf(existing).opportunityId === opportunityId.toLowerCase()) return this.view(existing);
     if (!UUID.test(opportunityId)) throw new AppError(ErrorCode.NOT_FOUND, `opportunity ${opportunityId} does not exist`, { field: 'opportunityId' });
     const id = opportunityId.toLowerCase();
-    const [taken] = await this.engine.runs.findByOpportunities(ORDER_TO_CASH, [id]);
+    const [taken] = await this.engine.runs.findByRef(ORDER_TO_CASH, ORDER_FLOW_REF.opportunity, [id]);
     if (taken) throw conflictOnOpportunity(id, taken);
     const [opportunity] = await this.deps.crm.getOpportunities([id]);
     if (!opportunity) throw new AppError(ErrorCode.NOT_FOUND, `opportunity ${opportunityId} does not exist`, { field: 'opportunityId' });
@@ -71,7 +72,7 @@ export class OrderFlowService {
 
   /** Cancels the order's flow until shipment, compensating in reverse; answers once undone (or after a bounded wait). */
   async cancelOrder(salesOrderId: string, reason: string | null): Promise<OrderFlowView> {
-    const [run] = await this.engine.runs.findBySalesOrders([salesOrderId]);
+    const [run] = await this.engine.runs.findByRef(ORDER_TO_CASH, ORDER_FLOW_REF.salesOrder, [salesOrderId]);
     if (!run) throw new AppError(ErrorCode.NOT_FOUND, `sales order ${salesOrderId} has no order flow to cancel`, { field: 'salesOrderId' });
     if (run.status === 'COMPENSATED' || run.status === 'COMPENSATING') return this.view(run);
     if (run.status === 'COMPLETED') throw new AppError(ErrorCode.CONFLICT, `the order flow of ${salesOrderId} is completed; it cannot be cancelled`);
@@ -105,12 +106,12 @@ export class OrderFlowService {
 
   /** The flows of these opportunities. */
   async byOpportunities(ids: readonly string[]): Promise<FlowRun[]> {
-    return this.engine.runs.findByOpportunities(ORDER_TO_CASH, ids.map((id) => id.toLowerCase()));
+    return this.engine.runs.findByRef(ORDER_TO_CASH, ORDER_FLOW_REF.opportunity, ids.map((id) => id.toLowerCase()));
   }
 
   /** The flows of these sales orders. */
   async bySalesOrders(ids: readonly string[]): Promise<FlowRun[]> {
-    return this.engine.runs.findBySalesOrders(ids);
+    return this.engine.runs.findByRef(ORDER_TO_CASH, ORDER_FLOW_REF.salesOrder, ids);
   }
 
   /** Steps of these runs, in flow order. */
@@ -120,18 +121,19 @@ export class OrderFlowService {
 
   /** A page of flows ordered by start, optionally of one status and of one customer (its API id). */
   async list(args: { first: number; after?: { startedAt: string; id: string }; status?: FlowRunStatus | null; customerId?: string | null }): Promise<{ runs: FlowRun[]; hasNextPage: boolean; totalCount: number }> {
+    const ref = args.customerId ? { name: ORDER_FLOW_REF.customer, value: args.customerId } : null;
     const [rows, totalCount] = await Promise.all([
-      this.engine.runs.page({ status: args.status, customerId: args.customerId, after: args.after, limit: args.first + 1 }),
-      this.engine.runs.count(args.status, args.customerId),
+      this.engine.runs.page({ status: args.status, ref, after: args.after, limit: args.first + 1 }),
+      this.engine.runs.count(args.status, ref),
     ]);
     return { runs: rows.slice(0, args.first), hasNextPage: rows.length > args.first, totalCount };
   }
 
   private async start(input: OrderFlowInput, key: string, requestId: string): Promise<OrderFlowView> {
     const hash = requestHash('START', ORDER_TO_CASH, input);
-    const started = await this.engine.startRun({ idempotencyKey: key, requestHash: hash, customerId: input.customerId, opportunityId: input.opportunityId, input, requestId });
+    const started = await this.engine.startRun({ idempotencyKey: key, requestHash: hash, input, requestId });
     if (!started) {
-      const [taken] = input.opportunityId ? await this.engine.runs.findByOpportunities(ORDER_TO_CASH, [input.opportunityId]) : [];
+      const [taken] = input.opportunityId ? await this.engine.runs.findByRef(ORDER_TO_CASH, ORDER_FLOW_REF.opportunity, [input.opportunityId]) : [];
       if (taken) throw conflictOnOpportunity(input.opportunityId!, taken);
       throw new AppError(ErrorCode.CONFLICT, 'the order flow could not be started; try again');
     }

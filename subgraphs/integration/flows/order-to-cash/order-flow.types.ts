@@ -1,4 +1,5 @@
 import type { CustomerLinkRepository } from '../../links/customer-link.repository';
+import type { CustomerLinker } from '../../links/customer-linker';
 import type { OrderFlowCrm, OrderFlowErp } from '../../ports';
 
 /** One line of the order as the flow received it; unitPrice comes from an opportunity, else the catalogue. */
@@ -16,24 +17,48 @@ export interface OrderFlowInput {
   lines: OrderFlowLine[];
 }
 
-/** The run state: the input plus what the steps found out, in the order they find it. */
-export interface OrderFlowState extends OrderFlowInput {
-  customerNo?: string;
-  /** The CRM account that hears of milestones; null for a customer only the ERP knows. */
-  crmAccountId?: string | null;
-  orderTotal?: string;
-  salesOrderId?: string;
-  productionOrderIds?: string[];
-  shipmentId?: string;
-  invoiceId?: string;
-  invoiceDueDate?: string;
+/** After ensure-customer: the customer's ERP number and the CRM account that hears of milestones. */
+export interface WithCustomer extends OrderFlowInput {
+  customerNo: string;
+  /** Null for a customer only the ERP knows. */
+  crmAccountId: string | null;
 }
 
-/** What the order-to-cash steps call: the connectors and the customer links. */
+/** After check-credit: the order's total, priced from the opportunity or the catalogue. */
+export interface Priced extends WithCustomer {
+  orderTotal: string;
+}
+
+/** After create-sales-order: the ERP sales order. */
+export interface WithSalesOrder extends Priced {
+  salesOrderId: string;
+}
+
+/** After plan-production: the production orders covering shortages (none when stock sufficed). */
+export interface Planned extends WithSalesOrder {
+  productionOrderIds: string[];
+}
+
+/** After create-shipment: the shipment. */
+export interface WithShipment extends Planned {
+  shipmentId: string;
+}
+
+/** After create-invoice: the invoice. */
+export interface Invoiced extends WithShipment {
+  invoiceId: string;
+  invoiceDueDate: string;
+}
+
+/** The run state as stored: the input plus what the steps found out so far. */
+export type OrderFlowState = OrderFlowInput & Partial<Omit<Invoiced, keyof OrderFlowInput>>;
+
+/** What the order-to-cash steps call: the connectors, the customer links and the linker that gives an account its ERP customer. */
 export interface OrderFlowDeps {
   erp: OrderFlowErp;
   crm: OrderFlowCrm;
   links: CustomerLinkRepository;
+  linker: CustomerLinker;
 }
 
 /** The flow's name in flow_runs. */

@@ -3,10 +3,10 @@ import type { Database } from '../../../../platform/db';
 import type { Logger } from '../../../../platform/logger';
 import type { ServiceMetrics } from '../../../../platform/metrics';
 import type { CustomerLinkRepository } from '../../links/customer-link.repository';
+import type { CustomerLinker } from '../../links/customer-linker';
 import type { OrderFlowCrm, OrderFlowErp } from '../../ports';
 import type { ChangeEventBus } from '../../webhooks/change-event-bus';
 import { FlowEngine } from '../engine/flow-engine';
-import { startJobQueue } from '../engine/job-queue';
 import { OrderFlowService } from './order-flow.service';
 import type { OrderFlowDeps, OrderFlowState } from './order-flow.types';
 import { orderToCashFlow } from './order-to-cash.flow';
@@ -31,29 +31,33 @@ export interface OrderFlowsDeps {
   erp: OrderFlowErp;
   crm: OrderFlowCrm;
   links: CustomerLinkRepository;
+  linker: CustomerLinker;
   events: ChangeEventBus;
   logger: Logger;
   metrics: ServiceMetrics;
   settings: OrderFlowSettings;
+  /** The service's job queue, with `orderFlowQueues()` created on it. */
+  boss: PgBoss;
+}
+
+/** The job queues order flows run on. */
+export function orderFlowQueues(): string[] {
+  return [`flow-${orderToCashFlow.name}`];
 }
 
 /** Running order flows: the service the resolvers call, the engine, and a closer. */
 export interface OrderFlows {
   service: OrderFlowService;
   engine: FlowEngine<OrderFlowState, OrderFlowDeps>;
-  boss: PgBoss;
-  /** Stops workers and the poll, then the job queue (the database belongs to the caller). */
+  /** Stops workers and the poll (the job queue and the database belong to the caller). */
   close(): Promise<void>;
 }
 
-/**
- * Starts order-to-cash: pg-boss on the service's database, the engine's workers and catch-up
- * poll, and the ERP change events that wake waiting flows.
- */
+/** Starts order-to-cash: the engine's workers and catch-up poll, and the ERP change events that wake waiting flows. */
 export async function startOrderFlows(deps: OrderFlowsDeps): Promise<OrderFlows> {
   const { settings } = deps;
-  const boss = await startJobQueue(deps.db, deps.logger, { queues: [`flow-${orderToCashFlow.name}`] });
-  const stepDeps: OrderFlowDeps = { erp: deps.erp, crm: deps.crm, links: deps.links };
+  const { boss } = deps;
+  const stepDeps: OrderFlowDeps = { erp: deps.erp, crm: deps.crm, links: deps.links, linker: deps.linker };
   const engine = new FlowEngine(orderToCashFlow, stepDeps, {
     db: deps.db,
     boss,
@@ -72,10 +76,8 @@ export async function startOrderFlows(deps: OrderFlowsDeps): Promise<OrderFlows>
   return {
     service: new OrderFlowService(engine, stepDeps, { cancelWaitMs: settings.cancelWaitMs ?? 10_000 }),
     engine,
-    boss,
     async close() {
       await engine.stop();
-      await boss.stop({ graceful: false, close: false, wait: true }).catch(() => undefined);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '../../../../../platform/errors';
 import { defineStep } from '../../engine/flow-step';
-import type { OrderFlowDeps, OrderFlowState } from '../order-flow.types';
+import type { OrderFlowDeps, Priced, WithCustomer } from '../order-flow.types';
 
 /** Step name in the step log and in idempotency keys. */
 export const CHECK_CREDIT = 'check-credit';
@@ -13,10 +13,10 @@ export const CHECK_CREDIT = 'check-credit';
  * only: the ERP decides again, atomically, when create-sales-order creates the order, so orders
  * racing past this step cannot jointly exceed the limit.
  */
-export const checkCreditStep = defineStep<OrderFlowState, OrderFlowDeps>({
+export const checkCreditStep = defineStep<WithCustomer, Pick<Priced, 'orderTotal'>, OrderFlowDeps>({
   id: CHECK_CREDIT,
   async invoke(state, { erp }) {
-    const customerNo = state.customerNo!;
+    const customerNo = state.customerNo;
     const assessment = await erp.assessCredit(customerNo, state.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, ...(l.unitPrice ? { unitPrice: l.unitPrice } : {}) })));
     if (!assessment.approved) {
       throw new AppError(

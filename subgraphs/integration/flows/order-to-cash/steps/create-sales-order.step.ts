@@ -1,6 +1,6 @@
 import { defineStep } from '../../engine/flow-step';
 import { tellCrm } from '../milestones';
-import type { OrderFlowDeps, OrderFlowState } from '../order-flow.types';
+import type { OrderFlowDeps, Priced, WithSalesOrder } from '../order-flow.types';
 
 /** Step name in the step log and in idempotency keys. */
 export const CREATE_SALES_ORDER = 'create-sales-order';
@@ -15,11 +15,11 @@ interface CreatedOrder {
  * kept in the CRM) and tells the CRM. Undo: the order is cancelled (the ERP gives back any stock it
  * still holds) and the CRM is told.
  */
-export const createSalesOrderStep = defineStep<OrderFlowState, OrderFlowDeps, CreatedOrder>({
+export const createSalesOrderStep = defineStep<Priced, Pick<WithSalesOrder, 'salesOrderId'>, OrderFlowDeps, CreatedOrder>({
   id: CREATE_SALES_ORDER,
   async invoke(state, deps, ctx) {
     const order = await deps.erp.createSalesOrder(
-      { customerNo: state.customerNo!, lines: state.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, ...(l.unitPrice ? { unitPrice: l.unitPrice } : {}) })), status: 'CONFIRMED', externalRef: state.opportunityId },
+      { customerNo: state.customerNo, lines: state.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, ...(l.unitPrice ? { unitPrice: l.unitPrice } : {}) })), status: 'CONFIRMED', externalRef: state.opportunityId },
       ctx.key(),
     );
     const next = { ...state, salesOrderId: order.id };

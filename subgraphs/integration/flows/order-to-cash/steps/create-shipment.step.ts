@@ -1,5 +1,5 @@
 import { defineStep } from '../../engine/flow-step';
-import type { OrderFlowDeps, OrderFlowState } from '../order-flow.types';
+import type { OrderFlowDeps, Planned, WithShipment } from '../order-flow.types';
 
 /** Step name in the step log and in idempotency keys. */
 export const CREATE_SHIPMENT = 'create-shipment';
@@ -9,10 +9,10 @@ export const CREATE_SHIPMENT = 'create-shipment';
  * shipment is cancelled, so the warehouse is not left with one to pick; the goods it covered are
  * released with the reservations (an earlier step's undo).
  */
-export const createShipmentStep = defineStep<OrderFlowState, OrderFlowDeps, { shipmentId: string }>({
+export const createShipmentStep = defineStep<Planned, Pick<WithShipment, 'shipmentId'>, OrderFlowDeps, { shipmentId: string }>({
   id: CREATE_SHIPMENT,
   async invoke(state, { erp }, ctx) {
-    const shipment = await erp.createShipment(state.salesOrderId!, ctx.key());
+    const shipment = await erp.createShipment(state.salesOrderId, ctx.key());
     return { kind: 'done', output: { shipmentId: shipment.id }, compensation: { shipmentId: shipment.id } };
   },
   async compensate({ shipmentId }, _state, { erp }, ctx) {

@@ -1,7 +1,7 @@
 import { AppError, ErrorCode } from '../../../../../platform/errors';
 import { defineStep } from '../../engine/flow-step';
 import { tellCrm } from '../milestones';
-import type { OrderFlowDeps, OrderFlowState } from '../order-flow.types';
+import type { OrderFlowDeps, Planned, WithSalesOrder } from '../order-flow.types';
 
 /** Step name in the step log and in idempotency keys. */
 export const PLAN_PRODUCTION = 'plan-production';
@@ -12,10 +12,10 @@ export const PLAN_PRODUCTION = 'plan-production';
  * flow with OUT_OF_STOCK, before any production is planned. Undo: production orders not yet
  * completed are cancelled.
  */
-export const planProductionStep = defineStep<OrderFlowState, OrderFlowDeps, { productionOrderIds: string[] }>({
+export const planProductionStep = defineStep<WithSalesOrder, Pick<Planned, 'productionOrderIds'>, OrderFlowDeps, { productionOrderIds: string[] }>({
   id: PLAN_PRODUCTION,
   async invoke(state, deps, ctx) {
-    const [order] = await deps.erp.getSalesOrders([state.salesOrderId!]);
+    const [order] = await deps.erp.getSalesOrders([state.salesOrderId]);
     const short = new Map<string, number>();
     for (const line of order.lines) {
       const missing = line.quantity - line.reservedQuantity - line.shippedQuantity;

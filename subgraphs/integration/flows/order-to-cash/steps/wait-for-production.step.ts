@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '../../../../../platform/errors';
 import { defineStep } from '../../engine/flow-step';
-import type { OrderFlowDeps, OrderFlowState } from '../order-flow.types';
+import type { OrderFlowDeps, Planned } from '../order-flow.types';
 
 /** Step name in the step log and in idempotency keys. */
 export const WAIT_FOR_PRODUCTION = 'wait-for-production';
@@ -10,10 +10,10 @@ export const WAIT_FOR_PRODUCTION = 'wait-for-production';
  * reserves it for the order). A production order cancelled by someone else cannot deliver, so
  * the order cannot be completed: OUT_OF_STOCK, and the flow compensates.
  */
-export const waitForProductionStep = defineStep<OrderFlowState, OrderFlowDeps>({
+export const waitForProductionStep = defineStep<Planned, unknown, OrderFlowDeps>({
   id: WAIT_FOR_PRODUCTION,
   async invoke(state, { erp }) {
-    const ids = state.productionOrderIds ?? [];
+    const ids = state.productionOrderIds;
     if (ids.length === 0) return { kind: 'skipped' };
     const orders = await erp.getProductionOrders(ids);
     const cancelled = orders.find((o) => o.status === 'CANCELLED');

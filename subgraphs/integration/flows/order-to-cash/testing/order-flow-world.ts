@@ -209,7 +209,15 @@ async function freePort(): Promise<number> {
  * Starts the world on in-memory PGlite databases and free ports. `deliverWebhooks: false` keeps
  * the ERP's change events in its outbox, so only the catch-up poll can move waiting flows.
  */
-export async function startOrderFlowWorld(options: { settings?: Partial<OrderFlowSettings>; deliverWebhooks?: boolean; integrationDb?: Database } = {}): Promise<OrderFlowWorld> {
+export async function startOrderFlowWorld(
+  options: {
+    settings?: Partial<OrderFlowSettings>;
+    deliverWebhooks?: boolean;
+    integrationDb?: Database;
+    /** Puts something in front of every ERP call the integration makes (e.g. a barrier that lines up racing writes). */
+    wrapErp?: (erp: ErpConnector) => ErpConnector;
+  } = {},
+): Promise<OrderFlowWorld> {
   const logger = createLogger('flow-test', 'silent');
   const [erpPort, integrationPort] = [await freePort(), await freePort()];
   const erpDb = await openDatabase({ service: 'erp' });
@@ -238,9 +246,10 @@ export async function startOrderFlowWorld(options: { settings?: Partial<OrderFlo
   const faults = new ErpFaults();
   const integrationDb = options.integrationDb ?? (await openDatabase({ service: 'integration' }));
   await migrate(integrationDb, path.resolve(__dirname, '../../../migrations'));
+  const integrationErp = options.wrapErp?.(erp) ?? erp;
   const integration = await createIntegrationSubgraph({
     db: integrationDb,
-    erp,
+    erp: integrationErp,
     crm,
     logger,
     metrics: createMetrics('integration'),
@@ -249,7 +258,7 @@ export async function startOrderFlowWorld(options: { settings?: Partial<OrderFlo
     development: true,
     bootstrapRetryMs: 20,
     orderFlows: {
-      erp: faults.wrap(erp),
+      erp: faults.wrap(integrationErp),
       crm,
       settings: { maxAttempts: 3, retryBaseMs: 20, leaseMs: 5000, pollMs: 300, workers: 2, cancelWaitMs: 10_000, ...options.settings },
     },

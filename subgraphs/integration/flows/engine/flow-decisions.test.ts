@@ -13,10 +13,12 @@ describe('what a step failure does to its run', () => {
   it.each([
     ['an unavailable backend with attempts left', coded(ErrorCode.UPSTREAM_UNAVAILABLE), 1, { kind: 'retry', delayMs: 100 }],
     ['an error without a code, second attempt', new Error('socket hang up'), 2, { kind: 'retry', delayMs: 200 }],
-    ['an unavailable backend after the last attempt', coded(ErrorCode.UPSTREAM_UNAVAILABLE, 'erp down'), 3, { kind: 'fail', code: 'UPSTREAM_UNAVAILABLE', error: 'reserve-stock failed after 3 attempts: erp down' }],
-    ['a code the flow declares a business refusal', coded(ErrorCode.CREDIT_LIMIT_EXCEEDED, 'over the limit'), 1, { kind: 'compensate', code: 'CREDIT_LIMIT_EXCEEDED', error: 'over the limit' }],
-    ['another declared refusal, even on a later attempt', coded(ErrorCode.OUT_OF_STOCK, 'short'), 2, { kind: 'compensate', code: 'OUT_OF_STOCK', error: 'short' }],
-    ['a coded error the flow does not name', coded(ErrorCode.NOT_FOUND, 'no such product'), 1, { kind: 'fail', code: 'NOT_FOUND', error: 'reserve-stock failed: no such product' }],
+    ['an unavailable backend after the last attempt', coded(ErrorCode.UPSTREAM_UNAVAILABLE, 'erp down'), 3, { kind: 'fail', code: 'UPSTREAM_UNAVAILABLE', error: 'reserve-stock failed after 3 attempts: UPSTREAM_UNAVAILABLE: erp down' }],
+    // An uncoded error's message may name internals (a query, a host): the run keeps only that it was internal.
+    ['an error without a code after the last attempt', new Error('connect ECONNREFUSED 10.0.0.7:5432'), 3, { kind: 'fail', code: 'UPSTREAM_UNAVAILABLE', error: 'reserve-stock failed after 3 attempts: INTERNAL_SERVER_ERROR: an internal error (logged with this flow\'s id)' }],
+    ['a code the flow declares a business refusal', coded(ErrorCode.CREDIT_LIMIT_EXCEEDED, 'over the limit'), 1, { kind: 'compensate', code: 'CREDIT_LIMIT_EXCEEDED', error: 'CREDIT_LIMIT_EXCEEDED: over the limit' }],
+    ['another declared refusal, even on a later attempt', coded(ErrorCode.OUT_OF_STOCK, 'short'), 2, { kind: 'compensate', code: 'OUT_OF_STOCK', error: 'OUT_OF_STOCK: short' }],
+    ['a coded error the flow does not name', coded(ErrorCode.NOT_FOUND, 'no such product'), 1, { kind: 'fail', code: 'NOT_FOUND', error: 'reserve-stock failed: NOT_FOUND: no such product' }],
   ])('%s', (_case, error, attempts, decision) => {
     expect(decideFailure({ stepId: 'reserve-stock', error, attempts }, RULES, RETRY)).toEqual(decision);
   });

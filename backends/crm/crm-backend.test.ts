@@ -7,6 +7,7 @@ import { listen } from '../../platform/http-server';
 import { signServiceToken } from '../../platform/service-auth';
 import { verifyWebhook } from '../../platform/webhook-signature';
 import { DATABASE_KINDS, openTestDatabase } from '../../test/support/databases';
+import { describeOn } from '../../test/support/services';
 import { formatAmount, sumAmounts, Money } from '../../platform/money';
 import { buildDemoDataset } from '../demo-data/demo-dataset';
 import { crmFixture, fixtureId } from './crm-fixtures';
@@ -20,19 +21,16 @@ const ACME = fixtureId(2, 1);
 const BOREALIS = fixtureId(2, 2);
 const COBALT = fixtureId(2, 3);
 
-describe.each(DATABASE_KINDS)('CRM backend on %s', (kind) => {
+describeOn(DATABASE_KINDS, 'CRM backend on %s', (kind) => {
   let db: Database;
   let backend: CrmBackend;
   let baseUrl: string;
 
   let dispose: (() => Promise<void>) | undefined;
 
-  // The suite's tests do nothing when the kind of database is absent (PostgreSQL locally).
-  const test = (name: string, fn: () => Promise<void>) => it(name, async () => (db ? fn() : undefined));
 
   beforeAll(async () => {
     const opened = await openTestDatabase(kind, 'crm');
-    if (!opened) return;
     ({ db, dispose } = opened);
     await prepareCrmDatabase(db);
     await seedCrm(db, crmFixture);
@@ -368,7 +366,6 @@ describe.each(DATABASE_KINDS)('CRM backend on %s', (kind) => {
   describe('seed', () => {
     test('writes no change events and does nothing when accounts exist', async () => {
       const opened = await openTestDatabase(kind, 'crm');
-      if (!opened) return;
       const fresh = opened.db;
       try {
         await prepareCrmDatabase(fresh);
@@ -392,7 +389,6 @@ describe.each(DATABASE_KINDS)('CRM backend on %s', (kind) => {
       const digests: Record<string, string>[] = [];
       for (let run = 0; run < 2; run++) {
         const opened = await openTestDatabase(kind, 'crm');
-        if (!opened) return;
         try {
           const data = buildDemoDataset().crm;
           await prepareCrmDatabase(opened.db);
@@ -428,7 +424,6 @@ describe.each(DATABASE_KINDS)('CRM backend on %s', (kind) => {
       await new Promise((resolve) => receiver.close(resolve));
 
       const opened = await openTestDatabase(kind, 'crm');
-      if (!opened) return;
       const eventDb = opened.db;
       await prepareCrmDatabase(eventDb);
       await seedCrm(eventDb, crmFixture);

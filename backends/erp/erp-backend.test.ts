@@ -2,22 +2,20 @@ import { request } from 'undici';
 import type { Database } from '../../platform/db';
 import { listen } from '../../platform/http-server';
 import { DATABASE_KINDS, openTestDatabase } from '../../test/support/databases';
+import { describeOn } from '../../test/support/services';
 import { buildTestErpBackend, testServiceToken } from './erp-test-fixtures';
 import type { ErpBackend } from './server';
 import type { ErpCustomer, ErpInvoice, ErpSalesOrder, ErpShipment, ErpStockLevel, ErpProductionOrder } from '../../connectors/erp/erp.connector';
 
-describe.each(DATABASE_KINDS)('ERP backend on %s', (kind) => {
+describeOn(DATABASE_KINDS, 'ERP backend on %s', (kind) => {
   let db: Database;
   let backend: ErpBackend;
   let baseUrl: string;
   let dispose: (() => Promise<void>) | undefined;
 
-  // The suite's tests do nothing when the kind of database is absent (PostgreSQL locally).
-  const test = (name: string, fn: () => Promise<void>) => it(name, async () => (db ? fn() : undefined));
 
   beforeAll(async () => {
     const opened = await openTestDatabase(kind, 'erp');
-    if (!opened) return;
     ({ db, dispose } = opened);
     backend = await buildTestErpBackend(db);
     baseUrl = `http://127.0.0.1:${await listen(backend.app, 0)}`;

@@ -8,7 +8,7 @@ import { type TestStack, freePorts, startTestStack } from '../support/stack';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 describe('the stack supervisor', () => {
-  let stack: TestStack | null;
+  let stack: TestStack;
 
   beforeAll(async () => {
     stack = await startTestStack('pglite');

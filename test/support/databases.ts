@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { type Database, openDatabase } from '../../platform/db';
-import { serviceAvailable } from './services';
+import { SERVICE_URLS, assertReachable } from './services';
 
 /** The PostgreSQL server tests use when it is reachable (CI always). */
-export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_URL = SERVICE_URLS.postgres;
 
 /** Creates an empty database on the test PostgreSQL server and returns its URL and a dropper. */
-export async function createScratchPostgres(): Promise<{ url: string; drop: () => Promise<void> } | null> {
-  if (!(await serviceAvailable('postgres', POSTGRES_URL))) return null;
+export async function createScratchPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  assertReachable('postgres');
   const name = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
@@ -30,14 +30,13 @@ export async function createScratchPostgres(): Promise<{ url: string; drop: () =
 /** The database kinds a contract suite runs against: PGlite always, PostgreSQL when reachable. */
 export const DATABASE_KINDS = ['pglite', 'postgres'] as const;
 
-/** Opens a fresh database of a kind for one suite, or null (with a printed reason) when absent. */
-export async function openTestDatabase(kind: (typeof DATABASE_KINDS)[number], service: string): Promise<{ db: Database; dispose: () => Promise<void> } | null> {
+/** Opens a fresh database of a kind for one suite (guard PostgreSQL suites with describeOn). */
+export async function openTestDatabase(kind: (typeof DATABASE_KINDS)[number], service: string): Promise<{ db: Database; dispose: () => Promise<void> }> {
   if (kind === 'pglite') {
     const db = await openDatabase({ service });
     return { db, dispose: () => db.close() };
   }
   const scratch = await createScratchPostgres();
-  if (!scratch) return null;
   const db = await openDatabase({ service, databaseUrl: scratch.url, poolSize: 4 });
   return {
     db,

@@ -7,10 +7,13 @@ import { loadOrCreateLocalSecrets } from '../../platform/secrets';
 import { SERVICES, type ServiceName } from '../../scripts/services';
 import { type RunningStack, startStack } from '../../scripts/stack';
 import { createScratchPostgres } from './databases';
-import { serviceAvailable } from './services';
+import { SERVICE_URLS, type TestService, assertReachable } from './services';
 
 /** Which storage a test stack runs on. */
 export type StackKind = 'pglite' | 'postgres';
+
+/** The servers a stack of each kind needs (for describeOn). */
+export const STACK_NEEDS = (kind: StackKind): TestService[] => (kind === 'postgres' ? ['postgres', 'redis'] : []);
 
 /** A whole stack on free ports and a private data folder (and database), for one suite. */
 export interface TestStack extends RunningStack {
@@ -43,20 +46,20 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-/** Starts a stack of `kind`; null when that kind's server is absent locally (skip, with a reason). */
+/** Starts a stack of `kind` (guard PostgreSQL suites with describeOn and STACK_NEEDS). */
 export async function startTestStack(
   kind: StackKind,
   options: { dataDir?: string; databaseUrl?: string; /** Capture every service's output here. */ logFile?: string; /** Extra environment (e.g. LOG_LEVEL). */ env?: NodeJS.ProcessEnv } = {},
-): Promise<TestStack | null> {
+): Promise<TestStack> {
   // Suites drive many requests through a few tokens; the rate limit has its own tests (gateway/).
   let env: NodeJS.ProcessEnv = { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn', NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '0', ...options.env };
   let dropDatabase = async () => {};
   if (kind === 'postgres') {
-    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    assertReachable('redis');
+    const redisUrl = SERVICE_URLS.redis;
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
       const scratch = await createScratchPostgres();
-      if (!scratch || !(await serviceAvailable('redis', redisUrl))) return null;
       databaseUrl = scratch.url;
       dropDatabase = scratch.drop;
     }

@@ -1,16 +1,15 @@
 import type { Database, Queryable } from '../../../platform/db';
 import { encodeCursor } from '../../../platform/pagination';
 import { DATABASE_KINDS, openTestDatabase } from '../../../test/support/databases';
+import { describeOn } from '../../../test/support/services';
 import { newestOrChangedPage } from './keyset-page';
 
-describe.each(DATABASE_KINDS)('keyset pages on %s', (kind) => {
+describeOn(DATABASE_KINDS, 'keyset pages on %s', (kind) => {
   let db: Database;
   let dispose: (() => Promise<void>) | undefined;
-  const test = (name: string, fn: () => Promise<void>) => it(name, async () => (db ? fn() : undefined));
 
   beforeAll(async () => {
     const opened = await openTestDatabase(kind, 'erp');
-    if (!opened) return;
     ({ db, dispose } = opened);
     await db.exec(`CREATE TABLE docs (id text PRIMARY KEY, status text NOT NULL, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
     await db.query(

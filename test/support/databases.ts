@@ -6,14 +6,26 @@ import { SERVICE_URLS, assertReachable } from './services';
 /** The PostgreSQL server tests use when it is reachable (CI always). */
 export const POSTGRES_URL = SERVICE_URLS.postgres;
 
-/** Creates an empty database on the test PostgreSQL server and returns its URL and a dropper. */
-export async function createScratchPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+/** Creates a database on the test PostgreSQL server (empty, or a copy of `template`) and returns its URL and a dropper. */
+export async function createScratchPostgres(template?: string): Promise<{ url: string; drop: () => Promise<void> }> {
   assertReachable('postgres');
   const name = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  try {
+    // Copying a template fails while another session is still connected to it; that is brief.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+        break;
+      } catch (error) {
+        if (!template || attempt >= 20 || !/being accessed by other users/.test(String(error))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
   const url = new URL(POSTGRES_URL);
   url.pathname = `/${name}`;
   return {

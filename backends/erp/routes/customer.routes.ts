@@ -4,7 +4,7 @@ import { AppError, ErrorCode } from '../../../platform/errors';
 import { findCustomersByExternalRefs, getCustomers, listCustomers, openBalances } from '../repositories/customer.repository';
 import { changeCustomer, createCustomer } from '../services/customer.service';
 import { customerInputSchema, customerPatchSchema, idList, listParams, parseInput, textParam, type QueryString } from '../validation';
-import { idempotentWrite } from './idempotent-write';
+import { idempotentWrite } from '../../../platform/idempotency';
 
 /** Customers and their open balances. */
 export function registerCustomerRoutes(app: FastifyInstance, db: Database): void {

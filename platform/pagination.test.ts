@@ -1,8 +1,7 @@
-import type { Database, Queryable } from '../../../platform/db';
-import { encodeCursor } from '../../../platform/pagination';
-import { DATABASE_KINDS, openTestDatabase } from '../../../test/support/databases';
-import { describeOn } from '../../../test/support/services';
-import { newestOrChangedPage } from './keyset-page';
+import type { Database, Queryable } from './db';
+import { browseOrChangedPage, encodeCursor } from './pagination';
+import { DATABASE_KINDS, openTestDatabase } from '../test/support/databases';
+import { describeOn } from '../test/support/services';
 
 describeOn(DATABASE_KINDS, 'keyset pages on %s', (kind) => {
   let db: Database;
@@ -31,7 +30,7 @@ describeOn(DATABASE_KINDS, 'keyset pages on %s', (kind) => {
   }
 
   const page = (q: Queryable, status: string, after?: string | null) =>
-    newestOrChangedPage<{ key: string; id: string }>(q, { select: 'id AS key, id', from: 'docs', createdColumn: 'created_at', where: ['status = $1'], params: [status], first: 50, after });
+    browseOrChangedPage<{ key: string; id: string }>(q, { select: 'id AS key, id', from: 'docs', created: 'created_at', browse: 'newest', where: ['status = $1'], params: [status], first: 50, after });
 
   test('counts once while nothing is committed, and every page tells the same exact total', async () => {
     const { q, counts } = counting();

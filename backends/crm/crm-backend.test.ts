@@ -321,6 +321,35 @@ describeOn(DATABASE_KINDS, 'CRM backend on %s', (kind) => {
       expect(found.body.totalCount).toBe(1);
     });
 
+    test('refuses a country that is not an ISO code ("Germany") as the ERP would, naming the field and writing nothing', async () => {
+      const eventsBefore = await outboxCount();
+      const created = await call<ErrorBody>('POST', '/accounts', { name: 'Hotel Logistik', country: 'Germany' });
+      expect(created.status).toBe(400);
+      expect(created.body.error).toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'country' } });
+      expect(created.body.error.message).toContain('country');
+      const changed = await call<ErrorBody>('PATCH', `/accounts/${ACME}`, { country: 'Germany' });
+      expect(changed.status).toBe(400);
+      expect(changed.body.error.details?.field).toBe('country');
+      expect((await call<Page<CrmAccount>>('GET', '/accounts?search=hotel logistik')).body.totalCount).toBe(0);
+      expect((await call<Page<CrmAccount>>('GET', `/accounts?ids=${ACME}`)).body.items[0].country).not.toBe('Germany');
+      expect(await outboxCount()).toBe(eventsBefore);
+    });
+
+    test('refuses a second Idempotency-Key header instead of using the first', async () => {
+      const response = await fetch(`${baseUrl}/accounts`, {
+        method: 'POST',
+        body: JSON.stringify({ name: 'India Shipping' }),
+        headers: [
+          ['x-service-token', signServiceToken(INTERNAL_SECRET, 'test')],
+          ['content-type', 'application/json'],
+          ['idempotency-key', 'india-1'],
+          ['idempotency-key', 'india-2'],
+        ],
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as ErrorBody).error.details?.field).toBe('Idempotency-Key');
+    });
+
     test('answers 409 when an Idempotency-Key is reused for a different request', async () => {
       const key = { 'idempotency-key': 'activity-key-1' };
       const logged = await call<CrmActivity>('POST', '/activities', { accountId: ACME, type: 'NOTE', subject: 'Asked for a quote' }, key);

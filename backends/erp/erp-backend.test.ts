@@ -100,6 +100,11 @@ describeOn(DATABASE_KINDS, 'ERP backend on %s', (kind) => {
       expect(bad.body.error.details.field).toBe('creditLimit');
       const terms = await call<{ error: { message: string } }>('POST', '/customers', { name: 'X', paymentTerms: 'thirty days' });
       expect(terms.body.error.message).toMatch(/^paymentTerms: /);
+      for (const country of ['Germany', 'de', 'XX']) {
+        const refused = await call<{ error: { code: string; details: { field: string } } }>('POST', '/customers', { name: 'X', country });
+        expect(refused.status).toBe(400);
+        expect(refused.body.error).toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'country' } });
+      }
       const unknown = await call<{ error: { message: string } }>('POST', '/customers', { name: 'X', vatId: 'DE1' });
       expect(unknown.body.error.message).toMatch(/vatId/);
     });

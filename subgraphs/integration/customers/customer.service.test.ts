@@ -98,6 +98,7 @@ describe('customer writes', () => {
       ['name', { name: '   ' }],
       ['name', { name: 'x'.repeat(201) }],
       ['email', { email: 'not-an-email' }],
+      ['country', { country: 'Germany' }],
       ['country', { country: 'de' }],
       ['country', { country: 'XX' }],
       ['creditLimit', { creditLimit: '-1' }],

@@ -88,7 +88,15 @@ export async function startTestStack(
     ports: Object.fromEntries(SERVICES.map((s, i) => [s.name, ports[i]])),
     log: () => undefined,
   });
-  await stack.waitUntilReady(180_000);
+  try {
+    await stack.waitUntilReady(180_000);
+  } catch (error) {
+    // A stack that never got ready would otherwise outlive the suite, six processes strong.
+    await stack.stop();
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await dropDatabase();
+    throw error;
+  }
   const jwtSecret = new TextEncoder().encode(loadOrCreateLocalSecrets(dataDir).jwtSecret);
   const tokens = new Map<string, string>();
   const tokenFor = async (role: string, customerId?: string) => {

@@ -2,7 +2,7 @@
  * Jest runs TypeScript through SWC; the cookie package ships ESM only, so it is transformed too.
  * Two workers for the two cores: the end-to-end suites spend most of their time waiting on the
  * stack's own processes. The global setup probes PostgreSQL and Redis once and makes the folder
- * where each kind of stack is seeded once per run and then copied (test/support/stack.ts).
+ * where each kind of stack is seeded once per run and then copied (test-support/stack.ts).
  *
  * Suites that stop, kill or restart services of their own stack: minutes each. `npm test` leaves
  * them out (TEST_SET=quick), `npm run test:slow` runs only them, and CI runs both.
@@ -18,6 +18,6 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/.data/', ...(set === 'quick' ? SLOW_SUITES.map((suite) => `<rootDir>/${suite}`) : [])],
   testTimeout: 60000,
   maxWorkers: 2,
-  globalSetup: '<rootDir>/test/support/jest-global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/jest-global-teardown.ts',
+  globalSetup: '<rootDir>/test-support/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/test-support/jest-global-teardown.ts',
 };

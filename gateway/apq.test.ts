@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Cache, MemoryCache, RedisCache } from '../platform/cache';
-import { SERVICE_URLS, describeOn } from '../test/support/services';
+import { SERVICE_URLS, describeOn } from '../test-support/services';
 import type { BuiltGateway } from './gateway';
 import { TEST_SECRETS, buildTestGateway, postGraphql, testToken } from './test-support/test-gateway';
 import { TEST_CUSTOMERS, type TestSubgraph, startTestSubgraph } from './test-support/test-subgraphs';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SERVICE_URLS, itNeeding } from '../test/support/services';
+import { SERVICE_URLS, itNeeding } from '../test-support/services';
 import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit';
 
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Cache, MemoryCache, RedisCache } from './cache';
-import { SERVICE_URLS, describeOn } from '../test/support/services';
+import { SERVICE_URLS, describeOn } from '../test-support/services';
 
 
 // One contract, two implementations: what holds for the in-process cache must hold for Redis.

@@ -5,8 +5,8 @@ import type { Database } from './db';
 import { migrate } from './migrate';
 import { requestHash, runIdempotent, IDEMPOTENCY_TABLE_SQL } from './idempotency';
 import { AppError } from './errors';
-import { DATABASE_KINDS, openTestDatabase } from '../test/support/databases';
-import { describeOn } from '../test/support/services';
+import { DATABASE_KINDS, openTestDatabase } from '../test-support/databases';
+import { describeOn } from '../test-support/services';
 
 // The same behaviour is promised by PGlite (embedded default) and PostgreSQL (services).
 describeOn(DATABASE_KINDS, 'database on %s', (kind) => {

@@ -1,7 +1,7 @@
 import type { Database, Queryable } from './db';
 import { browseOrChangedPage, encodeCursor } from './pagination';
-import { DATABASE_KINDS, openTestDatabase } from '../test/support/databases';
-import { describeOn } from '../test/support/services';
+import { DATABASE_KINDS, openTestDatabase } from '../test-support/databases';
+import { describeOn } from '../test-support/services';
 
 describeOn(DATABASE_KINDS, 'keyset pages on %s', (kind) => {
   let db: Database;

@@ -1,8 +1,8 @@
 import { request } from 'undici';
 import type { Database } from '../../platform/db';
 import { listen } from '../../platform/http-server';
-import { DATABASE_KINDS, openTestDatabase } from '../../test/support/databases';
-import { describeOn } from '../../test/support/services';
+import { DATABASE_KINDS, openTestDatabase } from '../../test-support/databases';
+import { describeOn } from '../../test-support/services';
 import { buildTestErpBackend, testServiceToken } from './erp-test-fixtures';
 import type { ErpBackend } from './server';
 import type { ErpCustomer, ErpInvoice, ErpSalesOrder, ErpShipment, ErpStockLevel, ErpProductionOrder } from '../../connectors/erp/erp.connector';

@@ -6,11 +6,11 @@ import { createLogger } from '../../platform/logger';
 import { createMetrics } from '../../platform/metrics';
 import { signServiceToken } from '../../platform/service-auth';
 import { WEBHOOK_SIGNATURE_HEADER, signWebhook } from '../../platform/webhook-signature';
-import { SERVICE_URLS, describeOn } from '../../test/support/services';
+import { SERVICE_URLS, describeOn } from '../../test-support/services';
 import { ERP_CACHE_TTL, createErpLoaders } from './loaders';
 import { type ErpSubgraph, createErpSubgraph } from './server';
-import { InMemoryErpConnector } from './test/in-memory-erp.connector';
-import { erpFixture } from './test/erp-fixtures';
+import { InMemoryErpConnector } from './test-support/in-memory-erp.connector';
+import { erpFixture } from './test-support/erp-fixtures';
 
 const INTERNAL_SECRET = 'erp-cache-test-internal-secret-0123';
 const WEBHOOK_SECRET = 'erp-cache-test-webhook-secret-0123';

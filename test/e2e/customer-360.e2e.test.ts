@@ -1,7 +1,7 @@
 import { buildDemoDataset } from '../../backends/demo-data/demo-dataset';
 import { Money, formatAmount, sumAmounts } from '../../platform/money';
-import { type StackKind, STACK_NEEDS, type TestStack, startTestStack } from '../support/stack';
-import { describeOn } from '../support/services';
+import { type StackKind, STACK_NEEDS, type TestStack, startTestStack } from '../../test-support/stack';
+import { describeOn } from '../../test-support/services';
 
 // The whole stack as separate processes, on PGlite and (where the servers are up, always in CI)
 // on PostgreSQL + Redis: what a client sees through the gateway must be the same.

@@ -1,7 +1,7 @@
 import { buildDemoDataset } from '../../backends/demo-data/demo-dataset';
-import { OrderFlowDriver } from '../../subgraphs/integration/flows/order-to-cash/testing/order-flow-driver';
-import { type StackKind, STACK_NEEDS, type TestStack, startTestStack } from '../support/stack';
-import { describeOn } from '../support/services';
+import { OrderFlowDriver } from '../../subgraphs/integration/flows/order-to-cash/test-support/order-flow-driver';
+import { type StackKind, STACK_NEEDS, type TestStack, startTestStack } from '../../test-support/stack';
+import { describeOn } from '../../test-support/services';
 
 const dataset = buildDemoDataset();
 // A manufactured product with nothing on hand (every order needs production) and a purchased one in stock.

@@ -9,8 +9,8 @@ import { loadOrCreateLocalSecrets } from '../../platform/secrets';
 import { signServiceToken } from '../../platform/service-auth';
 import { signWebhook } from '../../platform/webhook-signature';
 import { SUPERGRAPH_PATH } from '../../scripts/compose';
-import { QueryFuzzer } from '../support/query-fuzzer';
-import { type TestStack, startTestStack } from '../support/stack';
+import { QueryFuzzer } from '../../test-support/query-fuzzer';
+import { type TestStack, startTestStack } from '../../test-support/stack';
 
 const dataset = buildDemoDataset();
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SERVICES } from '../../scripts/services';
-import { type TestStack, freePorts, startTestStack } from '../support/stack';
+import { type TestStack, freePorts, startTestStack } from '../../test-support/stack';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

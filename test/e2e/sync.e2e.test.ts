@@ -4,7 +4,7 @@ import { HttpErpConnector } from '../../connectors/erp/http-erp.connector';
 import { loadOrCreateLocalSecrets } from '../../platform/secrets';
 import { serviceTokenSigner } from '../../platform/service-auth';
 import { runSyncCommand } from '../../scripts/sync';
-import { type TestStack, startTestStack } from '../support/stack';
+import { type TestStack, startTestStack } from '../../test-support/stack';
 
 const dataset = buildDemoDataset();
 

@@ -6,7 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { SignJWT } from 'jose';
 import { loadOrCreateLocalSecrets } from '../../platform/secrets';
 import { exportDefinition } from '../../subgraphs/integration/transfer/export/export-kinds';
-import { type TestStack, startTestStack } from '../support/stack';
+import { type TestStack, startTestStack } from '../../test-support/stack';
 
 // Bulk import and export against the whole stack as processes: the CLIs as a user runs them,
 // and the gateway's authenticated download endpoint.

@@ -1,7 +1,7 @@
 import { buildDemoDataset } from '../../backends/demo-data/demo-dataset';
 import { Money, formatAmount } from '../../platform/money';
-import { type StackKind, STACK_NEEDS, type TestStack, startTestStack } from '../support/stack';
-import { describeOn } from '../support/services';
+import { type StackKind, STACK_NEEDS, type TestStack, startTestStack } from '../../test-support/stack';
+import { describeOn } from '../../test-support/services';
 
 const dataset = buildDemoDataset();
 

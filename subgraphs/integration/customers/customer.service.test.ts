@@ -1,5 +1,5 @@
 import { CustomerLinkRepository } from '../links/customer-link.repository';
-import { type IntegrationHarness, startIntegrationHarness } from '../testing/integration-harness';
+import { type IntegrationHarness, startIntegrationHarness } from '../test-support/integration-harness';
 
 const CREATE = `mutation ($input: CreateCustomerInput!) {
   createCustomer(input: $input) { id crmAccountId erpCustomerNo name email industry country sync { inCrm inErp state lastSyncedAt } }

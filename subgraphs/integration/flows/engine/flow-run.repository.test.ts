@@ -2,8 +2,8 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../../../platform/db';
 import { migrate } from '../../../../platform/migrate';
-import { DATABASE_KINDS, openTestDatabase } from '../../../../test/support/databases';
-import { describeOn } from '../../../../test/support/services';
+import { DATABASE_KINDS, openTestDatabase } from '../../../../test-support/databases';
+import { describeOn } from '../../../../test-support/services';
 import { FlowRunRepository } from './flow-run.repository';
 
 describeOn(DATABASE_KINDS, 'flow runs on %s', (kind) => {

@@ -1,5 +1,5 @@
-import { DATABASE_KINDS, openTestDatabase } from '../../../../test/support/databases';
-import { describeOn } from '../../../../test/support/services';
+import { DATABASE_KINDS, openTestDatabase } from '../../../../test-support/databases';
+import { describeOn } from '../../../../test-support/services';
 import type { Database } from '../../../../platform/db';
 import { createLogger } from '../../../../platform/logger';
 import { jobExecutor, startJobQueue } from './job-queue';

@@ -1,6 +1,6 @@
-import { DATABASE_KINDS, openTestDatabase } from '../../../../test/support/databases';
-import { describeOn } from '../../../../test/support/services';
-import { ACCOUNT, type OrderFlowWorld, eventually, startOrderFlowWorld } from './testing/order-flow-world';
+import { DATABASE_KINDS, openTestDatabase } from '../../../../test-support/databases';
+import { describeOn } from '../../../../test-support/services';
+import { ACCOUNT, type OrderFlowWorld, eventually, startOrderFlowWorld } from './test-support/order-flow-world';
 
 const PLACE = `mutation ($key: String!) { placeOrder(input: { customerId: "crm:${ACCOUNT.acme}", lines: [{ sku: "BOLT-1", quantity: 5 }] }, idempotencyKey: $key) { id } }`;
 const FLOW = `query ($id: ID!) { orderFlow(id: $id) { status salesOrder { id } steps { name status } } }`;

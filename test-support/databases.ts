@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { type Database, openDatabase } from '../../platform/db';
+import { type Database, openDatabase } from '../platform/db';
 import { SERVICE_URLS, assertReachable } from './services';
 
 /** The PostgreSQL server tests use when it is reachable (CI always). */

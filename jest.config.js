@@ -1,9 +1,23 @@
-/** Jest runs TypeScript through SWC; the cookie package ships ESM only, so it is transformed too. */
+/**
+ * Jest runs TypeScript through SWC; the cookie package ships ESM only, so it is transformed too.
+ * Two workers for the two cores: the end-to-end suites spend most of their time waiting on the
+ * stack's own processes. The global setup probes PostgreSQL and Redis once and makes the folder
+ * where each kind of stack is seeded once per run and then copied (test-support/stack.ts).
+ *
+ * Suites that stop, kill or restart services of their own stack: minutes each. `npm test` leaves
+ * them out (TEST_SET=quick), `npm run test:slow` runs only them, and CI runs both.
+ */
+const SLOW_SUITES = ['test/e2e/order-flow.e2e.test.ts', 'test/e2e/writes-and-failures.e2e.test.ts', 'test/e2e/stack-supervision.e2e.test.ts'];
+const set = process.env.TEST_SET;
+
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
   transformIgnorePatterns: ['/node_modules/(?!(cookie)/)'],
-  testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/.data/'],
+  testMatch: set === 'slow' ? SLOW_SUITES.map((suite) => `<rootDir>/${suite}`) : ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/.data/', ...(set === 'quick' ? SLOW_SUITES.map((suite) => `<rootDir>/${suite}`) : [])],
   testTimeout: 60000,
+  maxWorkers: 2,
+  globalSetup: '<rootDir>/test-support/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/test-support/jest-global-teardown.ts',
 };

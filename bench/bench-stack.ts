@@ -5,7 +5,7 @@ import { SignJWT } from 'jose';
 import { loadOrCreateLocalSecrets } from '../platform/secrets';
 import { SERVICES, type ServiceName } from '../scripts/services';
 import { type RunningStack, startStack } from '../scripts/stack';
-import { freePorts } from '../test/support/stack';
+import { freePorts } from '../test-support/stack';
 
 /** The systems the bench compares. */
 export const SYSTEMS = ['gateway', 'hive', 'baseline'] as const;

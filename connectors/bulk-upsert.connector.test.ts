@@ -1,5 +1,5 @@
 import { AppError } from '../platform/errors';
-import { type TransferBackends, startTransferBackends } from '../subgraphs/integration/transfer/testing/transfer-backends';
+import { type TransferBackends, startTransferBackends } from '../subgraphs/integration/transfer/test-support/transfer-backends';
 
 let backends: TransferBackends;
 

@@ -1,9 +1,4 @@
-/** One page of a backend list: the rows, the cursor of the next page, and the total match count. */
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-  totalCount: number;
-}
+export type { Page } from '../platform/pagination';
 
 /** Cursor paging and change polling, common to every list call. */
 export interface ListParams {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Cache, MemoryCache, RedisCache } from '../platform/cache';
-import { serviceAvailable } from '../test/support/services';
+import { SERVICE_URLS, describeOn } from '../test-support/services';
 import type { BuiltGateway } from './gateway';
 import { TEST_SECRETS, buildTestGateway, postGraphql, testToken } from './test-support/test-gateway';
 import { TEST_CUSTOMERS, type TestSubgraph, startTestSubgraph } from './test-support/test-subgraphs';
@@ -8,23 +8,22 @@ import { TEST_CUSTOMERS, type TestSubgraph, startTestSubgraph } from './test-sup
 const CUSTOMER_NAMES = 'query CustomerNames { customers { id name openBalance } }';
 const HASH = createHash('sha256').update(CUSTOMER_NAMES).digest('hex');
 const PERSISTED = { persistedQuery: { version: 1, sha256Hash: HASH } };
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // Persisted queries live in memory by default and in Redis when configured (shared by replicas).
-const stores: [string, () => Promise<Cache | null>][] = [
-  ['memory', async () => new MemoryCache(100)],
-  ['redis', async () => ((await serviceAvailable('redis', redisUrl)) ? new RedisCache(redisUrl, `test:apq:${randomUUID()}:`) : null)],
-];
+const stores = {
+  memory: (): Cache => new MemoryCache(100),
+  redis: (): Cache => new RedisCache(SERVICE_URLS.redis, `test:apq:${randomUUID()}:`),
+};
 
-describe.each(stores)('automatic persisted queries on %s', (_name, makeStore) => {
+describeOn(['memory', 'redis'] as const, 'automatic persisted queries on %s', (kind) => {
   let crm: TestSubgraph;
   let erp: TestSubgraph;
-  let store: Cache | null;
+  let store: Cache;
   let gateways: BuiltGateway[] = [];
   let authorization: string;
 
   beforeAll(async () => {
-    store = await makeStore();
+    store = stores[kind]();
     crm = await startTestSubgraph('crm', { internalSecret: TEST_SECRETS.INTERNAL_SECRET });
     erp = await startTestSubgraph('erp', { internalSecret: TEST_SECRETS.INTERNAL_SECRET });
     authorization = `Bearer ${await testToken({ role: 'admin' })}`;
@@ -46,7 +45,6 @@ describe.each(stores)('automatic persisted queries on %s', (_name, makeStore) =>
   }
 
   it('answers a hash-only request with data once the query was registered', async () => {
-    if (!store) return;
     const gateway = await gatewayOn(store);
 
     const unknown = await postGraphql(gateway, { extensions: PERSISTED } as never, { authorization });
@@ -62,7 +60,6 @@ describe.each(stores)('automatic persisted queries on %s', (_name, makeStore) =>
   });
 
   it('knows a query registered at one gateway at another gateway sharing the store', async () => {
-    if (!store) return;
     const first = await gatewayOn(store);
     const second = await gatewayOn(store);
 
@@ -74,7 +71,6 @@ describe.each(stores)('automatic persisted queries on %s', (_name, makeStore) =>
   });
 
   it('refuses a query whose text does not match the hash it claims', async () => {
-    if (!store) return;
     const gateway = await gatewayOn(store);
     const wrong = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update('something else').digest('hex') } };
 

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { serviceAvailable } from '../test/support/services';
+import { SERVICE_URLS, itNeeding } from '../test-support/services';
 import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit';
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('rate limiter', () => {
   it('allows the limit per window in memory, then tells how long to wait', async () => {
@@ -20,8 +19,8 @@ describe('rate limiter', () => {
     for (let i = 0; i < 100; i++) expect((await limiter.hit('k')).allowed).toBe(true);
   });
 
-  it('shares one window between replicas through Redis', async () => {
-    if (!(await serviceAvailable('redis', redisUrl))) return;
+  itNeeding(['redis'], 'shares one window between replicas through Redis', async () => {
+    const redisUrl = SERVICE_URLS.redis;
     const prefix = `test:rate:${randomUUID()}:`;
     const replicaA = new RedisRateLimiter(redisUrl, { limit: 3, windowSeconds: 60 }, prefix);
     const replicaB = new RedisRateLimiter(redisUrl, { limit: 3, windowSeconds: 60 }, prefix);

@@ -1,26 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { type Cache, MemoryCache, RedisCache } from './cache';
-import { serviceAvailable } from '../test/support/services';
+import { SERVICE_URLS, describeOn } from '../test-support/services';
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // One contract, two implementations: what holds for the in-process cache must hold for Redis.
-const implementations: [string, () => Promise<Cache | null>][] = [
-  ['memory', async () => new MemoryCache(3)],
-  ['redis', async () => ((await serviceAvailable('redis', redisUrl)) ? new RedisCache(redisUrl, `test:${randomUUID()}:`) : null)],
-];
+const implementations = {
+  memory: (): Cache => new MemoryCache(3),
+  redis: (): Cache => new RedisCache(SERVICE_URLS.redis, `test:${randomUUID()}:`),
+};
 
-describe.each(implementations)('%s cache', (_name, make) => {
-  let cache: Cache | null;
+describeOn(['memory', 'redis'] as const, '%s cache', (kind) => {
+  let cache: Cache;
   beforeAll(async () => {
-    cache = await make();
+    cache = implementations[kind]();
   });
   afterAll(async () => {
     await cache?.close();
   });
 
   it('returns what was stored and forgets what was deleted', async () => {
-    if (!cache) return;
     await cache.set('a', '1');
     expect(await cache.get('a')).toBe('1');
     await cache.delete('a');
@@ -28,7 +26,6 @@ describe.each(implementations)('%s cache', (_name, make) => {
   });
 
   it('expires an entry after its time to live', async () => {
-    if (!cache) return;
     await cache.set('short', 'x', 1);
     expect(await cache.get('short')).toBe('x');
     await new Promise((r) => setTimeout(r, 1100));

@@ -5,31 +5,29 @@ import type { Database } from './db';
 import { migrate } from './migrate';
 import { requestHash, runIdempotent, IDEMPOTENCY_TABLE_SQL } from './idempotency';
 import { AppError } from './errors';
-import { DATABASE_KINDS, openTestDatabase } from '../test/support/databases';
+import { DATABASE_KINDS, openTestDatabase } from '../test-support/databases';
+import { describeOn } from '../test-support/services';
 
 // The same behaviour is promised by PGlite (embedded default) and PostgreSQL (services).
-describe.each(DATABASE_KINDS)('database on %s', (kind) => {
-  let db: Database | undefined;
+describeOn(DATABASE_KINDS, 'database on %s', (kind) => {
+  let db: Database;
   let dispose: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     const opened = await openTestDatabase(kind, 'dbtest');
-    db = opened?.db;
-    dispose = opened?.dispose;
-    if (db) await db.exec(IDEMPOTENCY_TABLE_SQL);
+    ({ db, dispose } = opened);
+    await db.exec(IDEMPOTENCY_TABLE_SQL);
   });
   afterAll(async () => {
     await dispose?.();
   });
 
   it('keeps numeric amounts exact as strings', async () => {
-    if (!db) return;
     const { rows } = await db.query<{ total: string }>("SELECT (0.1::numeric(14,2) + 0.2::numeric(14,2)) AS total");
     expect(rows[0].total).toBe('0.30');
   });
 
   it('rolls back a transaction that throws', async () => {
-    if (!db) return;
     await db.exec('CREATE TABLE IF NOT EXISTS t_rollback (id int primary key)');
     await expect(
       db.transaction(async (tx) => {
@@ -42,7 +40,6 @@ describe.each(DATABASE_KINDS)('database on %s', (kind) => {
   });
 
   it('applies each migration once, in name order', async () => {
-    if (!db) return;
     const folder = mkdtempSync(path.join(tmpdir(), 'migrations-'));
     mkdirSync(folder, { recursive: true });
     writeFileSync(path.join(folder, '001-create.sql'), 'CREATE TABLE m_items (id int primary key, name text);');
@@ -54,7 +51,6 @@ describe.each(DATABASE_KINDS)('database on %s', (kind) => {
   });
 
   it('runs an idempotent write once and replays its answer for the same key', async () => {
-    if (!db) return;
     await db.exec('CREATE TABLE IF NOT EXISTS t_orders (id serial primary key, note text)');
     const write = () =>
       runIdempotent(db!, 'key-1', requestHash('POST', '/orders', { note: 'x' }), async (tx) => {
@@ -69,7 +65,6 @@ describe.each(DATABASE_KINDS)('database on %s', (kind) => {
   });
 
   it('refuses the same key for a different request with CONFLICT', async () => {
-    if (!db) return;
     await runIdempotent(db, 'key-2', requestHash('POST', '/a', { v: 1 }), async () => ({ status: 200, body: {} }));
     await expect(runIdempotent(db, 'key-2', requestHash('POST', '/a', { v: 2 }), async () => ({ status: 200, body: {} }))).rejects.toMatchObject({
       code: 'CONFLICT',

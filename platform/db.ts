@@ -49,6 +49,16 @@ export function isoText(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
+/** A timestamp column value (a Date from both drivers, or text) as the ISO string the APIs speak. */
+export function iso(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+/** A nullable timestamp column value as an ISO string or null. */
+export function isoOrNull(value: Date | string | null): string | null {
+  return value === null ? null : iso(value);
+}
+
 /** Opens the service's database, creating its schema or folder when needed. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const db = options.databaseUrl ? await openPostgres(options.databaseUrl, options.service, options.poolSize ?? 10) : await openPglite(options);

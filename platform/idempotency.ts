@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Database, Queryable } from './db';
 import { AppError, ErrorCode } from './errors';
+import { withBatchedChanges } from './outbox';
+
+/** Header set on an answer replayed from an earlier call with the same Idempotency-Key. */
+export const REPLAYED_HEADER = 'idempotent-replayed';
 
 /** The table a backend needs for idempotent writes (put it in one of its migrations). */
 export const IDEMPOTENCY_TABLE_SQL = `
@@ -92,4 +97,19 @@ export async function claimIdempotencyKey(db: Queryable, key: string, hash: stri
   if (stored.rows[0]?.request_hash !== hash) {
     throw new AppError(ErrorCode.CONFLICT, 'idempotencyKey was already used for a different request', { field: 'idempotencyKey' });
   }
+}
+
+/**
+ * The one way a backend route writes: in one transaction under the request's `Idempotency-Key`
+ * (if any), with the change events it records. The first call's status and body are stored with
+ * the change and replayed for a retry (marked `idempotent-replayed`); the same key with another
+ * method, path or body is refused with CONFLICT, and a key given twice with BAD_USER_INPUT.
+ */
+export async function idempotentWrite<T>(db: Database, req: FastifyRequest, reply: FastifyReply, status: number, work: (tx: Queryable) => Promise<T>): Promise<FastifyReply> {
+  const header = req.headers['idempotency-key'];
+  if (Array.isArray(header)) throw new AppError(ErrorCode.BAD_USER_INPUT, 'Idempotency-Key may be given once', { field: 'Idempotency-Key' });
+  const path = req.url.split('?', 1)[0];
+  const result = await runIdempotent(db, header, requestHash(req.method, path, req.body), async (tx) => ({ status, body: await withBatchedChanges(tx, work) }));
+  if (result.replayed) reply.header(REPLAYED_HEADER, 'true');
+  return reply.code(result.status).send(result.body);
 }

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import pg from 'pg';
 import { buildDemoDataset } from '../backends/demo-data/demo-dataset';
-import { OrderFlowDepartments } from '../subgraphs/integration/flows/order-to-cash/testing/order-flow-departments';
-import { type DrivenFlow, type GatewayCall, OrderFlowDriver } from '../subgraphs/integration/flows/order-to-cash/testing/order-flow-driver';
-import { startTestStack } from '../test/support/stack';
+import { OrderFlowDepartments } from '../subgraphs/integration/flows/order-to-cash/test-support/order-flow-departments';
+import { type DrivenFlow, type GatewayCall, OrderFlowDriver } from '../subgraphs/integration/flows/order-to-cash/test-support/order-flow-driver';
+import { startTestStack } from '../test-support/stack';
 
 /**
  * Drives N order-to-cash flows through every step via the gateway against a stack it starts

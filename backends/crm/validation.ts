@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { countrySchema, emailSchema } from '../../platform/customer-fields';
 import { AppError, ErrorCode } from '../../platform/errors';
 
 /**
@@ -14,7 +15,6 @@ const CASE_PRIORITIES = ['LOW', 'MEDIUM', 'HIGH', 'URGENT'] as const;
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 const optionalText = (max: number) => text(max).nullable().optional();
 const uuid = z.guid('must be a UUID');
-const email = z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address');
 // numeric(14,2): up to 12 integer digits and 2 decimals, as a string so no float ever carries it.
 const unitPrice = z.string('must be a decimal string such as "19.99"').regex(/^\d{1,12}(\.\d{1,2})?$/, 'must be a decimal string such as "19.99" (at most 2 decimals)');
 const salesOrderId = text(64);
@@ -22,9 +22,9 @@ const salesOrderId = text(64);
 /** A new account. */
 export const accountInputSchema = z.strictObject({
   name: text(200),
-  email: email.nullable().optional(),
+  email: emailSchema.nullable().optional(),
   industry: optionalText(100),
-  country: optionalText(100),
+  country: countrySchema.nullable().optional(),
   erpCustomerNo: optionalText(64),
   ownerId: uuid.nullable().optional(),
 });

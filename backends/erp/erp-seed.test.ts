@@ -1,6 +1,6 @@
 import type { Database } from '../../platform/db';
 import { formatAmount, sumAmounts } from '../../platform/money';
-import { openTestDatabase } from '../../test/support/databases';
+import { openTestDatabase } from '../../test-support/databases';
 import { buildDemoDataset } from '../demo-data/demo-dataset';
 import type { ErpDemoData } from '../demo-data/demo-dataset.types';
 import { migrateErpDatabase } from './database';

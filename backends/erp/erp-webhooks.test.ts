@@ -5,7 +5,7 @@ import type { Database } from '../../platform/db';
 import { listen } from '../../platform/http-server';
 import type { ChangeEvent } from '../../platform/outbox';
 import { verifyWebhook } from '../../platform/webhook-signature';
-import { openTestDatabase } from '../../test/support/databases';
+import { openTestDatabase } from '../../test-support/databases';
 import type { ErpCustomer } from '../../connectors/erp/erp.connector';
 import { buildTestErpBackend, TEST_WEBHOOK_SECRET, testServiceToken } from './erp-test-fixtures';
 import type { ErpBackend } from './server';

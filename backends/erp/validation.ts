@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { countrySchema, emailSchema, paymentTermsSchema } from '../../platform/customer-fields';
 import { AppError, ErrorCode } from '../../platform/errors';
 import { pageSize } from '../../platform/pagination';
 
@@ -15,12 +16,12 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 /** A new customer. */
 export const customerInputSchema = z.strictObject({
   name: text(200),
-  email: z.email().max(320).nullish(),
+  email: emailSchema.nullish(),
   industry: text(100).nullish(),
-  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO-3166 alpha-2 code such as "DE"').nullish(),
+  country: countrySchema.nullish(),
   externalRef: text(100).nullish(),
   creditLimit: amountSchema.nullish(),
-  paymentTerms: z.string().regex(/^NET\d{1,3}$/, 'must be NET followed by days, e.g. "NET30"').nullish(),
+  paymentTerms: paymentTermsSchema.nullish(),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO-4217 code such as "EUR"').optional(),
 });
 

@@ -34,6 +34,7 @@ import { CustomerService } from '../../subgraphs/integration/customers/customer.
 import { LinkBootstrap } from '../../subgraphs/integration/links/bootstrap-links';
 import { CustomerLinkRepository } from '../../subgraphs/integration/links/customer-link.repository';
 import { CustomerLinker } from '../../subgraphs/integration/links/customer-linker';
+import { ReconciliationService } from '../../subgraphs/integration/reconciliation/reconciliation.service';
 import { resolvers as integrationResolvers } from '../../subgraphs/integration/resolvers';
 import { type BaselineContext, buildBaselineSchema } from './baseline-schema';
 
@@ -54,6 +55,8 @@ async function main(): Promise<void> {
   await new LinkBootstrap({ db, erp, crm, logger }).runOnce();
   const links = new CustomerLinkRepository(db);
   const customerWrites = new CustomerService({ db, erp, crm, logger, linker: new CustomerLinker({ db, erp, crm, logger }) });
+  // Answers the reconciliation fields on demand; the baseline schedules no runs.
+  const reconciliation = new ReconciliationService({ db, erp, crm, logger, ready: () => true });
 
   const schema = buildBaselineSchema(readFileSync(path.resolve(ROOT, env.SUPERGRAPH_PATH ?? 'schema/supergraph.graphql'), 'utf8'), {
     erp: { resolvers: erpResolvers as never },
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
       return {
         erp: createErpContext(erp, req.id, entityCache),
         crm: createCrmContext(crm, erp, req.id, entityCache),
-        integration: createContext({ links, customerWrites, erp, crm, logger }, req.id),
+        integration: createContext({ links, customerWrites, reconciliation, erp, crm, logger }, req.id),
       };
     },
   });

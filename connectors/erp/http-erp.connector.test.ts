@@ -3,7 +3,7 @@ import type { Database } from '../../platform/db';
 import { listen } from '../../platform/http-server';
 import { createMetrics, type ServiceMetrics } from '../../platform/metrics';
 import { serviceTokenSigner } from '../../platform/service-auth';
-import { openTestDatabase } from '../../test/support/databases';
+import { openTestDatabase } from '../../test-support/databases';
 import { buildTestErpBackend, testServiceToken } from '../../backends/erp/erp-test-fixtures';
 import type { ErpBackend } from '../../backends/erp/server';
 import { HttpErpConnector } from './http-erp.connector';

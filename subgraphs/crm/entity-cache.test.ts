@@ -5,12 +5,12 @@ import { listen } from '../../platform/http-server';
 import { createLogger } from '../../platform/logger';
 import { createMetrics } from '../../platform/metrics';
 import { WEBHOOK_SIGNATURE_HEADER, signWebhook } from '../../platform/webhook-signature';
-import { erpFixture } from '../erp/test/erp-fixtures';
-import { InMemoryErpConnector } from '../erp/test/in-memory-erp.connector';
+import { erpFixture } from '../erp/test-support/erp-fixtures';
+import { InMemoryErpConnector } from '../erp/test-support/in-memory-erp.connector';
 import { createCrmLoaders } from './loaders';
 import { type CrmSubgraph, createCrmSubgraph } from './server';
-import { crmFixture } from './test/crm-fixtures';
-import { InMemoryCrmConnector } from './test/in-memory-crm.connector';
+import { crmFixture } from './test-support/crm-fixtures';
+import { InMemoryCrmConnector } from './test-support/in-memory-crm.connector';
 
 const WEBHOOK_SECRET = 'crm-cache-test-webhook-secret-0123';
 

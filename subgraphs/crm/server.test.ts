@@ -2,11 +2,11 @@ import { listen } from '../../platform/http-server';
 import { createLogger } from '../../platform/logger';
 import { createMetrics } from '../../platform/metrics';
 import { signServiceToken } from '../../platform/service-auth';
-import { erpFixture } from '../erp/test/erp-fixtures';
-import { InMemoryErpConnector } from '../erp/test/in-memory-erp.connector';
+import { erpFixture } from '../erp/test-support/erp-fixtures';
+import { InMemoryErpConnector } from '../erp/test-support/in-memory-erp.connector';
 import { createCrmSubgraph, type CrmSubgraph } from './server';
-import { InMemoryCrmConnector } from './test/in-memory-crm.connector';
-import { LAST_LINKED_ACCOUNT, accountIdOf, crmFixture } from './test/crm-fixtures';
+import { InMemoryCrmConnector } from './test-support/in-memory-crm.connector';
+import { LAST_LINKED_ACCOUNT, accountIdOf, crmFixture } from './test-support/crm-fixtures';
 
 const SECRET = 'crm-subgraph-test-secret-0123456789';
 

@@ -6,32 +6,31 @@ import { createLogger } from '../../platform/logger';
 import { createMetrics } from '../../platform/metrics';
 import { signServiceToken } from '../../platform/service-auth';
 import { WEBHOOK_SIGNATURE_HEADER, signWebhook } from '../../platform/webhook-signature';
-import { serviceAvailable } from '../../test/support/services';
+import { SERVICE_URLS, describeOn } from '../../test-support/services';
 import { ERP_CACHE_TTL, createErpLoaders } from './loaders';
 import { type ErpSubgraph, createErpSubgraph } from './server';
-import { InMemoryErpConnector } from './test/in-memory-erp.connector';
-import { erpFixture } from './test/erp-fixtures';
+import { InMemoryErpConnector } from './test-support/in-memory-erp.connector';
+import { erpFixture } from './test-support/erp-fixtures';
 
 const INTERNAL_SECRET = 'erp-cache-test-internal-secret-0123';
 const WEBHOOK_SECRET = 'erp-cache-test-webhook-secret-0123';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // The same contract on both stores: in process by default, Redis when REDIS_URL is set.
-const stores: [string, () => Promise<Cache | null>][] = [
-  ['memory', async () => new MemoryCache(1000)],
-  ['redis', async () => ((await serviceAvailable('redis', redisUrl)) ? new RedisCache(redisUrl, `test:${randomUUID()}:`) : null)],
-];
+const stores = {
+  memory: (): Cache => new MemoryCache(1000),
+  redis: (): Cache => new RedisCache(SERVICE_URLS.redis, `test:${randomUUID()}:`),
+};
 
 const PRODUCT_QUERY = `query ($sku: ID!) { product(sku: $sku) { sku unitPrice { amount currency } available } }`;
 
-describe.each(stores)('the ERP entity cache on %s', (_name, makeStore) => {
-  let store: Cache | null;
+describeOn(['memory', 'redis'] as const, 'the ERP entity cache on %s', (kind) => {
+  let store: Cache;
   let erp: InMemoryErpConnector;
   let subgraph: ErpSubgraph | undefined;
   let baseUrl: string;
 
   beforeEach(async () => {
-    store = await makeStore();
+    store = stores[kind]();
     erp = new InMemoryErpConnector(erpFixture(5));
   });
   afterEach(async () => {
@@ -72,7 +71,6 @@ describe.each(stores)('the ERP entity cache on %s', (_name, makeStore) => {
   }
 
   it('serves a product from the cache on the next request without asking the ERP again', async () => {
-    if (!store) return;
     await startSubgraph(new EntityCache(store));
     const sku = erp.products[0].sku;
 
@@ -83,7 +81,6 @@ describe.each(stores)('the ERP entity cache on %s', (_name, makeStore) => {
   });
 
   it('shows a changed price on the next query once the ERP signals the change', async () => {
-    if (!store) return;
     await startSubgraph(new EntityCache(store));
     const product = erp.products[0];
     const before = await productPrice(product.sku);
@@ -98,7 +95,6 @@ describe.each(stores)('the ERP entity cache on %s', (_name, makeStore) => {
   });
 
   it('refuses an unsigned or forged change event and keeps the cached record', async () => {
-    if (!store) return;
     await startSubgraph(new EntityCache(store));
     const product = erp.products[0];
     const before = await productPrice(product.sku);
@@ -114,7 +110,6 @@ describe.each(stores)('the ERP entity cache on %s', (_name, makeStore) => {
   });
 
   it('keeps stock only for its short time to live', async () => {
-    if (!store) return;
     const cache = new EntityCache(store);
     const ttl = { ...ERP_CACHE_TTL, stock: 1 };
     const sku = erp.stock[0].sku;
@@ -128,7 +123,6 @@ describe.each(stores)('the ERP entity cache on %s', (_name, makeStore) => {
   });
 
   it("reads a request's products in one backend call, and a later request's from the cache", async () => {
-    if (!store) return;
     const cache = new EntityCache(store);
     const skus = erp.products.map((p) => p.sku);
     const oneRequest = () => {

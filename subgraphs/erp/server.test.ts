@@ -3,8 +3,8 @@ import { createLogger } from '../../platform/logger';
 import { createMetrics } from '../../platform/metrics';
 import { signServiceToken } from '../../platform/service-auth';
 import { createErpSubgraph, type ErpSubgraph } from './server';
-import { InMemoryErpConnector } from './test/in-memory-erp.connector';
-import { crmAccountIdOf, customerNoOf, erpFixture } from './test/erp-fixtures';
+import { InMemoryErpConnector } from './test-support/in-memory-erp.connector';
+import { crmAccountIdOf, customerNoOf, erpFixture } from './test-support/erp-fixtures';
 
 const SECRET = 'erp-subgraph-test-secret-0123456789';
 

@@ -1,6 +1,7 @@
 import { buildDemoDataset } from '../../backends/demo-data/demo-dataset';
 import { Money, formatAmount, sumAmounts } from '../../platform/money';
-import { type StackKind, type TestStack, startTestStack } from '../support/stack';
+import { type StackKind, STACK_NEEDS, type TestStack, startTestStack } from '../../test-support/stack';
+import { describeOn } from '../../test-support/services';
 
 // The whole stack as separate processes, on PGlite and (where the servers are up, always in CI)
 // on PostgreSQL + Redis: what a client sees through the gateway must be the same.
@@ -32,8 +33,8 @@ const CUSTOMER_360 = /* GraphQL */ `
   }
 `;
 
-describe.each<StackKind>(['pglite', 'postgres'])('the supergraph on %s', (kind) => {
-  let stack: TestStack | null;
+describeOn<StackKind>(['pglite', 'postgres'], 'the supergraph on %s', (kind) => {
+  let stack: TestStack;
 
   beforeAll(async () => {
     // Background polls would add their own backend calls to the ones this suite counts.
@@ -44,7 +45,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('the supergraph on %s', (kind) 
   }, 60_000);
 
   it('answers a Customer 360 for 50 customers consistently from both systems', async () => {
-    if (!stack) return;
     const { data, errors } = await stack.gql(CUSTOMER_360, { first: 50 });
     expect(errors).toBeUndefined();
     const customers = data.customers.nodes;
@@ -94,7 +94,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('the supergraph on %s', (kind) 
   });
 
   it('reports stock reserved exactly as the open orders reserve it', async () => {
-    if (!stack) return;
     const { data, errors } = await stack.gql(`{ products(first: 100) { totalCount nodes { sku stock { onHand reserved } } } }`);
     expect(errors).toBeUndefined();
     expect(data.products.totalCount).toBe(dataset.erp.products.length);
@@ -111,7 +110,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('the supergraph on %s', (kind) 
   });
 
   it('makes no more backend calls for 50 customers than for 5, plus 3', async () => {
-    if (!stack) return;
     const callsFor = async (first: number) => {
       const services = ['erp-subgraph', 'crm-subgraph', 'integration'] as const;
       const before = await Promise.all(services.map((s) => stack!.counter(s, 'connector_requests_total')));
@@ -128,11 +126,10 @@ describe.each<StackKind>(['pglite', 'postgres'])('the supergraph on %s', (kind) 
   });
 
   it('refuses a request without a token', async () => {
-    if (!stack) return;
     const response = await fetch(stack.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ customers { totalCount } }"}' });
     expect(response.status).toBe(401);
     const body = (await response.json()) as { data?: unknown; errors: { extensions: { code: string } }[] };
     expect(body.data).toBeUndefined();
     expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });
-});
+}, STACK_NEEDS);

@@ -3,7 +3,7 @@ import { HttpErpConnector } from '../../connectors/erp/http-erp.connector';
 import { Money } from '../../platform/money';
 import { loadOrCreateLocalSecrets } from '../../platform/secrets';
 import { serviceTokenSigner } from '../../platform/service-auth';
-import { type TestStack, startTestStack } from '../support/stack';
+import { type TestStack, startTestStack } from '../../test-support/stack';
 
 // The stack's configured default credit limit, small enough that one order of a seeded product passes it.
 const DEFAULT_LIMIT = '500.00';

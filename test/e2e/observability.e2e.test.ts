@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { SERVICES } from '../../scripts/services';
-import { type TestStack, freePorts, startTestStack } from '../support/stack';
+import { type TestStack, freePorts, startTestStack } from '../../test-support/stack';
 
 /** A span as the OTLP/HTTP JSON encoding carries it, with its service. */
 interface CollectedSpan {

@@ -1,6 +1,7 @@
 import { buildDemoDataset } from '../../backends/demo-data/demo-dataset';
-import { OrderFlowDriver } from '../../subgraphs/integration/flows/order-to-cash/testing/order-flow-driver';
-import { type StackKind, type TestStack, startTestStack } from '../support/stack';
+import { OrderFlowDriver } from '../../subgraphs/integration/flows/order-to-cash/test-support/order-flow-driver';
+import { type StackKind, STACK_NEEDS, type TestStack, startTestStack } from '../../test-support/stack';
+import { describeOn } from '../../test-support/services';
 
 const dataset = buildDemoDataset();
 // A manufactured product with nothing on hand (every order needs production) and a purchased one in stock.
@@ -11,8 +12,8 @@ const BOUGHT = dataset.erp.products.find((p) => !p.manufactured && stockOf(p.sku
 // Short leases and polls so a killed worker's flows resume within seconds; retries outlast an ERP restart.
 Object.assign(process.env, { FLOW_LEASE_MS: '3000', FLOW_POLL_MS: '1000', FLOW_RETRY_BASE_MS: '200', FLOW_STEP_MAX_ATTEMPTS: '12' });
 
-describe.each<StackKind>(['pglite', 'postgres'])('order-to-cash through the gateway on %s', (kind) => {
-  let stack: TestStack | null;
+describeOn<StackKind>(['pglite', 'postgres'], 'order-to-cash through the gateway on %s', (kind) => {
+  let stack: TestStack;
   let driver: OrderFlowDriver;
   let customerId: string;
   let keyNo = 0;
@@ -20,7 +21,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('order-to-cash through the gate
 
   beforeAll(async () => {
     stack = await startTestStack(kind);
-    if (!stack) return;
     driver = new OrderFlowDriver((query, variables, options) => stack!.gql(query, variables, options), { timeoutMs: 120_000 });
     const created = await stack.gql(`mutation { createCustomer(input: { name: "Flow Works GmbH", country: "DE", creditLimit: "90000000.00", paymentTerms: "NET30" }) { id } }`);
     expect(created.errors).toBeUndefined();
@@ -38,7 +38,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('order-to-cash through the gate
   }
 
   it('places an order and converts an opportunity; production, shipment and payment through the API complete both with one order, shipment and invoice each', async () => {
-    if (!stack) return;
     const placed = await driver.placeOrder(customerId, [{ sku: MADE.sku, quantity: 2 }, { sku: BOUGHT.sku, quantity: 3 }], key());
     const opportunity = await stack.gql(`mutation ($c: ID!, $sku: ID!) { createOpportunity(input: { customerId: $c, name: "Flow deal", lines: [{ sku: $sku, quantity: 4 }] }) { id } }`, {
       c: customerId,
@@ -64,7 +63,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('order-to-cash through the gate
   }, 240_000);
 
   it('loses no flow when the ERP backend and the integration are SIGKILLed mid-flow', async () => {
-    if (!stack) return;
     const ordersBefore = (await ordersOfCustomer()).length;
     const flows = [];
     for (let i = 0; i < 6; i++) flows.push(await driver.placeOrder(customerId, [{ sku: MADE.sku, quantity: 1 }, { sku: BOUGHT.sku, quantity: 1 }], key()));
@@ -90,4 +88,4 @@ describe.each<StackKind>(['pglite', 'postgres'])('order-to-cash through the gate
       });
     }
   }, 300_000);
-});
+}, STACK_NEEDS);

@@ -9,8 +9,8 @@ import { loadOrCreateLocalSecrets } from '../../platform/secrets';
 import { signServiceToken } from '../../platform/service-auth';
 import { signWebhook } from '../../platform/webhook-signature';
 import { SUPERGRAPH_PATH } from '../../scripts/compose';
-import { QueryFuzzer } from '../support/query-fuzzer';
-import { type TestStack, startTestStack } from '../support/stack';
+import { QueryFuzzer } from '../../test-support/query-fuzzer';
+import { type TestStack, startTestStack } from '../../test-support/stack';
 
 const dataset = buildDemoDataset();
 
@@ -75,7 +75,7 @@ const ROLE_MATRIX_QUERY = `
 `;
 
 describe('secure by default, through the gateway as a client sends it', () => {
-  let stack: TestStack | null;
+  let stack: TestStack;
   let secrets: { jwtSecret: string; internalSecret: string; webhookSecret: string };
   const logFile = path.join(tmpdir(), `security-e2e-${process.pid}-${Date.now()}.log`);
   // Every credential this suite sends; none may appear in any service's output.

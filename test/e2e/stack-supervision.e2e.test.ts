@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SERVICES } from '../../scripts/services';
-import { type TestStack, freePorts, startTestStack } from '../support/stack';
+import { type TestStack, freePorts, startTestStack } from '../../test-support/stack';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
 describe('the stack supervisor', () => {
-  let stack: TestStack | null;
+  let stack: TestStack;
 
   beforeAll(async () => {
     stack = await startTestStack('pglite');

@@ -4,7 +4,7 @@ import { HttpErpConnector } from '../../connectors/erp/http-erp.connector';
 import { loadOrCreateLocalSecrets } from '../../platform/secrets';
 import { serviceTokenSigner } from '../../platform/service-auth';
 import { runSyncCommand } from '../../scripts/sync';
-import { type TestStack, startTestStack } from '../support/stack';
+import { type TestStack, startTestStack } from '../../test-support/stack';
 
 const dataset = buildDemoDataset();
 
@@ -34,13 +34,12 @@ function percentile(sorted: number[], p: number): number {
 }
 
 describe('customer sync and reconciliation on the embedded stack', () => {
-  let stack: TestStack | null;
+  let stack: TestStack;
   let crm: HttpCrmConnector;
   let erp: HttpErpConnector;
 
   beforeAll(async () => {
     stack = await startTestStack('pglite');
-    if (!stack) return;
     const serviceToken = serviceTokenSigner(loadOrCreateLocalSecrets(stack.dataDir).internalSecret, 'e2e');
     crm = new HttpCrmConnector({ baseUrl: stack.urls['crm-backend'], serviceToken });
     erp = new HttpErpConnector({ baseUrl: stack.urls['erp-backend'], serviceToken });
@@ -50,7 +49,6 @@ describe('customer sync and reconciliation on the embedded stack', () => {
   }, 60_000);
 
   it('shows every anomaly planted in the seed in the data-quality report of a fresh start', async () => {
-    if (!stack) return;
     const answer = await stack.gql<{ dataQualityReport: { issues: Issue[] } }>(REPORT);
     expect(answer.errors).toBeUndefined();
     const issues = answer.data!.dataQualityReport.issues;
@@ -67,7 +65,6 @@ describe('customer sync and reconciliation on the embedded stack', () => {
   }, 60_000);
 
   it('brings an account created in the CRM to the ERP and a customer created in the ERP to the CRM, linked', async () => {
-    if (!stack) return;
     const account = await crm.createAccount({ name: 'E2E Nordlicht Energie AG', email: 'info@nordlicht-e2e.example', industry: 'Energy', country: 'DE' });
     const [erpCustomer] = await until(async () => {
       const found = await erp.findCustomersByExternalRefs([account.id]);
@@ -88,7 +85,6 @@ describe('customer sync and reconciliation on the embedded stack', () => {
   }, 60_000);
 
   it('propagates every CRM change to the ERP with one ERP write per change and no echo, and prints the delay', async () => {
-    if (!stack) return;
     const account = await crm.createAccount({ name: 'E2E Latency 0', country: 'DE' });
     const [pair] = await until(async () => {
       const found = await erp.findCustomersByExternalRefs([account.id]);
@@ -121,7 +117,6 @@ describe('customer sync and reconciliation on the embedded stack', () => {
   }, 120_000);
 
   it('restores a CRM-owned field changed in the ERP and shows the conflict', async () => {
-    if (!stack) return;
     const account = await crm.createAccount({ name: 'E2E Conflict AB', email: 'info@conflict-e2e.example', country: 'SE' });
     const [pair] = await until(async () => {
       const found = await erp.findCustomersByExternalRefs([account.id]);
@@ -141,7 +136,6 @@ describe('customer sync and reconciliation on the embedded stack', () => {
   }, 60_000);
 
   it('onboards what existed before with npm run sync -- --full: nobody missing afterwards, mismatches kept as conflicts', async () => {
-    if (!stack) return;
     const code = await runSyncCommand(['--full'], { DATA_DIR: stack.dataDir, INTEGRATION_URL: stack.urls.integration }, 100);
     expect(code).toBe(0);
     const report = await stack.gql<{ runReconciliation: { issues: Issue[] } }>(`mutation { runReconciliation { issues { kind field detail customer { id crmAccountId erpCustomerNo } } } }`);

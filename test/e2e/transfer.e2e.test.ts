@@ -6,14 +6,14 @@ import { parse } from 'csv-parse/sync';
 import { SignJWT } from 'jose';
 import { loadOrCreateLocalSecrets } from '../../platform/secrets';
 import { exportDefinition } from '../../subgraphs/integration/transfer/export/export-kinds';
-import { type TestStack, startTestStack } from '../support/stack';
+import { type TestStack, startTestStack } from '../../test-support/stack';
 
 // Bulk import and export against the whole stack as processes: the CLIs as a user runs them,
 // and the gateway's authenticated download endpoint.
 const ROOT = path.resolve(__dirname, '../..');
 
 describe('bulk import and export on the running stack', () => {
-  let stack: TestStack | null;
+  let stack: TestStack;
   let dir: string;
   let adminToken: string;
 
@@ -48,7 +48,6 @@ describe('bulk import and export on the running stack', () => {
   }
 
   it('refuses the export endpoint without a token or with an invalid one', async () => {
-    if (!stack) return;
     const none = await fetch(exportUrl('orders.csv'));
     expect(none.status).toBe(401);
     expect(((await none.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('UNAUTHENTICATED');
@@ -59,7 +58,6 @@ describe('bulk import and export on the running stack', () => {
   });
 
   it('streams every sales order as CSV with the values the API answers for the same orders', async () => {
-    if (!stack) return;
     const response = await fetch(exportUrl('orders.csv'), { headers: { authorization: `Bearer ${adminToken}` } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
@@ -95,7 +93,6 @@ describe('bulk import and export on the running stack', () => {
   });
 
   it('streams NDJSON orders created since a date, and refuses an unknown export with 400', async () => {
-    if (!stack) return;
     const all = await stack.gql(`{ salesOrders(first: 100) { nodes { number createdAt } } }`);
     const since = all.data.salesOrders.nodes[20].createdAt as string;
     const response = await fetch(`${exportUrl('orders.ndjson')}?since=${encodeURIComponent(since)}`, { headers: { authorization: `Bearer ${adminToken}` } });
@@ -110,7 +107,6 @@ describe('bulk import and export on the running stack', () => {
   });
 
   it('exports customers and invoices with the CLI, columns equal to the API, and refuses --since for customers', async () => {
-    if (!stack) return;
     const customersFile = path.join(dir, 'customers.csv');
     const run = cli('export', ['customers', '--out', customersFile]);
     expect(run.stderr).toMatch(/exported \d+ customers rows/);
@@ -165,7 +161,6 @@ describe('bulk import and export on the running stack', () => {
   });
 
   it('imports customers with the CLI through the backends, and a re-import creates nothing new', async () => {
-    if (!stack) return;
     const input = path.join(dir, 'new-customers.csv');
     writeFileSync(input, 'key,name,email,country,creditLimit,paymentTerms\nE2E-1,Omikron Import GmbH,omikron@import.example,DE,7500.00,NET30\nE2E-2,Pi Import,bad-email,DE,,\n');
     const first = cli('import', ['customers', input]);

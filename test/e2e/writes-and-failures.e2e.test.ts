@@ -1,11 +1,12 @@
 import { buildDemoDataset } from '../../backends/demo-data/demo-dataset';
 import { Money, formatAmount } from '../../platform/money';
-import { type StackKind, type TestStack, startTestStack } from '../support/stack';
+import { type StackKind, STACK_NEEDS, type TestStack, startTestStack } from '../../test-support/stack';
+import { describeOn } from '../../test-support/services';
 
 const dataset = buildDemoDataset();
 
-describe.each<StackKind>(['pglite', 'postgres'])('writes, outages and restarts on %s', (kind) => {
-  let stack: TestStack | null;
+describeOn<StackKind>(['pglite', 'postgres'], 'writes, outages and restarts on %s', (kind) => {
+  let stack: TestStack;
 
   beforeAll(async () => {
     stack = await startTestStack(kind);
@@ -15,7 +16,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('writes, outages and restarts o
   }, 60_000);
 
   it('creates a customer in the CRM, links a new ERP customer, and updates each field at its owner', async () => {
-    if (!stack) return;
     const created = await stack.gql(
       `mutation { createCustomer(input: { name: "Acme Test GmbH", email: "buy@acme.test", country: "DE", creditLimit: "25000.50", paymentTerms: "NET30" }) {
         id crmAccountId erpCustomerNo name creditLimit { amount } paymentTerms sync { inCrm inErp state } } }`,
@@ -36,7 +36,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('writes, outages and restarts o
   });
 
   it('refuses bad input with BAD_USER_INPUT and writes nothing', async () => {
-    if (!stack) return;
     const before = await stack.gql(`{ customers(first: 1) { totalCount } }`);
     const bad = await stack.gql(`mutation { createCustomer(input: { name: "  ", creditLimit: "1e9" }) { id } }`);
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
@@ -45,7 +44,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('writes, outages and restarts o
   });
 
   it('writes opportunities, activities and cases to the CRM for a customer known by either id', async () => {
-    if (!stack) return;
     const account = dataset.crm.accounts.find((a) => a.erpCustomerNo)!;
     const product = dataset.erp.products[0];
     const opportunity = await stack.gql(
@@ -69,7 +67,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('writes, outages and restarts o
   });
 
   it('records shop floor, warehouse and finance events in the ERP', async () => {
-    if (!stack) return;
     const production = dataset.erp.productionOrders.find((p) => p.status === 'RELEASED' || p.status === 'IN_PROGRESS' || p.status === 'PLANNED')!;
     const completed = await stack.gql(`mutation($id: ID!) { completeProductionOrder(id: $id) { number status } }`, { id: production.number });
     expect(completed.errors).toBeUndefined();
@@ -94,7 +91,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('writes, outages and restarts o
   });
 
   it('still answers from the ERP while the CRM backend is down, with a coded error on the CRM fields', async () => {
-    if (!stack) return;
     const account = dataset.crm.accounts.find((a) => a.erpCustomerNo)!;
     await stack.stopService('crm-backend');
     try {
@@ -117,7 +113,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('writes, outages and restarts o
   });
 
   it('keeps every write across a restart of the whole stack', async () => {
-    if (!stack) return;
     const created = await stack.gql(`mutation { createCustomer(input: { name: "Persistent Parts Ltd", country: "GB" }) { id } }`);
     const id = created.data.createCustomer.id;
     await stack.stop();
@@ -129,4 +124,4 @@ describe.each<StackKind>(['pglite', 'postgres'])('writes, outages and restarts o
     expect(again.data.customer.name).toBe('Persistent Parts Ltd');
     expect(again.data.customer.erpCustomerNo).toMatch(/^K-/);
   });
-});
+}, STACK_NEEDS);

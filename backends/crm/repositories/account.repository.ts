@@ -3,7 +3,8 @@ import type { CrmAccount, CrmAccountInput } from '../../../connectors/crm/crm.co
 import type { Page } from '../../../connectors/page';
 import { type Queryable, isoText } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import { NOW, type PageRequest, isUniqueViolation, keysetPage, likeContains, wellFormedUuids } from './keyset-page';
+import { type PageRequest, browseOrChangedPage } from '../../../platform/pagination';
+import { NOW, UUID_PATTERN, isUniqueViolation, likeContains, wellFormedUuids } from './sql';
 
 // An account row as the API's document (see isoText in platform/db for why the database builds it).
 const COLUMNS = `json_build_object('id', a.id, 'name', a.name, 'email', a.email, 'industry', a.industry, 'country', a.country,
@@ -47,7 +48,19 @@ export async function listAccounts(q: Queryable, filter: { search?: string }, pa
     params.push(likeContains(filter.search));
     conditions.push(`(lower(a.name) LIKE $1 OR lower(a.email) LIKE $1)`);
   }
-  return keysetPage(q, { columns: COLUMNS, table: 'accounts', alias: 'a', conditions, params, page, toRow: toAccount });
+  const rows = await browseOrChangedPage<{ key: string; doc: unknown }>(q, {
+    select: `${COLUMNS}, a.id AS key`,
+    from: 'accounts a',
+    keyColumn: 'a.id',
+    keyPattern: UUID_PATTERN,
+    created: 'a.created_at',
+    updated: 'a.updated_at',
+    browse: 'oldest',
+    where: conditions,
+    params,
+    ...page,
+  });
+  return { ...rows, items: rows.items.map(toAccount) };
 }
 
 /** True when the account exists. */

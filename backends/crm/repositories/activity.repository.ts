@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { CrmActivity, CrmActivityInput } from '../../../connectors/crm/crm.connector';
-import type { Queryable } from '../../../platform/db';
-import { NOW, isoTimestamp, wellFormedUuids } from './keyset-page';
+import { type Queryable, iso } from '../../../platform/db';
+import { NOW, wellFormedUuids } from './sql';
 
 const COLUMNS = `a.id, a.account_id AS "accountId", a.type, a.subject, a.occurred_at AS "occurredAt", a.erp_sales_order_id AS "erpSalesOrderId"`;
 
 function toActivity(raw: Record<string, unknown>): CrmActivity {
-  return { ...(raw as unknown as CrmActivity), occurredAt: isoTimestamp(raw.occurredAt) };
+  return { ...(raw as unknown as CrmActivity), occurredAt: iso(raw.occurredAt as string) };
 }
 
 /**

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { CrmCase, CrmCaseInput, CrmCaseStatus } from '../../../connectors/crm/crm.connector';
-import type { Queryable } from '../../../platform/db';
-import { NOW, isoTimestamp, wellFormedUuids } from './keyset-page';
+import { type Queryable, iso } from '../../../platform/db';
+import { NOW, wellFormedUuids } from './sql';
 
 const COLUMNS = `c.id, c.account_id AS "accountId", c.subject, c.status, c.priority, c.opened_at AS "openedAt", c.erp_sales_order_id AS "erpSalesOrderId"`;
 
 function toCase(raw: Record<string, unknown>): CrmCase {
-  return { ...(raw as unknown as CrmCase), openedAt: isoTimestamp(raw.openedAt) };
+  return { ...(raw as unknown as CrmCase), openedAt: iso(raw.openedAt as string) };
 }
 
 /** The service cases of these accounts, optionally in one status, newest first per account. */

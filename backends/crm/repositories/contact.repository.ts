@@ -1,6 +1,6 @@
 import type { CrmContact } from '../../../connectors/crm/crm.connector';
 import type { Queryable } from '../../../platform/db';
-import { wellFormedUuids } from './keyset-page';
+import { wellFormedUuids } from './sql';
 
 // A contact row as the API's document: one value per row to decode (see isoText in platform/db).
 const CONTACT_DOC = `json_build_object('id', c.id, 'accountId', c.account_id, 'name', c.name, 'email', c.email, 'phone', c.phone, 'title', c.title)`;

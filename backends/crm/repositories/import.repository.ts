@@ -1,7 +1,7 @@
 import type { CrmAccountImport, CrmOpportunityImport } from '../../../connectors/crm/crm.connector';
 import type { Queryable } from '../../../platform/db';
 import { formatAmount } from '../../../platform/money';
-import { NOW } from './keyset-page';
+import { NOW } from './sql';
 
 /** What an upsert did to one record. */
 export interface UpsertedRow {

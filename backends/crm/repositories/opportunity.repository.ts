@@ -3,7 +3,8 @@ import type { CrmOpportunity, CrmOpportunityInput, CrmOpportunityStage } from '.
 import type { Page } from '../../../connectors/page';
 import { type Queryable, isoText } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import { NOW, type PageRequest, keysetPage, likeContains, wellFormedUuids } from './keyset-page';
+import { type PageRequest, browseOrChangedPage } from '../../../platform/pagination';
+import { NOW, UUID_PATTERN, likeContains, wellFormedUuids } from './sql';
 
 // An opportunity row as the API's document with its lines (see isoText in platform/db for why the
 // database builds it). The amount is summed over numeric columns: exact, always two decimals.
@@ -62,7 +63,19 @@ export async function listOpportunities(
     params.push(likeContains(filter.search));
     conditions.push(`lower(o.name) LIKE $${params.length}`);
   }
-  return keysetPage(q, { columns: COLUMNS, table: 'opportunities', alias: 'o', conditions, params, page, toRow: toOpportunity });
+  const rows = await browseOrChangedPage<{ key: string; doc: unknown }>(q, {
+    select: `${COLUMNS}, o.id AS key`,
+    from: 'opportunities o',
+    keyColumn: 'o.id',
+    keyPattern: UUID_PATTERN,
+    created: 'o.created_at',
+    updated: 'o.updated_at',
+    browse: 'oldest',
+    where: conditions,
+    params,
+    ...page,
+  });
+  return { ...rows, items: rows.items.map(toOpportunity) };
 }
 
 /** Inserts an opportunity and its lines under a fresh UUID. */

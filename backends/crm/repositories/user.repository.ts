@@ -1,6 +1,6 @@
 import type { CrmUser } from '../../../connectors/crm/crm.connector';
 import type { Queryable } from '../../../platform/db';
-import { wellFormedUuids } from './keyset-page';
+import { wellFormedUuids } from './sql';
 
 /** Users by id (the owners of accounts and opportunities); unknown ids are omitted. */
 export async function findUsersByIds(q: Queryable, ids: readonly string[]): Promise<CrmUser[]> {

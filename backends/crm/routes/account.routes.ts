@@ -6,7 +6,8 @@ import { findAccountsByErpCustomerNos, findAccountsByIds, insertAccount, listAcc
 import { findContactsByAccounts, findContactsByIds } from '../repositories/contact.repository';
 import { findUsersByIds, listUsers, userExists } from '../repositories/user.repository';
 import { accountInputSchema, accountPatchSchema, parseInput } from '../validation';
-import { MAX_BATCH, batchParam, idParam, idempotentWrite, listQuery, notFound, oneBatch, pageRequest, wholePage } from './route-helpers';
+import { MAX_BATCH, batchParam, idParam, listQuery, notFound, oneBatch, pageRequest, wholePage } from './route-helpers';
+import { idempotentWrite } from '../../../platform/idempotency';
 
 /** Accounts, their contacts and the users who own them. */
 export function registerAccountRoutes(app: FastifyInstance, db: Database): void {
@@ -32,11 +33,11 @@ export function registerAccountRoutes(app: FastifyInstance, db: Database): void 
 
   app.post('/accounts', async (req, reply) => {
     const input = parseInput(accountInputSchema, req.body, 'account');
-    return idempotentWrite(db, req, reply, async (tx) => {
+    return idempotentWrite(db, req, reply, 201, async (tx) => {
       if (input.ownerId && !(await userExists(tx, input.ownerId))) throw notFound('user', input.ownerId, 'ownerId');
       const account = await insertAccount(tx, input);
       await recordCrmChange(tx, 'account', account, 'created');
-      return { status: 201, body: account };
+      return account;
     });
   });
 
@@ -44,12 +45,12 @@ export function registerAccountRoutes(app: FastifyInstance, db: Database): void 
     const id = idParam(req);
     const patch = parseInput(accountPatchSchema, req.body, 'account');
     if (patch.name === null) throw new AppError(ErrorCode.BAD_USER_INPUT, 'invalid account: name cannot be removed', { field: 'name' });
-    return idempotentWrite(db, req, reply, async (tx) => {
+    return idempotentWrite(db, req, reply, 200, async (tx) => {
       if (patch.ownerId && !(await userExists(tx, patch.ownerId))) throw notFound('user', patch.ownerId, 'ownerId');
       const result = await updateAccount(tx, id, patch);
       if (!result) throw notFound('account', id);
       if (result.changed) await recordCrmChange(tx, 'account', result.account, 'updated');
-      return { status: 200, body: result.account };
+      return result.account;
     });
   });
 

@@ -6,7 +6,8 @@ import { accountExists } from '../repositories/account.repository';
 import { findActivitiesByIds, findLatestActivitiesByAccounts, insertActivity } from '../repositories/activity.repository';
 import { findCasesByAccounts, findCasesByIds, insertCase } from '../repositories/case.repository';
 import { activityInputSchema, caseInputSchema, parseInput } from '../validation';
-import { idempotentWrite, listQuery, notFound, oneBatch, wholePage } from './route-helpers';
+import { listQuery, notFound, oneBatch, wholePage } from './route-helpers';
+import { idempotentWrite } from '../../../platform/idempotency';
 
 const DEFAULT_LAST = 20;
 
@@ -22,12 +23,12 @@ export function registerActivityRoutes(app: FastifyInstance, db: Database): void
 
   app.post('/activities', async (req, reply) => {
     const input = parseInput(activityInputSchema, req.body, 'activity');
-    return idempotentWrite(db, req, reply, async (tx) => {
+    return idempotentWrite(db, req, reply, 201, async (tx) => {
       const inserted = await insertActivity(tx, input);
       if (!inserted) throw notFound('account', input.accountId, 'accountId');
       const { version, ...activity } = inserted;
       await recordCrmChange(tx, 'activity', { id: activity.id, version }, 'created');
-      return { status: 201, body: activity };
+      return activity;
     });
   });
 
@@ -41,11 +42,11 @@ export function registerActivityRoutes(app: FastifyInstance, db: Database): void
 
   app.post('/cases', async (req, reply) => {
     const input = parseInput(caseInputSchema, req.body, 'case');
-    return idempotentWrite(db, req, reply, async (tx) => {
+    return idempotentWrite(db, req, reply, 201, async (tx) => {
       if (!(await accountExists(tx, input.accountId))) throw notFound('account', input.accountId, 'accountId');
       const { version, ...found } = await insertCase(tx, input);
       await recordCrmChange(tx, 'case', { id: found.id, version }, 'created');
-      return { status: 201, body: found };
+      return found;
     });
   });
 }

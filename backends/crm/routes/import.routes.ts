@@ -6,7 +6,7 @@ import { AppError, ErrorCode, isAppError } from '../../../platform/errors';
 import { recordChanges } from '../../../platform/outbox';
 import { accountIdsByImportKeys, existingUserIds, upsertAccountsByImportKey, upsertOpportunityByImportKey } from '../repositories/import.repository';
 import { accountImportSchema, bulkRowsSchema, opportunityImportSchema, parseInput } from '../validation';
-import { idempotentWrite } from './route-helpers';
+import { idempotentWrite } from '../../../platform/idempotency';
 
 type Checked<T> = { ok: true; row: T } | { ok: false; result: BulkUpsertResult };
 
@@ -42,7 +42,7 @@ export function registerImportRoutes(app: FastifyInstance, db: Database): void {
   app.post('/accounts/bulk', async (req, reply) => {
     const { accounts } = parseInput(bulkRowsSchema('accounts'), req.body, 'bulk request') as { accounts: unknown[] };
     const checked = checkRows<CrmAccountImport>(accounts, (row) => parseInput(accountImportSchema, row, 'account'));
-    return idempotentWrite(db, req, reply, async (tx) => {
+    return idempotentWrite(db, req, reply, 200, async (tx) => {
       const owners = await existingUserIds(tx, checked.flatMap((c) => (c.ok && c.row.ownerId ? [c.row.ownerId.toLowerCase()] : [])));
       const results: (BulkUpsertResult | CrmAccountImport)[] = checked.map((c) => {
         if (!c.ok) return c.result;
@@ -59,14 +59,14 @@ export function registerImportRoutes(app: FastifyInstance, db: Database): void {
         const u = upserted.get(r.importKey)!;
         return { key: u.importKey, outcome: u.outcome, id: u.id };
       });
-      return { status: 200, body: { results: body } };
+      return { results: body };
     });
   });
 
   app.post('/opportunities/bulk', async (req, reply) => {
     const { opportunities } = parseInput(bulkRowsSchema('opportunities'), req.body, 'bulk request') as { opportunities: unknown[] };
     const checked = checkRows<CrmOpportunityImport>(opportunities, (row) => parseInput(opportunityImportSchema, row, 'opportunity'));
-    return idempotentWrite(db, req, reply, async (tx) => {
+    return idempotentWrite(db, req, reply, 200, async (tx) => {
       const accounts = await accountIdsByImportKeys(tx, checked.flatMap((c) => (c.ok ? [c.row.accountImportKey] : [])));
       const body: BulkUpsertResult[] = [];
       const events: Parameters<typeof recordChanges>[1][number][] = [];
@@ -85,7 +85,7 @@ export function registerImportRoutes(app: FastifyInstance, db: Database): void {
         body.push({ key: u.importKey, outcome: u.outcome, id: u.id });
       }
       await recordChanges(tx, events);
-      return { status: 200, body: { results: body } };
+      return { results: body };
     });
   });
 }

@@ -12,7 +12,8 @@ import {
 } from '../repositories/opportunity.repository';
 import { userExists } from '../repositories/user.repository';
 import { opportunityInputSchema, opportunityPatchSchema, parseInput } from '../validation';
-import { idParam, idempotentWrite, listQuery, notFound, oneBatch, pageRequest, wholePage } from './route-helpers';
+import { idParam, listQuery, notFound, oneBatch, pageRequest, wholePage } from './route-helpers';
+import { idempotentWrite } from '../../../platform/idempotency';
 
 /** Opportunities with their lines; the amount is always the exact sum of the lines. */
 export function registerOpportunityRoutes(app: FastifyInstance, db: Database): void {
@@ -34,23 +35,23 @@ export function registerOpportunityRoutes(app: FastifyInstance, db: Database): v
 
   app.post('/opportunities', async (req, reply) => {
     const input = parseInput(opportunityInputSchema, req.body, 'opportunity');
-    return idempotentWrite(db, req, reply, async (tx) => {
+    return idempotentWrite(db, req, reply, 201, async (tx) => {
       if (!(await accountExists(tx, input.accountId))) throw notFound('account', input.accountId, 'accountId');
       if (input.ownerId && !(await userExists(tx, input.ownerId))) throw notFound('user', input.ownerId, 'ownerId');
       const opportunity = await insertOpportunity(tx, input);
       await recordCrmChange(tx, 'opportunity', opportunity, 'created');
-      return { status: 201, body: opportunity };
+      return opportunity;
     });
   });
 
   app.patch('/opportunities/:id', async (req, reply) => {
     const id = idParam(req);
     const patch = parseInput(opportunityPatchSchema, req.body, 'opportunity');
-    return idempotentWrite(db, req, reply, async (tx) => {
+    return idempotentWrite(db, req, reply, 200, async (tx) => {
       const result = await updateOpportunity(tx, id, patch);
       if (!result) throw notFound('opportunity', id);
       if (result.changed) await recordCrmChange(tx, 'opportunity', result.opportunity, 'updated');
-      return { status: 200, body: result.opportunity };
+      return result.opportunity;
     });
   });
 }

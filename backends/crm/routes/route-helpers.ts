@@ -1,10 +1,8 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Page } from '../../../connectors/page';
-import type { Database, Queryable } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import { requestHash, runIdempotent } from '../../../platform/idempotency';
-import { withBatchedChanges } from '../../../platform/outbox';
-import { type PageRequest, UUID_PATTERN } from '../repositories/keyset-page';
+import type { PageRequest } from '../../../platform/pagination';
+import { UUID_PATTERN } from '../repositories/sql';
 import { listQuerySchema, parseInput } from '../validation';
 
 /** Largest number of ids one batch read accepts. */
@@ -58,22 +56,4 @@ export function idParam(req: FastifyRequest): string {
 /** Refuses a reference to a record that does not exist, naming the field. */
 export function notFound(what: string, id: string, field?: string): AppError {
   return new AppError(ErrorCode.NOT_FOUND, `no ${what} ${id}`, field ? { field, id } : { id });
-}
-
-/**
- * Runs a write once per `Idempotency-Key`: the write, its change event and the stored answer
- * commit together; a replay answers the stored status and body (marked `idempotent-replayed`).
- */
-export async function idempotentWrite(
-  db: Database,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  work: (tx: Queryable) => Promise<{ status: number; body: unknown }>,
-): Promise<FastifyReply> {
-  const header = req.headers['idempotency-key'];
-  const key = Array.isArray(header) ? header[0] : header;
-  const path = req.url.split('?', 1)[0];
-  const result = await runIdempotent(db, key, requestHash(req.method, path, req.body), (tx) => withBatchedChanges(tx, work));
-  if (result.replayed) reply.header('idempotent-replayed', 'true');
-  return reply.code(result.status).send(result.body);
 }

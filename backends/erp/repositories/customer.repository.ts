@@ -1,7 +1,7 @@
 import { type Queryable, isoText } from '../../../platform/db';
 import type { ErpCustomer, ErpCustomerInput, ErpOpenBalance } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
-import { keysetPage, type ListOrder } from './keyset-page';
+import { keysetPage, type ListOrder } from '../../../platform/pagination';
 
 // A `customers` row as the API's customer document (see isoText in platform/db for why the database builds it).
 const CUSTOMER_DOC = `json_build_object(

@@ -1,7 +1,7 @@
-import { type Queryable, isoText } from '../../../platform/db';
+import { type Queryable, isoText, iso } from '../../../platform/db';
 import type { ErpInvoice, ErpInvoiceStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
-import { iso, newestOrChangedPage } from './keyset-page';
+import { browseOrChangedPage } from '../../../platform/pagination';
 
 // An `invoices` row as the API's invoice document (see isoText in platform/db for why the database builds it).
 // due_date as text: a calendar date must not pass through a JS Date and a time zone.
@@ -48,10 +48,11 @@ export async function listInvoices(
     params.push(options.customerNo);
     where.push(`customer_no = $${params.length}`);
   }
-  const page = await newestOrChangedPage<{ key: string } & InvoiceDoc>(q, {
+  const page = await browseOrChangedPage<{ key: string } & InvoiceDoc>(q, {
     select: `id AS key, ${INVOICE_DOC} AS doc`,
     from: 'invoices',
-    createdColumn: 'issued_at',
+    created: 'issued_at',
+    browse: 'newest',
     where,
     params,
     first: options.first,

@@ -1,8 +1,8 @@
-import type { Queryable } from '../../../platform/db';
+import { type Queryable, iso } from '../../../platform/db';
 import type { ErpProduct, ErpStockLevel, ErpWarehouse } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
 import { escapeLike } from './customer.repository';
-import { iso, keysetPage } from './keyset-page';
+import { keysetPage } from '../../../platform/pagination';
 
 interface ProductRow {
   key: string;

@@ -1,7 +1,7 @@
-import type { Queryable } from '../../../platform/db';
+import { type Queryable, iso } from '../../../platform/db';
 import type { ErpProductionOrder, ErpProductionOrderStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
-import { iso, newestOrChangedPage } from './keyset-page';
+import { browseOrChangedPage } from '../../../platform/pagination';
 
 interface ProductionOrderRow {
   key: string;
@@ -54,10 +54,11 @@ export async function listProductionOrders(
     params.push(options.status);
     where.push(`status = $${params.length}`);
   }
-  const page = await newestOrChangedPage<ProductionOrderRow>(q, {
+  const page = await browseOrChangedPage<ProductionOrderRow>(q, {
     select: COLUMNS,
     from: 'production_orders',
-    createdColumn: 'created_at',
+    created: 'created_at',
+    browse: 'newest',
     where,
     params,
     first: options.first,

@@ -2,7 +2,7 @@ import { type Queryable, isoText } from '../../../platform/db';
 import type { ErpSalesOrder, ErpSalesOrderLine, ErpSalesOrderStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
 import { escapeLike } from './customer.repository';
-import { newestOrChangedPage } from './keyset-page';
+import { browseOrChangedPage } from '../../../platform/pagination';
 
 interface HeaderRow {
   id: string;
@@ -100,11 +100,12 @@ export async function listSalesOrders(
     params.push(`%${escapeLike(options.search)}%`);
     where.push(`(id ILIKE $${params.length} OR external_ref ILIKE $${params.length})`);
   }
-  const page = await newestOrChangedPage<{ key: string; doc: ErpSalesOrder }>(q, {
+  const page = await browseOrChangedPage<{ key: string; doc: ErpSalesOrder }>(q, {
     select: `sales_orders.id AS key, ${ORDER_DOC} AS doc`,
     from: 'sales_orders',
     lateral: ORDER_LINES,
-    createdColumn: 'created_at',
+    created: 'created_at',
+    browse: 'newest',
     where,
     params,
     first: options.first,

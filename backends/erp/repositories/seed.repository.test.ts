@@ -1,5 +1,5 @@
 import type { Database } from '../../../platform/db';
-import { openTestDatabase } from '../../../test/support/databases';
+import { openTestDatabase } from '../../../test-support/databases';
 import { buildDemoDataset } from '../../demo-data/demo-dataset';
 import { migrateErpDatabase } from '../database';
 import { seedErpDatabase } from '../seed';

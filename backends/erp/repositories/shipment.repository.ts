@@ -1,7 +1,7 @@
-import type { Queryable } from '../../../platform/db';
+import { type Queryable, iso, isoOrNull } from '../../../platform/db';
 import type { ErpShipment, ErpShipmentStatus } from '../../../connectors/erp/erp.connector';
 import type { Page } from '../../../connectors/page';
-import { iso, isoOrNull, newestOrChangedPage } from './keyset-page';
+import { browseOrChangedPage } from '../../../platform/pagination';
 
 interface ShipmentRow {
   key: string;
@@ -72,10 +72,11 @@ export async function listShipments(q: Queryable, options: { first: number; afte
     params.push(options.status);
     where.push(`status = $${params.length}`);
   }
-  const page = await newestOrChangedPage<ShipmentRow>(q, {
+  const page = await browseOrChangedPage<ShipmentRow>(q, {
     select: COLUMNS,
     from: 'shipments',
-    createdColumn: 'created_at',
+    created: 'created_at',
+    browse: 'newest',
     where,
     params,
     first: options.first,

@@ -6,7 +6,7 @@ import { changeCustomer, createCustomer } from '../services/customer.service';
 import type { CreditPolicy } from '../services/credit.service';
 import { previewCredit } from '../services/sales-order.service';
 import { creditAssessmentInputSchema, customerInputSchema, customerPatchSchema, idList, listParams, parseInput, textParam, type QueryString } from '../validation';
-import { idempotentWrite } from './idempotent-write';
+import { idempotentWrite } from '../../../platform/idempotency';
 
 /** Customers and their open balances. */
 export function registerCustomerRoutes(app: FastifyInstance, db: Database, credit: CreditPolicy): void {

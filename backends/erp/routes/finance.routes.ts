@@ -5,7 +5,7 @@ import type { ErpInvoiceStatus } from '../../../connectors/erp/erp.connector';
 import { getInvoices, listInvoices, listInvoicesByCustomers, listInvoicesBySalesOrders, listPaymentsByInvoices } from '../repositories/invoice.repository';
 import { createInvoice, recordPayment } from '../services/invoice.service';
 import { enumParam, idList, listParams, parseInput, paymentInputSchema, salesOrderRefSchema, textParam, type QueryString } from '../validation';
-import { idempotentWrite } from './idempotent-write';
+import { idempotentWrite } from '../../../platform/idempotency';
 
 const INVOICE_STATUSES: readonly ErpInvoiceStatus[] = ['OPEN', 'PAID', 'OVERDUE', 'CANCELLED'];
 

@@ -7,7 +7,7 @@ import { getShipments, listShipments, listShipmentsBySalesOrders } from '../repo
 import { cancelProductionOrder, completeProductionOrder, createProductionOrder } from '../services/production-order.service';
 import { cancelShipment, confirmShipment, createShipment } from '../services/shipment.service';
 import { confirmShipmentSchema, enumParam, idList, listParams, parseInput, productionOrderInputSchema, salesOrderRefSchema, type QueryString } from '../validation';
-import { idempotentWrite } from './idempotent-write';
+import { idempotentWrite } from '../../../platform/idempotency';
 
 const PRODUCTION_STATUSES: readonly ErpProductionOrderStatus[] = ['PLANNED', 'RELEASED', 'IN_PROGRESS', 'COMPLETED', 'CANCELLED'];
 const SHIPMENT_STATUSES: readonly ErpShipmentStatus[] = ['PENDING', 'SHIPPED', 'DELIVERED', 'CANCELLED'];

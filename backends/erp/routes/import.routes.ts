@@ -8,7 +8,7 @@ import { ErpEntity } from '../events';
 import { type UpsertedRow, upsertCustomersByExternalRef, upsertProductsBySku } from '../repositories/import.repository';
 import { DEFAULT_CURRENCY } from '../services/customer.service';
 import { bulkRowsSchema, customerImportSchema, parseInput, productImportSchema } from '../validation';
-import { idempotentWrite } from './idempotent-write';
+import { idempotentWrite } from '../../../platform/idempotency';
 
 type Checked<T> = { ok: true; key: string; row: T } | { ok: false; result: BulkUpsertResult };
 

@@ -17,7 +17,7 @@ import {
   textParam,
   type QueryString,
 } from '../validation';
-import { idempotentWrite } from './idempotent-write';
+import { idempotentWrite } from '../../../platform/idempotency';
 import type { CreditPolicy } from '../services/credit.service';
 
 const STATUSES = salesOrderStatusSchema.options as readonly ErpSalesOrderStatus[];

@@ -1,3 +1,4 @@
+import { COUNTRY_RULE, EMAIL_MAX_LENGTH, EMAIL_PATTERN, PAYMENT_TERMS_PATTERN, isCountryCode } from '../../../platform/customer-fields';
 import { AppError, ErrorCode } from '../../../platform/errors';
 import { MAX_AMOUNT } from '../../../platform/input-ids';
 import { formatAmount, parseDecimal } from '../../../platform/money';
@@ -30,20 +31,6 @@ export interface NewCustomer extends CustomerChanges {
   crm: CrmOwnedFields & { name: string };
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const PAYMENT_TERMS = /^NET\d{1,3}$/;
-const ISO_3166_ALPHA_2 = new Set(
-  (
-    'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ ' +
-    'CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR ' +
-    'GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP ' +
-    'KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT ' +
-    'MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW ' +
-    'SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG ' +
-    'UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW'
-  ).split(' '),
-);
-
 /** Validates createCustomer's input; the first bad field is a BAD_USER_INPUT naming it. */
 export function validateNewCustomer(input: CreateCustomerInput): NewCustomer {
   const changes = validateCustomerChanges(input);
@@ -58,16 +45,16 @@ export function validateCustomerChanges(input: UpdateCustomerInput): CustomerCha
   const crm: CrmOwnedFields = {};
   const erp: ErpOwnedFields = {};
   if (input.name !== undefined) crm.name = validName(input.name);
-  if (input.email !== undefined) crm.email = optional(input.email, 'email', (email) => (email.length <= 254 && EMAIL.test(email) ? email : fail('email', 'email is not a valid email address')));
+  if (input.email !== undefined) crm.email = optional(input.email, 'email', (email) => (email.length <= EMAIL_MAX_LENGTH && EMAIL_PATTERN.test(email) ? email : fail('email', 'email is not a valid email address')));
   if (input.industry !== undefined) crm.industry = optional(input.industry, 'industry', (industry) => (industry.length <= 100 ? industry : fail('industry', 'industry is longer than 100 characters')));
   if (input.country !== undefined) {
     crm.country = optional(input.country, 'country', (country) =>
-      ISO_3166_ALPHA_2.has(country) ? country : fail('country', 'country must be an ISO-3166 alpha-2 code in capitals, e.g. "DE"'),
+      isCountryCode(country) ? country : fail('country', `country ${COUNTRY_RULE}`),
     );
   }
   if (input.creditLimit !== undefined) erp.creditLimit = optional(input.creditLimit, 'creditLimit', validCreditLimit);
   if (input.paymentTerms !== undefined) {
-    erp.paymentTerms = optional(input.paymentTerms, 'paymentTerms', (terms) => (PAYMENT_TERMS.test(terms) ? terms : fail('paymentTerms', 'paymentTerms must look like NET30')));
+    erp.paymentTerms = optional(input.paymentTerms, 'paymentTerms', (terms) => (PAYMENT_TERMS_PATTERN.test(terms) ? terms : fail('paymentTerms', 'paymentTerms must look like NET30')));
   }
   return { crm, erp };
 }

@@ -1,5 +1,5 @@
 import { CustomerLinkRepository } from '../links/customer-link.repository';
-import { type IntegrationHarness, startIntegrationHarness } from '../testing/integration-harness';
+import { type IntegrationHarness, startIntegrationHarness } from '../test-support/integration-harness';
 
 const CREATE = `mutation ($input: CreateCustomerInput!) {
   createCustomer(input: $input) { id crmAccountId erpCustomerNo name email industry country sync { inCrm inErp state lastSyncedAt } }
@@ -99,6 +99,7 @@ describe('customer writes', () => {
       ['name', { name: '   ' }],
       ['name', { name: 'x'.repeat(201) }],
       ['email', { email: 'not-an-email' }],
+      ['country', { country: 'Germany' }],
       ['country', { country: 'de' }],
       ['country', { country: 'XX' }],
       ['creditLimit', { creditLimit: '-1' }],

@@ -2,7 +2,7 @@ import { listen } from '../../../platform/http-server';
 import { createLogger } from '../../../platform/logger';
 import { createMetrics } from '../../../platform/metrics';
 import { createIntegrationSubgraph } from '../server';
-import { type IntegrationHarness, TEST_WEBHOOK_SECRET, startIntegrationHarness } from '../testing/integration-harness';
+import { type IntegrationHarness, TEST_WEBHOOK_SECRET, startIntegrationHarness } from '../test-support/integration-harness';
 import { LinkBootstrap } from './bootstrap-links';
 import { CustomerLinkRepository } from './customer-link.repository';
 

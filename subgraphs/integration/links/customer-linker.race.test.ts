@@ -1,9 +1,9 @@
 import type { ErpConnector, ErpCustomerInput } from '../../../connectors/erp/erp.connector';
 import type { Database } from '../../../platform/db';
 import { createLogger } from '../../../platform/logger';
-import { DATABASE_KINDS, openTestDatabase } from '../../../test/support/databases';
+import { DATABASE_KINDS, openTestDatabase } from '../../../test-support/databases';
 import { startJobQueue } from '../flows/engine/job-queue';
-import { type OrderFlowWorld, eventually, startOrderFlowWorld } from '../flows/order-to-cash/testing/order-flow-world';
+import { type OrderFlowWorld, eventually, startOrderFlowWorld } from '../flows/order-to-cash/test-support/order-flow-world';
 import { CustomerSync, customerSyncQueue } from '../sync/customer-sync';
 import { OwnWriteGate } from '../sync/own-write-gate';
 import { CustomerLinkRepository } from './customer-link.repository';

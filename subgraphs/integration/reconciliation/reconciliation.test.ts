@@ -2,7 +2,7 @@ import { buildDemoDataset } from '../../../backends/demo-data/demo-dataset';
 import type { CrmOpportunityStage } from '../../../connectors/crm/crm.connector';
 import type { ErpSalesOrderStatus } from '../../../connectors/erp/erp.connector';
 import { Money, formatAmount, sumAmounts } from '../../../platform/money';
-import { type IntegrationHarness, startIntegrationHarness } from '../testing/integration-harness';
+import { type IntegrationHarness, startIntegrationHarness } from '../test-support/integration-harness';
 import { normaliseName } from './find-issues';
 
 const ISSUES = `issues { kind field crmValue erpValue detail customer { id crmAccountId erpCustomerNo } }`;

@@ -1,6 +1,6 @@
 import type { CrmAccount } from '../../../connectors/crm/crm.connector';
 import type { ErpCustomer } from '../../../connectors/erp/erp.connector';
-import { type IntegrationHarness, startIntegrationHarness } from '../testing/integration-harness';
+import { type IntegrationHarness, startIntegrationHarness } from '../test-support/integration-harness';
 
 const ENTITIES = `query ($representations: [_Any!]!) {
   _entities(representations: $representations) { ... on Customer { id crmAccountId erpCustomerNo name country sync { inCrm inErp state } } }

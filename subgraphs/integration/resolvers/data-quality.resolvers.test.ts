@@ -1,4 +1,4 @@
-import { type IntegrationHarness, startIntegrationHarness } from '../testing/integration-harness';
+import { type IntegrationHarness, startIntegrationHarness } from '../test-support/integration-harness';
 
 const ISSUES = `issues { kind field crmValue erpValue detail customer { id crmAccountId erpCustomerNo } }`;
 

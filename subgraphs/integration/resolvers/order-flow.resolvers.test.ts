@@ -1,5 +1,5 @@
-import { ACCOUNT, OPPORTUNITY, type OrderFlowWorld, eventually, startOrderFlowWorld } from '../flows/order-to-cash/testing/order-flow-world';
-import { type IntegrationHarness, startIntegrationHarness } from '../testing/integration-harness';
+import { ACCOUNT, OPPORTUNITY, type OrderFlowWorld, eventually, startOrderFlowWorld } from '../flows/order-to-cash/test-support/order-flow-world';
+import { type IntegrationHarness, startIntegrationHarness } from '../test-support/integration-harness';
 
 describe('order flow fields without order flows running', () => {
   let h: IntegrationHarness;

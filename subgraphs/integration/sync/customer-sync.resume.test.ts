@@ -5,12 +5,12 @@ import type { ErpCustomerInput } from '../../../connectors/erp/erp.connector';
 import type { Database } from '../../../platform/db';
 import { createLogger } from '../../../platform/logger';
 import { migrate } from '../../../platform/migrate';
-import { DATABASE_KINDS, openTestDatabase } from '../../../test/support/databases';
+import { DATABASE_KINDS, openTestDatabase } from '../../../test-support/databases';
 import { startJobQueue } from '../flows/engine/job-queue';
 import { CustomerLinkRepository } from '../links/customer-link.repository';
 import { CustomerLinker } from '../links/customer-linker';
 import type { IntegrationErp } from '../ports';
-import { InMemoryCrm, InMemoryErp } from '../testing/in-memory-connectors';
+import { InMemoryCrm, InMemoryErp } from '../test-support/in-memory-connectors';
 import { CustomerSync, customerSyncQueue } from './customer-sync';
 import { OwnWriteGate } from './own-write-gate';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChangeEvent } from '../../../platform/outbox';
-import { type IntegrationHarness, startIntegrationHarness } from '../testing/integration-harness';
+import { type IntegrationHarness, startIntegrationHarness } from '../test-support/integration-harness';
 
 const CUSTOMER = `query ($id: ID!) { customer(id: $id) { id crmAccountId erpCustomerNo name sync { inCrm inErp state lastSyncedAt } } }`;
 const REPORT = `mutation { runReconciliation { issues { kind field crmValue erpValue detail customer { id } } } }`;

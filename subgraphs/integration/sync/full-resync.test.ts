@@ -1,7 +1,7 @@
 import { AppError, ErrorCode } from '../../../platform/errors';
 import { createLogger } from '../../../platform/logger';
 import { signServiceToken } from '../../../platform/service-auth';
-import { TEST_INTERNAL_SECRET, type IntegrationHarness, startIntegrationHarness } from '../testing/integration-harness';
+import { TEST_INTERNAL_SECRET, type IntegrationHarness, startIntegrationHarness } from '../test-support/integration-harness';
 import { FullResync } from './full-resync';
 
 describe('full resync', () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { signWebhook } from '../../../platform/webhook-signature';
-import { type IntegrationHarness, TEST_WEBHOOK_SECRET, startIntegrationHarness } from '../testing/integration-harness';
+import { type IntegrationHarness, TEST_WEBHOOK_SECRET, startIntegrationHarness } from '../test-support/integration-harness';
 import { ReceivedEventRepository } from './received-event.repository';
 
 describe('webhook receivers', () => {

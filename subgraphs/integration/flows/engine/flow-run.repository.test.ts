@@ -4,19 +4,16 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../../../platform/db';
 import { migrate } from '../../../../platform/migrate';
-import { DATABASE_KINDS, openTestDatabase } from '../../../../test/support/databases';
+import { DATABASE_KINDS, openTestDatabase } from '../../../../test-support/databases';
+import { describeOn } from '../../../../test-support/services';
 import { FlowRefTaken, FlowRunRepository } from './flow-run.repository';
 
-describe.each(DATABASE_KINDS)('flow runs on %s', (kind) => {
-  let db: Database | undefined;
+describeOn(DATABASE_KINDS, 'flow runs on %s', (kind) => {
+  let db: Database;
   let dispose: () => Promise<void> = async () => {};
 
   beforeAll(async () => {
     const opened = await openTestDatabase(kind, 'integration');
-    if (!opened) {
-      console.log(`skipping flow runs on ${kind}: no server reachable`);
-      return;
-    }
     ({ db, dispose } = opened);
     await migrate(db, path.resolve(__dirname, '../../migrations'));
   }, 60_000);
@@ -35,7 +32,6 @@ describe.each(DATABASE_KINDS)('flow runs on %s', (kind) => {
   });
 
   it('pages through runs started within the same millisecond without repeating or skipping one', async () => {
-    if (!db) return;
     // Inserted in one transaction: they share its start time, to the microsecond.
     await db.transaction(async (tx) => {
       for (let n = 0; n < 40; n++) await FlowRunRepository.insert(tx, newRun(n));
@@ -56,7 +52,6 @@ describe.each(DATABASE_KINDS)('flow runs on %s', (kind) => {
   });
 
   it('wakes a waiting run only for a version of the awaited record newer than the one its step saw', async () => {
-    if (!db) return;
     const run = newRun(100);
     await FlowRunRepository.insert(db, run);
     const repo = new FlowRunRepository(db);

@@ -1,18 +1,15 @@
-import { DATABASE_KINDS, openTestDatabase } from '../../../../test/support/databases';
+import { DATABASE_KINDS, openTestDatabase } from '../../../../test-support/databases';
+import { describeOn } from '../../../../test-support/services';
 import type { Database } from '../../../../platform/db';
 import { createLogger } from '../../../../platform/logger';
 import { jobExecutor, startJobQueue } from './job-queue';
 
-describe.each(DATABASE_KINDS)('the job queue on %s', (kind) => {
-  let db: Database | undefined;
+describeOn(DATABASE_KINDS, 'the job queue on %s', (kind) => {
+  let db: Database;
   let dispose: () => Promise<void> = async () => {};
 
   beforeAll(async () => {
     const opened = await openTestDatabase(kind, 'integration');
-    if (!opened) {
-      console.log(`skipping the job queue on ${kind}: no server reachable`);
-      return;
-    }
     db = opened.db;
     dispose = opened.dispose;
     await db.exec('CREATE TABLE orders_seen (id text PRIMARY KEY)');
@@ -21,7 +18,6 @@ describe.each(DATABASE_KINDS)('the job queue on %s', (kind) => {
   afterAll(() => dispose());
 
   it('commits a job with the rows of its transaction and drops it when the transaction rolls back', async () => {
-    if (!db) return;
     const boss = await startJobQueue(db, createLogger('test', 'silent'), { queues: ['test-queue'] });
     try {
       await db.transaction(async (tx) => {
@@ -45,7 +41,6 @@ describe.each(DATABASE_KINDS)('the job queue on %s', (kind) => {
   }, 60_000);
 
   it('starts again on an installed schema without migrating twice', async () => {
-    if (!db) return;
     const boss = await startJobQueue(db, createLogger('test', 'silent'), { queues: ['test-queue'] });
     expect(await boss.getQueue('test-queue')).toMatchObject({ name: 'test-queue' });
     await boss.stop({ graceful: false, close: false, wait: true });

@@ -1,5 +1,6 @@
-import { DATABASE_KINDS, openTestDatabase } from '../../../../test/support/databases';
-import { ACCOUNT, type OrderFlowWorld, eventually, startOrderFlowWorld } from './testing/order-flow-world';
+import { DATABASE_KINDS, openTestDatabase } from '../../../../test-support/databases';
+import { describeOn } from '../../../../test-support/services';
+import { ACCOUNT, type OrderFlowWorld, eventually, startOrderFlowWorld } from './test-support/order-flow-world';
 
 const PLACE = `mutation ($key: String!) { placeOrder(input: { customerId: "crm:${ACCOUNT.acme}", lines: [{ sku: "BOLT-1", quantity: 5 }] }, idempotencyKey: $key) { id } }`;
 const FLOW = `query ($id: ID!) { orderFlow(id: $id) { status salesOrder { id } steps { name status } } }`;
@@ -37,16 +38,12 @@ describe('a flow whose webhooks never arrive', () => {
   }, 60_000);
 });
 
-describe.each(DATABASE_KINDS)('order flows whose integration database is %s', (kind) => {
-  let world: OrderFlowWorld | undefined;
+describeOn(DATABASE_KINDS, 'order flows whose integration database is %s', (kind) => {
+  let world: OrderFlowWorld;
   let dispose: () => Promise<void> = async () => {};
 
   beforeAll(async () => {
     const opened = await openTestDatabase(kind, 'integration');
-    if (!opened) {
-      console.log(`skipping order flows on ${kind}: no server reachable`);
-      return;
-    }
     dispose = opened.dispose;
     world = await startOrderFlowWorld({ integrationDb: opened.db });
   }, 60_000);
@@ -57,7 +54,6 @@ describe.each(DATABASE_KINDS)('order flows whose integration database is %s', (k
   });
 
   it('resumes a flow whose worker died mid-step once its lease runs out', async () => {
-    if (!world) return;
     const engine = world.integration.orderFlows!.engine;
     const id = (await world.gql(PLACE, { key: `crash-${kind}` })).data.placeOrder.id;
     await eventually(() => stepOf(world!, id, 'wait-for-shipment'), (s) => s.step === 'WAITING');

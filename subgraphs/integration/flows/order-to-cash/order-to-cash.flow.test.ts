@@ -1,4 +1,4 @@
-import { ACCOUNT, OPPORTUNITY, type OrderFlowWorld, eventually, startOrderFlowWorld } from './testing/order-flow-world';
+import { ACCOUNT, OPPORTUNITY, type OrderFlowWorld, eventually, startOrderFlowWorld } from './test-support/order-flow-world';
 
 const FLOW_FIELDS = `id status error salesOrder { id } opportunity { id } customer { id erpCustomerNo }
   steps { name status attempts startedAt finishedAt error }`;

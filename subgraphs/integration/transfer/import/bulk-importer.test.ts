@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TEST_OWNER_ID, type TransferBackends, startTransferBackends } from '../testing/transfer-backends';
+import { TEST_OWNER_ID, type TransferBackends, startTransferBackends } from '../test-support/transfer-backends';
 import { runImport } from './bulk-importer';
 
 let backends: TransferBackends;

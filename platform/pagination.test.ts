@@ -1,16 +1,14 @@
-import type { Database, Queryable } from '../../../platform/db';
-import { encodeCursor } from '../../../platform/pagination';
-import { DATABASE_KINDS, openTestDatabase } from '../../../test/support/databases';
-import { newestOrChangedPage } from './keyset-page';
+import type { Database, Queryable } from './db';
+import { browseOrChangedPage, encodeCursor } from './pagination';
+import { DATABASE_KINDS, openTestDatabase } from '../test-support/databases';
+import { describeOn } from '../test-support/services';
 
-describe.each(DATABASE_KINDS)('keyset pages on %s', (kind) => {
+describeOn(DATABASE_KINDS, 'keyset pages on %s', (kind) => {
   let db: Database;
   let dispose: (() => Promise<void>) | undefined;
-  const test = (name: string, fn: () => Promise<void>) => it(name, async () => (db ? fn() : undefined));
 
   beforeAll(async () => {
     const opened = await openTestDatabase(kind, 'erp');
-    if (!opened) return;
     ({ db, dispose } = opened);
     await db.exec(`CREATE TABLE docs (id text PRIMARY KEY, status text NOT NULL, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
     await db.query(
@@ -32,7 +30,7 @@ describe.each(DATABASE_KINDS)('keyset pages on %s', (kind) => {
   }
 
   const page = (q: Queryable, status: string, after?: string | null) =>
-    newestOrChangedPage<{ key: string; id: string }>(q, { select: 'id AS key, id', from: 'docs', createdColumn: 'created_at', where: ['status = $1'], params: [status], first: 50, after });
+    browseOrChangedPage<{ key: string; id: string }>(q, { select: 'id AS key, id', from: 'docs', created: 'created_at', browse: 'newest', where: ['status = $1'], params: [status], first: 50, after });
 
   test('counts once while nothing is committed, and every page tells the same exact total', async () => {
     const { q, counts } = counting();

@@ -1,16 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
-import { loadOrCreateLocalSecrets } from '../../platform/secrets';
-import { SERVICES, type ServiceName } from '../../scripts/services';
-import { type RunningStack, startStack } from '../../scripts/stack';
-import { createScratchPostgres } from './databases';
-import { serviceAvailable } from './services';
+import { loadOrCreateLocalSecrets } from '../platform/secrets';
+import { SERVICES, type ServiceName } from '../scripts/services';
+import { type RunningStack, startStack } from '../scripts/stack';
+import pg from 'pg';
+import { POSTGRES_URL, createScratchPostgres } from './databases';
+import { SERVICE_URLS, type TestService, assertReachable } from './services';
 
 /** Which storage a test stack runs on. */
 export type StackKind = 'pglite' | 'postgres';
+
+/** The servers a stack of each kind needs (for describeOn). */
+export const STACK_NEEDS = (kind: StackKind): TestService[] => (kind === 'postgres' ? ['postgres', 'redis'] : []);
 
 /** A whole stack on free ports and a private data folder (and database), for one suite. */
 export interface TestStack extends RunningStack {
@@ -43,7 +47,7 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-/** Starts a stack of `kind`; null when that kind's server is absent locally (skip, with a reason). */
+/** Starts a stack of `kind` (guard PostgreSQL suites with describeOn and STACK_NEEDS). */
 export async function startTestStack(
   kind: StackKind,
   options: {
@@ -52,17 +56,19 @@ export async function startTestStack(
     /** Capture every service's output here. */ logFile?: string;
     /** Extra environment (e.g. LOG_LEVEL). */ env?: NodeJS.ProcessEnv;
     /** How long every service may take to be ready; default 180 s. */ readyTimeoutMs?: number;
+    /** Seed this stack itself instead of starting from a copy of the run's seeded template. */ fresh?: boolean;
   } = {},
-): Promise<TestStack | null> {
+): Promise<TestStack> {
   // Suites drive many requests through a few tokens; the rate limit has its own tests (gateway/).
   let env: NodeJS.ProcessEnv = { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn', NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '0', ...options.env };
   let dropDatabase = async () => {};
+  const template = options.fresh || options.dataDir || options.databaseUrl ? undefined : await seededTemplate(kind);
   if (kind === 'postgres') {
-    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    assertReachable('redis');
+    const redisUrl = SERVICE_URLS.redis;
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
-      const scratch = await createScratchPostgres();
-      if (!scratch || !(await serviceAvailable('redis', redisUrl))) return null;
+      const scratch = await createScratchPostgres(template?.database);
       databaseUrl = scratch.url;
       dropDatabase = scratch.drop;
     }
@@ -72,6 +78,8 @@ export async function startTestStack(
   }
   env = { ...env, ...options.env };
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'supergraph-e2e-'));
+  // The data folder holds the secrets and, on PGlite, every database: a copy is a seeded stack.
+  if (template) cpSync(template.dataDir, dataDir, { recursive: true });
   const ports = await freePorts(SERVICES.length);
   const stack = startStack({
     dataDir,
@@ -81,7 +89,15 @@ export async function startTestStack(
     ports: Object.fromEntries(SERVICES.map((s, i) => [s.name, ports[i]])),
     log: () => undefined,
   });
-  await stack.waitUntilReady(options.readyTimeoutMs ?? 180_000);
+  try {
+    await stack.waitUntilReady(options.readyTimeoutMs ?? 180_000);
+  } catch (error) {
+    // A stack that never got ready would otherwise outlive the suite, six processes strong.
+    await stack.stop();
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await dropDatabase();
+    throw error;
+  }
   const jwtSecret = new TextEncoder().encode(loadOrCreateLocalSecrets(dataDir).jwtSecret);
   const tokens = new Map<string, string>();
   const tokenFor = async (role: string, customerId?: string, sub = `e2e-${role}`) => {
@@ -127,4 +143,76 @@ export async function startTestStack(
       await dropDatabase();
     },
   };
+}
+
+/** The seeded starting point of every stack of one kind in this jest run. */
+interface SeedTemplate {
+  /** A stopped stack's data folder (secrets, and every PGlite database). */
+  dataDir: string;
+  /** On PostgreSQL: the database to copy with CREATE DATABASE … TEMPLATE. */
+  database?: string;
+}
+
+/** Environment key of the folder the jest global setup makes for this run's templates. */
+export const TEMPLATE_DIR_ENV = 'TEST_STACK_TEMPLATES';
+
+/**
+ * Seeds a stack of `kind` once per jest run and keeps it stopped as a template: the first suite
+ * to ask builds it while the others wait on a lock folder, and each stack then starts from a copy
+ * instead of seeding the demo data again. Outside a jest run with the global setup, undefined.
+ */
+async function seededTemplate(kind: StackKind): Promise<SeedTemplate | undefined> {
+  const root = process.env[TEMPLATE_DIR_ENV];
+  if (!root) return undefined;
+  const ready = path.join(root, `${kind}.json`);
+  const lock = path.join(root, `${kind}.lock`);
+  for (;;) {
+    if (existsSync(ready)) return JSON.parse(readFileSync(ready, 'utf8')) as SeedTemplate;
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  try {
+    const dataDir = path.join(root, kind);
+    mkdirSync(dataDir, { recursive: true });
+    let database: string | undefined;
+    let databaseUrl: string | undefined;
+    if (kind === 'postgres') {
+      database = `t_template_${path.basename(root).replace(/[^a-z0-9]/gi, '').toLowerCase()}`;
+      await withAdmin((admin) => admin.query(`CREATE DATABASE ${database}`));
+      const url = new URL(POSTGRES_URL);
+      url.pathname = `/${database}`;
+      databaseUrl = url.toString();
+    }
+    const seeding = await startTestStack(kind, { dataDir, databaseUrl, fresh: true });
+    await seeding.dispose();
+    const template: SeedTemplate = { dataDir, database };
+    writeFileSync(ready, JSON.stringify(template));
+    return template;
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+/** Removes this run's templates (jest global teardown). */
+export async function removeSeedTemplates(root: string): Promise<void> {
+  const postgres = path.join(root, 'postgres.json');
+  if (existsSync(postgres)) {
+    const { database } = JSON.parse(readFileSync(postgres, 'utf8')) as SeedTemplate;
+    await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  }
+  rmSync(root, { recursive: true, force: true });
+}
+
+async function withAdmin<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
 }

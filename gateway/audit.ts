@@ -5,7 +5,8 @@ import { ErrorCode } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { SERVICE_TOKEN_HEADER } from '../platform/service-auth';
 import type { Principal } from './auth';
-import { type AuthorizationOutcome, idsInArguments } from './authorization';
+import { idsInArguments } from './authorization/argument-ids';
+import type { AuthorizationOutcome } from './authorization/operation-pruning';
 
 /** One mutation as the gateway answered it (the integration stores it in its audit log). */
 export interface AuditEntry {

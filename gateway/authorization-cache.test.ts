@@ -4,7 +4,11 @@ import { GraphQLError, parse } from 'graphql';
 import { MemoryCache } from '../platform/cache';
 import { SUPERGRAPH_PATH } from '../scripts/compose';
 import type { Principal } from './auth';
-import { type AuthorizationOutcome, apiSchemaOf, applyRefusals, authorizationHook, authorizationPlugin, readFieldScopes } from './authorization';
+import { applyRefusals } from './authorization/answer-refusals';
+import { apiSchemaOf, readFieldScopes } from './authorization/field-scopes';
+import type { AuthorizationOutcome } from './authorization/operation-pruning';
+import { authorizationPlugin } from './authorization/plugin';
+import { authorizationHook } from './authorization/request-hook';
 import { LruCache } from '../platform/lru-cache';
 
 const supergraph = readFileSync(SUPERGRAPH_PATH, 'utf8');

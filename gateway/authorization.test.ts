@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse, print, validate } from 'graphql';
 import { SUPERGRAPH_PATH } from '../scripts/compose';
-import { PLACEHOLDER_KEY, apiSchemaOf, applyRefusals, authorizeDocument, isAllowed, readFieldScopes } from './authorization';
+import { applyRefusals } from './authorization/answer-refusals';
+import { apiSchemaOf, isAllowed, readFieldScopes } from './authorization/field-scopes';
+import { PLACEHOLDER_KEY, authorizeDocument } from './authorization/operation-pruning';
 
 const supergraph = readFileSync(SUPERGRAPH_PATH, 'utf8');
 const schema = apiSchemaOf(supergraph);

@@ -12,7 +12,9 @@ import type { ServiceMetrics } from '../platform/metrics';
 import { serviceTokenSigner } from '../platform/service-auth';
 import { auditPlugin, httpAuditReporter } from './audit';
 import { authenticationHook, createTokenVerifier } from './auth';
-import { apiSchemaOf, authorizationHook, authorizationPlugin, gatewaySupergraphSdl, readFieldScopes } from './authorization';
+import { apiSchemaOf, gatewaySupergraphSdl, readFieldScopes } from './authorization/field-scopes';
+import { authorizationPlugin } from './authorization/plugin';
+import { authorizationHook } from './authorization/request-hook';
 import type { GatewayConfig } from './config';
 import { subgraphUrlFor } from './config';
 import type { GatewayContext } from './context';
@@ -56,7 +58,7 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
   const gatewayMetrics = createGatewayMetrics(metrics.registry);
   const serviceToken = serviceTokenSigner(config.INTERNAL_SECRET, 'gateway');
   const dataSources: SubgraphDataSource[] = [];
-  // Field rules (@requiresScopes) are enforced here, before execution; see authorization.ts.
+  // Field rules (@requiresScopes) are enforced here, before execution; see authorization/.
   const fieldScopes = readFieldScopes(supergraphSdl);
   const apiSchema = apiSchemaOf(supergraphSdl);
   // The authorization hook reads persisted queries from the same cache Apollo keeps them in.

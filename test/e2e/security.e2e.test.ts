@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { buildDemoDataset } from '../../backends/demo-data/demo-dataset';
-import { apiSchemaOf } from '../../gateway/authorization';
+import { apiSchemaOf } from '../../gateway/authorization/field-scopes';
 import { loadOrCreateLocalSecrets } from '../../platform/secrets';
 import { signServiceToken } from '../../platform/service-auth';
 import { signWebhook } from '../../platform/webhook-signature';

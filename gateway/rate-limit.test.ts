@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
 import { serviceAvailable } from '../test/support/services';
 import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit';
 
@@ -23,14 +24,16 @@ describe('rate limiter', () => {
   it('shares one window between replicas through Redis', async () => {
     if (!(await serviceAvailable('redis', redisUrl))) return;
     const prefix = `test:rate:${randomUUID()}:`;
-    const replicaA = new RedisRateLimiter(redisUrl, { limit: 3, windowSeconds: 60 }, prefix);
-    const replicaB = new RedisRateLimiter(redisUrl, { limit: 3, windowSeconds: 60 }, prefix);
+    const connectionA = new Redis(redisUrl);
+    const connectionB = new Redis(redisUrl);
+    const replicaA = new RedisRateLimiter(connectionA, { limit: 3, windowSeconds: 60 }, prefix);
+    const replicaB = new RedisRateLimiter(connectionB, { limit: 3, windowSeconds: 60 }, prefix);
     try {
       const decisions = [await replicaA.hit('t'), await replicaB.hit('t'), await replicaA.hit('t'), await replicaB.hit('t')];
       expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, false]);
     } finally {
-      await replicaA.close();
-      await replicaB.close();
+      await connectionA.quit();
+      await connectionB.quit();
     }
   });
 });

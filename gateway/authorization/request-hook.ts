@@ -1,19 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type DocumentNode, type GraphQLSchema, parse, print } from 'graphql';
-import type { Cache } from '../../platform/cache';
 import { ErrorCode } from '../../platform/errors';
 import { LruCache, type LruLimits } from '../../platform/lru-cache';
+import { graphqlParamsOf, replaceQueryText } from '../persisted-queries';
 import { type FieldScopes, scopesKey, scopesOf } from './field-scopes';
 import { AuthorizationLimitError, type AuthorizationOutcome, type AuthorizedDocument, authorizeDocument } from './operation-pruning';
-
-/** A GraphQL request as it arrives over HTTP, before Apollo reads it. */
-interface RawGraphqlRequest {
-  query?: unknown;
-  operationName?: unknown;
-  variables?: unknown;
-  extensions?: unknown;
-}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,8 +17,8 @@ declare module 'fastify' {
 export interface AuthorizationHookOptions {
   schema: GraphQLSchema;
   fieldScopes: FieldScopes;
-  /** The cache Apollo keeps automatic persisted queries in (keys `apq:<sha256>`). */
-  apqCache: Cache;
+  /** MAX_QUERY_TOKENS, the parser's limit for the texts the hook reads. */
+  maxTokens: number;
   /** Bounds of the parsed-document cache and of the decision cache (weight: characters of query text). */
   cacheLimits?: LruLimits;
 }
@@ -56,28 +47,22 @@ function frozenOutcome(outcome: AuthorizationOutcome): AuthorizationOutcome {
   return Object.freeze(outcome);
 }
 
-const APQ_TTL_SECONDS = 300;
-
 /**
- * A Fastify preHandler for /graphql that runs before Apollo reads the request: it resolves the
- * query (from the body, the query string, or the persisted-query cache for a hash-only request),
- * removes every field the caller's role may not see, and puts the rewritten text back where
- * Apollo reads it. The plan cache is keyed by the text, so a plan made for one role is never
- * reused for another. What was refused is kept on the request for authorizationPlugin.
+ * A Fastify preHandler for /graphql that runs before Apollo reads the request (and after the
+ * query-text hook resolved a persisted query): it removes every field the caller's role may not
+ * see and puts the rewritten text back where Apollo reads it. The plan cache is keyed by the
+ * text, so a plan made for one role is never reused for another. What was refused is kept on the
+ * request, which the GraphQL context carries to the authorization plugin.
  */
-export function authorizationHook({ schema, fieldScopes, apqCache, cacheLimits = AUTHORIZATION_CACHE_LIMITS }: AuthorizationHookOptions) {
+export function authorizationHook({ schema, fieldScopes, maxTokens, cacheLimits = AUTHORIZATION_CACHE_LIMITS }: AuthorizationHookOptions) {
   // Parsing and walking an operation cost more than the rest of the hook; clients repeat a few texts.
   const documents = new LruCache<DocumentNode>(cacheLimits);
   const decisions = new LruCache<HookDecision>(cacheLimits);
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     if (!req.principal) return undefined;
-    const isGet = req.method === 'GET';
-    const params: RawGraphqlRequest = isGet ? readSearchParams(req.url) : ((req.body as RawGraphqlRequest | undefined) ?? {});
-    if (!params || typeof params !== 'object') return undefined;
-    const persisted = persistedHash(params.extensions);
-    let query = typeof params.query === 'string' ? params.query : undefined;
-    if (query === undefined && persisted) query = await apqCache.get(`apq:${persisted}`);
-    if (query === undefined) return undefined;
+    const params = graphqlParamsOf(req);
+    if (!params || typeof params.query !== 'string') return undefined;
+    const query = params.query;
     const operationName = typeof params.operationName === 'string' ? params.operationName : undefined;
     const scopes = scopesOf(req.principal);
     const decisionKey = `${scopesKey(scopes)}\u0000${operationName ?? ''}\u0000${query}`;
@@ -86,7 +71,7 @@ export function authorizationHook({ schema, fieldScopes, apqCache, cacheLimits =
       let document = documents.get(query);
       if (!document) {
         try {
-          document = parse(query, { maxTokens: 20_000 });
+          document = parse(query, { maxTokens, noLocation: true });
         } catch {
           // Apollo answers the syntax error itself; nothing runs.
           return undefined;
@@ -109,50 +94,7 @@ export function authorizationHook({ schema, fieldScopes, apqCache, cacheLimits =
     }
     if (!decision.outcome) return undefined;
     req.authorization = decision.outcome;
-    if (decision.rewritten === undefined) return undefined;
-
-    const rewritten = decision.rewritten;
-    // Remember the original text under its hash so a later hash-only request resolves (and is rewritten) too.
-    if (persisted && typeof params.query === 'string' && sha256(params.query) === persisted) {
-      await apqCache.set(`apq:${persisted}`, params.query, APQ_TTL_SECONDS);
-    }
-    if (isGet) {
-      const url = new URL(req.url, 'http://gateway.invalid');
-      url.searchParams.set('query', rewritten);
-      url.searchParams.delete('extensions');
-      req.raw.url = `${url.pathname}${url.search}`;
-    } else {
-      const body = params as Record<string, unknown>;
-      body.query = rewritten;
-      // The text no longer matches the client's hash; without the extension Apollo neither checks nor stores it.
-      if (persisted) delete body.extensions;
-    }
+    if (decision.rewritten !== undefined) replaceQueryText(req, decision.rewritten);
     return undefined;
   };
-}
-
-function readSearchParams(url: string): RawGraphqlRequest {
-  const search = new URL(url, 'http://gateway.invalid').searchParams;
-  let extensions: unknown;
-  try {
-    extensions = search.has('extensions') ? JSON.parse(search.get('extensions') as string) : undefined;
-  } catch {
-    extensions = undefined;
-  }
-  let variables: unknown;
-  try {
-    variables = search.has('variables') ? JSON.parse(search.get('variables') as string) : undefined;
-  } catch {
-    variables = undefined;
-  }
-  return { query: search.get('query') ?? undefined, operationName: search.get('operationName') ?? undefined, variables, extensions };
-}
-
-function persistedHash(extensions: unknown): string | undefined {
-  const hash = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
-  return typeof hash === 'string' && /^[0-9a-f]{64}$/.test(hash) ? hash : undefined;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GraphQLError, parse } from 'graphql';
+import { GraphQLError, type GraphQLObjectType, parse } from 'graphql';
 import { SUPERGRAPH_PATH } from '../scripts/compose';
 import type { Principal } from './auth';
 import { applyRefusals } from './authorization/answer-refusals';
@@ -142,9 +142,10 @@ describe('authorization plugin re-check with its cache', () => {
 describe('refusals written into answers made of ordinary objects', () => {
   it('answers a refused field aliased "__proto__" with a null field, leaving the prototype alone', () => {
     const data = { customer: { name: 'Acme' } } as Record<string, unknown>;
-    const errors = applyRefusals(data, { refused: [{ path: ['customer', '__proto__'], coordinate: 'Customer.openBalance' }], placeholders: [] });
-    expect(JSON.stringify(data)).toBe('{"customer":{"name":"Acme","__proto__":null}}');
+    const types = [schema.getQueryType()!.getFields().customer.type, (schema.getType('Customer') as GraphQLObjectType).getFields().creditLimit.type];
+    const result = applyRefusals(data, { refused: [{ path: ['customer', '__proto__'], coordinate: 'Customer.creditLimit', types }], placeholders: [] });
+    expect(JSON.stringify(result.data)).toBe('{"customer":{"name":"Acme","__proto__":null}}');
     expect(Object.getPrototypeOf(data.customer)).toBe(Object.prototype);
-    expect(errors.map((e) => e.path)).toEqual([['customer', '__proto__']]);
+    expect(result.errors.map((e) => e.path)).toEqual([['customer', '__proto__']]);
   });
 });

@@ -4,6 +4,8 @@ import {
   type FragmentDefinitionNode,
   GraphQLError,
   type GraphQLNamedType,
+  type GraphQLOutputType,
+  type GraphQLObjectType,
   type GraphQLSchema,
   Kind,
   type OperationDefinitionNode,
@@ -24,6 +26,8 @@ export interface RefusedField {
   path: string[];
   /** `Type.field`, for messages and the audit log. */
   coordinate: string;
+  /** The schema type of each field on the path (the last is the refused field's): where a null may go. */
+  types: GraphQLOutputType[];
   /** For a refused root mutation field: the ids its arguments named (for the audit log). */
   ids?: string[];
 }
@@ -94,18 +98,18 @@ export function authorizeDocument(
     return !isAllowed(fieldScopes.fields.get(`${parent.name}.${node.name.value}`), scopes) || !isAllowed(fieldScopes.types.get(returned), scopes);
   };
 
-  const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType, path: string[], spread: ReadonlySet<string>): void => {
+  const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType, path: string[], types: GraphQLOutputType[], spread: ReadonlySet<string>): void => {
     for (const selection of selectionSet.selections) {
       if (++visits > MAX_VISITS) throw new AuthorizationLimitError();
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
         const fragment = fragments.get(selection.name.value);
         if (!fragment || spread.has(fragment.name.value)) continue;
-        walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? parent, path, new Set([...spread, fragment.name.value]));
+        walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? parent, path, types, new Set([...spread, fragment.name.value]));
         continue;
       }
       if (selection.kind === Kind.INLINE_FRAGMENT) {
         const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : undefined;
-        walk(selection.selectionSet, condition ?? parent, path, spread);
+        walk(selection.selectionSet, condition ?? parent, path, types, spread);
         continue;
       }
       const key = selection.alias?.value ?? selection.name.value;
@@ -115,7 +119,8 @@ export function authorizeDocument(
         const id = fieldPath.join('\u0000');
         if (!seenPaths.has(id)) {
           seenPaths.add(id);
-          const refused: RefusedField = { path: fieldPath, coordinate: `${parent.name}.${selection.name.value}` };
+          const field = (parent as GraphQLObjectType).getFields()[selection.name.value];
+          const refused: RefusedField = { path: fieldPath, coordinate: `${parent.name}.${selection.name.value}`, types: [...types, field.type] };
           if (path.length === 0 && operation.operation === 'mutation') refused.ids = idsInArguments(selection, variables);
           outcome.refused.push(refused);
         }
@@ -123,10 +128,10 @@ export function authorizeDocument(
       }
       if (!selection.selectionSet || !(isObjectType(parent) || isInterfaceType(parent))) continue;
       const field = parent.getFields()[selection.name.value];
-      if (field) walk(selection.selectionSet, getNamedType(field.type), fieldPath, spread);
+      if (field) walk(selection.selectionSet, getNamedType(field.type), fieldPath, [...types, field.type], spread);
     }
   };
-  walk(operation.selectionSet, root, [], new Set());
+  walk(operation.selectionSet, root, [], [], new Set());
   if (refusedNodes.size === 0) return { document, changed: false, outcome };
 
   // Remove the refused fields; an emptied set gets the placeholder so the document stays valid.

@@ -45,8 +45,9 @@ export function authorizationPlugin<Context extends AuthorizationContext>(schema
           if (!outcome || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           if (!result.data) return;
-          const errors = applyRefusals(result.data as Record<string, unknown>, outcome);
-          if (errors.length > 0) result.errors = [...(result.errors ?? []), ...errors];
+          const refused = applyRefusals(result.data as Record<string, unknown>, outcome);
+          result.data = refused.data;
+          if (refused.errors.length > 0) result.errors = [...(result.errors ?? []), ...refused.errors];
         },
       };
     },

@@ -179,7 +179,7 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ..
       return { principal: req.principal, requestId: req.id, authorization: req.authorization };
     },
   });
-  registerExportRoutes(app, { server, authenticate, logger });
+  registerExportRoutes(app, { server, authenticate, logger, rateLimiter, maxConcurrent: config.EXPORT_MAX_CONCURRENT });
 
   return {
     app,

@@ -21,7 +21,7 @@ function customerSchema(): GraphQLSchema {
 }
 
 describe('partial answers under a non-null contract', () => {
-  it('answers an unavailable list empty with UPSTREAM_UNAVAILABLE at its path', each request with its own errors', async () => {
+  it('answers an unavailable list empty with UPSTREAM_UNAVAILABLE at its path, each request with its own errors', async () => {
     const server = new ApolloServer<{ degradedLists?: unknown[] }>({ schema: degradeUnavailableLists(customerSchema()), plugins: [partialAnswersPlugin()] });
     await server.start();
     try {

@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { type AuditEntry, httpAuditReporter } from './audit';
+import type { BuiltGateway } from './gateway';
+import { TEST_SECRETS, buildTestGateway, postGraphql, testToken } from './test-support/test-gateway';
+import { type TestSubgraph, startTestSubgraph } from './test-support/test-subgraphs';
 
 const ENTRY: AuditEntry = { at: '2026-11-29T10:00:00.000Z', sub: 'sam', role: 'sales', operationName: 'Pay', field: 'recordPayment', ids: ['INV-1'], outcome: 'FORBIDDEN' };
 const SERVICE_TOKEN = 'gateway.1795980000.' + 'ab'.repeat(32);
@@ -82,5 +85,65 @@ describe('the audit reporter', () => {
       ['INV-3', 'INV-4'],
     ]);
     await endpoint.close();
+  });
+});
+
+describe('the audit log through the gateway', () => {
+  let crm: TestSubgraph;
+  let erp: TestSubgraph;
+  let endpoint: Awaited<ReturnType<typeof flakyEndpoint>>;
+  let gateway: BuiltGateway;
+
+  beforeAll(async () => {
+    crm = await startTestSubgraph('crm', { internalSecret: TEST_SECRETS.INTERNAL_SECRET });
+    erp = await startTestSubgraph('erp', { internalSecret: TEST_SECRETS.INTERNAL_SECRET });
+    endpoint = await flakyEndpoint(0);
+    // The reporter posts to the integration's /internal/audit; here that is the capturing endpoint.
+    gateway = await buildTestGateway({ erpUrl: erp.url, crmUrl: crm.url, env: { INTEGRATION_SUBGRAPH_URL: endpoint.url.replace('/internal/audit', '/graphql') } });
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await endpoint.close();
+    await crm.close();
+    await erp.close();
+  });
+
+  const received = () => endpoint.received.flatMap((r) => (r.body as { entries: AuditEntry[] }).entries);
+  const entriesOf = async (operationName: string, count: number) => {
+    const deadline = Date.now() + 5000;
+    while (received().filter((e) => e.operationName === operationName).length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    return received()
+      .filter((e) => e.operationName === operationName)
+      .map(({ field, ids, outcome, sub }) => ({ field, ids, outcome, sub }))
+      .sort((a, b) => a.ids.join().localeCompare(b.ids.join()));
+  };
+
+  it('records every mutation field however it is written: inline fragment, named fragment, aliases; not one left out by @skip', async () => {
+    const token = await testToken({ role: 'finance' }, { sub: 'fiona' });
+    const query = `
+      mutation Written($skip: Boolean!) {
+        ... on Mutation { inline: recordPayment(invoiceId: "INV-1", amount: "1.00") { id } }
+        ...Pay
+        plain: logNote(customerId: "erp:K-10023", text: "hi") { id }
+        skipped: recordPayment(invoiceId: "INV-9", amount: "9.00") @skip(if: $skip) { id }
+      }
+      fragment Pay on Mutation { named: recordPayment(invoiceId: "INV-2", amount: "2.00") { id } }
+    `;
+    const response = await postGraphql(gateway, { query, variables: { skip: true } }, { authorization: `Bearer ${token}` });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data).toEqual({ inline: { id: 'PAY-INV-1' }, named: { id: 'PAY-INV-2' }, plain: { id: 'NOTE-erp:K-10023' } });
+    expect(await entriesOf('Written', 3)).toEqual([
+      { field: 'logNote', ids: ['erp:K-10023', 'NOTE-erp:K-10023'], outcome: 'OK', sub: 'fiona' },
+      { field: 'recordPayment', ids: ['INV-1', 'PAY-INV-1'], outcome: 'OK', sub: 'fiona' },
+      { field: 'recordPayment', ids: ['INV-2', 'PAY-INV-2'], outcome: 'OK', sub: 'fiona' },
+    ]);
+  });
+
+  it('records a refused mutation inside a fragment as FORBIDDEN', async () => {
+    const token = await testToken({ role: 'sales' }, { sub: 'sam' });
+    const query = `mutation Refused { ... on Mutation { pay: recordPayment(invoiceId: "INV-3", amount: "3.00") { id } } }`;
+    const response = await postGraphql(gateway, { query }, { authorization: `Bearer ${token}` });
+    expect(response.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['FORBIDDEN']);
+    expect(await entriesOf('Refused', 1)).toEqual([{ field: 'recordPayment', ids: ['INV-3'], outcome: 'FORBIDDEN', sub: 'sam' }]);
   });
 });

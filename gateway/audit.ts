@@ -1,11 +1,22 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { type FieldNode, type GraphQLFormattedError, Kind } from 'graphql';
+import {
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLFormattedError,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  getDirectiveValues,
+} from 'graphql';
 import { request } from 'undici';
 import { ErrorCode } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { SERVICE_TOKEN_HEADER } from '../platform/service-auth';
 import type { Principal } from './auth';
-import { type AuthorizationOutcome, idsInArguments } from './authorization';
+import { idsInArguments } from './authorization/argument-ids';
+import type { AuthorizationOutcome } from './authorization/operation-pruning';
 
 /** One mutation as the gateway answered it (the integration stores it in its audit log). */
 export interface AuditEntry {
@@ -119,7 +130,7 @@ export function auditPlugin<Context extends AuditContext>(reporter: AuditReporte
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ operation, operationName, contextValue, response, request: graphqlRequest }) {
+        async willSendResponse({ document, operation, operationName, contextValue, response, request: graphqlRequest }) {
           if (operation?.operation !== 'mutation' || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           const variables = (graphqlRequest.variables ?? {}) as Record<string, unknown>;
@@ -127,11 +138,10 @@ export function auditPlugin<Context extends AuditContext>(reporter: AuditReporte
           const at = new Date().toISOString();
           const who = { sub: contextValue.principal.sub, role: contextValue.principal.role, operationName: operationName ?? null };
           const entries: AuditEntry[] = [];
-          for (const selection of operation.selectionSet.selections) {
-            if (selection.kind !== Kind.FIELD || selection.name.value === '__typename') continue;
-            const key = selection.alias?.value ?? selection.name.value;
+          for (const [key, selection] of rootFields(document, operation, variables)) {
+            if (selection.name.value === '__typename') continue;
             const returned = data[key] as { id?: unknown } | null | undefined;
-            const ids = idsInArguments(selection as FieldNode, variables);
+            const ids = idsInArguments(selection, variables);
             if (returned && typeof returned === 'object' && (typeof returned.id === 'string' || typeof returned.id === 'number')) ids.push(String(returned.id));
             entries.push({ at, ...who, field: selection.name.value, ids: [...new Set(ids)], outcome: outcomeOf(result.errors, key) });
           }
@@ -151,4 +161,34 @@ function outcomeOf(errors: readonly GraphQLFormattedError[] | undefined, key: st
   if (!error) return 'OK';
   const code = error.extensions?.code;
   return typeof code === 'string' ? code : ErrorCode.INTERNAL_SERVER_ERROR;
+}
+
+/**
+ * The root fields an operation runs, by response key, as execution collects them: through inline
+ * fragments and named fragments, without those @skip or @include leave out. A mutation written
+ * `... on Mutation { recordPayment(…) }` is audited like one written plainly.
+ */
+export function rootFields(document: DocumentNode | undefined, operation: OperationDefinitionNode, variables: Record<string, unknown>): Map<string, FieldNode> {
+  const fragments = new Map(
+    (document?.definitions ?? []).flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])),
+  );
+  const fields = new Map<string, FieldNode>();
+  const included = (node: Parameters<typeof getDirectiveValues>[1]): boolean =>
+    getDirectiveValues(GraphQLSkipDirective, node, variables)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
+  const collect = (selectionSet: SelectionSetNode, spread: ReadonlySet<string>): void => {
+    for (const selection of selectionSet.selections) {
+      if (!included(selection)) continue;
+      if (selection.kind === Kind.FIELD) {
+        const key = selection.alias?.value ?? selection.name.value;
+        if (!fields.has(key)) fields.set(key, selection);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        collect(selection.selectionSet, spread);
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        if (fragment && !spread.has(fragment.name.value)) collect(fragment.selectionSet, new Set([...spread, fragment.name.value]));
+      }
+    }
+  };
+  collect(operation.selectionSet, new Set());
+  return fields;
 }

@@ -35,6 +35,8 @@ export interface TokenVerifierOptions {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** With a JWKS: the oldest `iat` accepted, in seconds. */
+  maxTokenAgeSeconds?: number;
 }
 
 // Only asymmetric algorithms come from a JWKS, so a provider's public key can never be used as an HMAC secret.
@@ -47,14 +49,22 @@ export function jwtKey(secret: string): Uint8Array {
 
 /**
  * Builds the verifier: HS256 only (alg none and every other algorithm refused) with the local
- * secret, or the JWKS with issuer/audience checks when a JWKS URL is configured. `exp` is required.
+ * secret, or the JWKS with issuer, audience and token-age checks when a JWKS URL is configured
+ * (a provider's token lives long, and one stolen must stop working). `exp` is required.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const verifyOptions: JWTVerifyOptions = { requiredClaims: ['exp', 'sub'] };
   let verify: (token: string) => Promise<JWTPayload>;
   if (options.jwksUrl) {
+    if (!options.issuer || !options.audience) throw new Error('a JWKS verifier needs an issuer and an audience');
     const jwks = createRemoteJWKSet(new URL(options.jwksUrl));
-    const jwksOptions: JWTVerifyOptions = { ...verifyOptions, algorithms: JWKS_ALGORITHMS, issuer: options.issuer, audience: options.audience };
+    const jwksOptions: JWTVerifyOptions = {
+      requiredClaims: ['exp', 'sub', 'iat'],
+      algorithms: JWKS_ALGORITHMS,
+      issuer: options.issuer,
+      audience: options.audience,
+      maxTokenAge: options.maxTokenAgeSeconds ?? 3600,
+    };
     verify = async (token) => (await jwtVerify(token, jwks, jwksOptions)).payload;
   } else {
     const key = jwtKey(options.jwtSecret);

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GraphQLError, parse } from 'graphql';
-import { MemoryCache } from '../platform/cache';
+import { GraphQLError, type GraphQLObjectType, parse } from 'graphql';
 import { SUPERGRAPH_PATH } from '../scripts/compose';
 import type { Principal } from './auth';
-import { type AuthorizationOutcome, apiSchemaOf, applyRefusals, authorizationHook, authorizationPlugin, readFieldScopes } from './authorization';
+import { applyRefusals } from './authorization/answer-refusals';
+import { apiSchemaOf, readFieldScopes } from './authorization/field-scopes';
+import type { AuthorizationOutcome } from './authorization/operation-pruning';
+import { authorizationPlugin } from './authorization/plugin';
+import { authorizationHook } from './authorization/request-hook';
 import { LruCache } from '../platform/lru-cache';
 
 const supergraph = readFileSync(SUPERGRAPH_PATH, 'utf8');
@@ -64,7 +67,7 @@ describe('authorization hook with its caches', () => {
 
   it('never serves one role the decision made for another, whichever asks first', async () => {
     for (const order of [[admin, sales], [sales, admin]]) {
-      const hook = authorizationHook({ schema, fieldScopes, apqCache: new MemoryCache() });
+      const hook = authorizationHook({ schema, fieldScopes, maxTokens: 5000 });
       for (let round = 0; round < 3; round++) {
         for (const principal of order) {
           const result = await throughHook(hook, principal, { query: CUSTOMER_QUERY });
@@ -81,7 +84,7 @@ describe('authorization hook with its caches', () => {
   });
 
   it('decides the same after its caches dropped an operation', async () => {
-    const hook = authorizationHook({ schema, fieldScopes, apqCache: new MemoryCache(), cacheLimits: { maxEntries: 1, maxWeight: 10_000 } });
+    const hook = authorizationHook({ schema, fieldScopes, maxTokens: 5000, cacheLimits: { maxEntries: 1, maxWeight: 10_000 } });
     const other = '{ customer(id: "crm:2") { name creditLimit { amount } } }';
     for (let round = 0; round < 3; round++) {
       expect((await throughHook(hook, sales, { query: CUSTOMER_QUERY })).query).not.toMatch(/openBalance/);
@@ -91,7 +94,7 @@ describe('authorization hook with its caches', () => {
   });
 
   it('shares a decision only frozen, so no request can change what the next one gets', async () => {
-    const hook = authorizationHook({ schema, fieldScopes, apqCache: new MemoryCache() });
+    const hook = authorizationHook({ schema, fieldScopes, maxTokens: 5000 });
     const first = await throughHook(hook, sales, { query: CUSTOMER_QUERY });
     expect(() => (first.authorization!.refused as unknown[]).push({})).toThrow(TypeError);
     const second = await throughHook(hook, sales, { query: CUSTOMER_QUERY });
@@ -99,7 +102,7 @@ describe('authorization hook with its caches', () => {
   });
 
   it('reads the ids of a refused mutation from each request, not from an earlier one', async () => {
-    const hook = authorizationHook({ schema, fieldScopes, apqCache: new MemoryCache() });
+    const hook = authorizationHook({ schema, fieldScopes, maxTokens: 5000 });
     const mutation = 'mutation Ship($id: ID!) { confirmShipment(id: $id, carrier: "DHL", trackingNumber: "1") { id } }';
     const first = await throughHook(hook, sales, { query: mutation, variables: { id: 'so-1' } });
     const second = await throughHook(hook, sales, { query: mutation, variables: { id: 'so-2' } });
@@ -108,7 +111,7 @@ describe('authorization hook with its caches', () => {
   });
 
   it('still answers a syntax error by leaving the request to Apollo', async () => {
-    const hook = authorizationHook({ schema, fieldScopes, apqCache: new MemoryCache() });
+    const hook = authorizationHook({ schema, fieldScopes, maxTokens: 5000 });
     const result = await throughHook(hook, admin, { query: '{ customer(' });
     expect(result.query).toBe('{ customer(');
     expect(result.authorization).toBeUndefined();
@@ -139,9 +142,10 @@ describe('authorization plugin re-check with its cache', () => {
 describe('refusals written into answers made of ordinary objects', () => {
   it('answers a refused field aliased "__proto__" with a null field, leaving the prototype alone', () => {
     const data = { customer: { name: 'Acme' } } as Record<string, unknown>;
-    const errors = applyRefusals(data, { refused: [{ path: ['customer', '__proto__'], coordinate: 'Customer.openBalance' }], placeholders: [] });
-    expect(JSON.stringify(data)).toBe('{"customer":{"name":"Acme","__proto__":null}}');
+    const types = [schema.getQueryType()!.getFields().customer.type, (schema.getType('Customer') as GraphQLObjectType).getFields().creditLimit.type];
+    const result = applyRefusals(data, { refused: [{ path: ['customer', '__proto__'], coordinate: 'Customer.creditLimit', types }], placeholders: [] });
+    expect(JSON.stringify(result.data)).toBe('{"customer":{"name":"Acme","__proto__":null}}');
     expect(Object.getPrototypeOf(data.customer)).toBe(Object.prototype);
-    expect(errors.map((e) => e.path)).toEqual([['customer', '__proto__']]);
+    expect(result.errors.map((e) => e.path)).toEqual([['customer', '__proto__']]);
   });
 });

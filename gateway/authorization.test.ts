@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse, print, validate } from 'graphql';
 import { SUPERGRAPH_PATH } from '../scripts/compose';
-import { PLACEHOLDER_KEY, apiSchemaOf, applyRefusals, authorizeDocument, isAllowed, readFieldScopes } from './authorization';
+import { applyRefusals } from './authorization/answer-refusals';
+import { apiSchemaOf, isAllowed, readFieldScopes } from './authorization/field-scopes';
+import { PLACEHOLDER_KEY, authorizeDocument } from './authorization/operation-pruning';
 
 const supergraph = readFileSync(SUPERGRAPH_PATH, 'utf8');
 const schema = apiSchemaOf(supergraph);
@@ -69,7 +71,7 @@ describe('removing refused fields from an operation', () => {
   it('fills a selection set left empty with a placeholder so the document stays valid', () => {
     const result = authorize('mutation Pay { recordPayment(invoiceId: "inv-1", amount: "10.00") { id } }', 'sales');
     expect(print(result.document)).toContain(`${PLACEHOLDER_KEY}: __typename`);
-    expect(result.outcome.refused).toEqual([{ path: ['recordPayment'], coordinate: 'Mutation.recordPayment', ids: ['inv-1'] }]);
+    expect(result.outcome.refused).toEqual([{ path: ['recordPayment'], coordinate: 'Mutation.recordPayment', ids: ['inv-1'], types: [schema.getMutationType()!.getFields().recordPayment.type] }]);
     expect(validate(schema, result.document)).toEqual([]);
   });
 
@@ -81,28 +83,45 @@ describe('removing refused fields from an operation', () => {
 });
 
 describe('writing refusals into the answer', () => {
-  it('puts null and a FORBIDDEN error at each concrete path, through lists, and removes placeholders', () => {
+  it('puts a FORBIDDEN error at each concrete path, through lists, nulls the nearest nullable position, and removes placeholders', () => {
+    // SalesOrder.invoices is [Invoice!]!: the null lands on the order, a nullable root field.
+    const { outcome } = authorize('{ salesOrder(id: "so-1") { number invoices { number } } customers(first: 2) { nodes { id creditLimit { amount } } } }', 'sales');
     const data: Record<string, unknown> = {
-      salesOrders: { nodes: [{ number: 'SO-1', customer: { invoices: [] } }, { number: 'SO-2', customer: { invoices: [] } }] },
-      customer: { [PLACEHOLDER_KEY]: 'Customer' },
+      salesOrder: { number: 'SO-1' },
+      customers: { nodes: [{ id: 'c1' }, { id: 'c2' }] },
     };
-    const errors = applyRefusals(data, {
-      refused: [{ path: ['salesOrders', 'nodes', 'customer', 'invoices'], coordinate: 'Customer.invoices' }],
-      placeholders: [['customer']],
-    });
-    expect(data).toEqual({
-      salesOrders: { nodes: [{ number: 'SO-1', customer: { invoices: null } }, { number: 'SO-2', customer: { invoices: null } }] },
-      customer: {},
-    });
-    expect(errors.map((e) => [e.path, e.extensions?.code])).toEqual([
-      [['salesOrders', 'nodes', 0, 'customer', 'invoices'], 'FORBIDDEN'],
-      [['salesOrders', 'nodes', 1, 'customer', 'invoices'], 'FORBIDDEN'],
+    const result = applyRefusals(data, outcome);
+    expect(result.data).toEqual({ salesOrder: null, customers: { nodes: [{ id: 'c1', creditLimit: null }, { id: 'c2', creditLimit: null }] } });
+    expect(result.errors.map((e) => [e.path, e.extensions?.code])).toEqual([
+      [['salesOrder', 'invoices'], 'FORBIDDEN'],
+      [['customers', 'nodes', 0, 'creditLimit'], 'FORBIDDEN'],
+      [['customers', 'nodes', 1, 'creditLimit'], 'FORBIDDEN'],
     ]);
   });
 
+  it('removes the placeholder of a selection set left empty', () => {
+    const { outcome } = authorize('{ customer(id: "crm:1") { creditLimit { amount } } }', 'sales');
+    const result = applyRefusals({ customer: { [PLACEHOLDER_KEY]: 'Customer' } }, outcome);
+    expect(result.data).toEqual({ customer: { creditLimit: null } });
+  });
+
+  it('nulls a nullable parent of a refused non-null field and keeps its siblings', () => {
+    const { outcome } = authorize('{ customer(id: "crm:1") { name openBalance { amount } } products(first: 1) { nodes { sku } } }', 'sales');
+    const result = applyRefusals({ customer: { name: 'Acme' }, products: { nodes: [{ sku: 'P1' }] } }, outcome);
+    expect(result.data).toEqual({ customer: null, products: { nodes: [{ sku: 'P1' }] } });
+    expect(result.errors.map((e) => e.path)).toEqual([['customer', 'openBalance']]);
+  });
+
+  it('nulls the whole data when no position above a refused non-null field may be null', () => {
+    const { outcome } = authorize('{ customers(first: 1) { nodes { openBalance { amount } } } }', 'sales');
+    const result = applyRefusals({ customers: { nodes: [{ [PLACEHOLDER_KEY]: 'Customer' }] } }, outcome);
+    expect(result.data).toBeNull();
+    expect(result.errors.map((e) => e.path)).toEqual([['customers', 'nodes', 0, 'openBalance']]);
+  });
+
   it('skips a path whose parent is null', () => {
-    const data: Record<string, unknown> = { salesOrder: null };
-    expect(applyRefusals(data, { refused: [{ path: ['salesOrder', 'invoices'], coordinate: 'SalesOrder.invoices' }], placeholders: [] })).toEqual([]);
-    expect(data).toEqual({ salesOrder: null });
+    const { outcome } = authorize('{ salesOrder(id: "so-1") { invoices { number } } }', 'sales');
+    const result = applyRefusals({ salesOrder: null }, outcome);
+    expect(result).toEqual({ data: { salesOrder: null }, errors: [] });
   });
 });

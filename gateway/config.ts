@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseConfigSchema, loadConfig } from '../platform/config';
+import { AppError, ErrorCode } from '../platform/errors';
 import { loadOrCreateLocalSecrets } from '../platform/secrets';
 
 /** Settings of the gateway. */
@@ -20,10 +21,12 @@ const gatewayConfigSchema = baseConfigSchema.extend({
   JWT_SECRET: z.string().min(16).optional(),
   /** AUTH_JWKS_URL: identity provider's JWKS; when set, tokens are verified against it instead of JWT_SECRET. Default unset. */
   AUTH_JWKS_URL: z.string().url().optional(),
-  /** AUTH_ISSUER: required `iss` of tokens verified through AUTH_JWKS_URL; default unset (not checked). */
-  AUTH_ISSUER: z.string().optional(),
-  /** AUTH_AUDIENCE: required `aud` of tokens verified through AUTH_JWKS_URL; default unset (not checked). */
-  AUTH_AUDIENCE: z.string().optional(),
+  /** AUTH_ISSUER: required `iss` of tokens verified through AUTH_JWKS_URL; required with it. */
+  AUTH_ISSUER: z.string().min(1).optional(),
+  /** AUTH_AUDIENCE: required `aud` of tokens verified through AUTH_JWKS_URL; required with it. */
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  /** AUTH_MAX_TOKEN_AGE_SECONDS: oldest `iat` accepted from the identity provider (tokens must carry `iat`); default 3600. */
+  AUTH_MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().positive().default(3600),
   /** QUERY_PLAN_CACHE_MIB: approximate size of the in-memory query plan cache; default 64 MiB. */
   QUERY_PLAN_CACHE_MIB: z.coerce.number().int().positive().default(64),
   /** MAX_BODY_BYTES: largest accepted request body; default 1 MiB. */
@@ -38,6 +41,18 @@ const gatewayConfigSchema = baseConfigSchema.extend({
   MAX_QUERY_COST: z.coerce.number().int().positive().default(1_000_000),
   /** MAX_PAGE_SIZE: largest `first`/`last` a client may ask for; default 100. */
   MAX_PAGE_SIZE: z.coerce.number().int().positive().default(100),
+  /** APQ_MAX_BYTES: bytes of persisted query text kept (per process, or in Redis for all replicas); default 16 MiB. */
+  APQ_MAX_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+  /** APQ_MAX_QUERY_BYTES: the largest query text remembered as a persisted query (larger ones run, unremembered); default 64 KiB. */
+  APQ_MAX_QUERY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  /** APQ_TTL_SECONDS: how long a persisted query stays known after its registration; default 3600. */
+  APQ_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+  /** DOCUMENT_CACHE_MAX_BYTES: parsed operations kept, weighed by their query text; default 32 MiB. */
+  DOCUMENT_CACHE_MAX_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
+  /** EXPORT_MAX_CONCURRENT: downloads from /export one token subject may run at once; default 2. */
+  EXPORT_MAX_CONCURRENT: z.coerce.number().int().positive().default(2),
+  /** APOLLO_USAGE_REPORTING: "true" sends usage data to Apollo GraphOS (with APOLLO_KEY and APOLLO_GRAPH_REF); default off. */
+  APOLLO_USAGE_REPORTING: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   /** RATE_LIMIT_PER_MINUTE: requests per token subject per minute, in Redis when REDIS_URL is set; 0 is off; default 3000. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(3000),
 });
@@ -48,6 +63,10 @@ export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 /** Reads the gateway's configuration; a missing JWT_SECRET comes from the local secrets file. */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
   const config = loadConfig(gatewayConfigSchema, env);
+  // Without both, any token the provider ever signed (for any application) would be accepted.
+  if (config.AUTH_JWKS_URL && (!config.AUTH_ISSUER || !config.AUTH_AUDIENCE)) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, 'invalid configuration: AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE');
+  }
   const jwtSecret = config.JWT_SECRET ?? loadOrCreateLocalSecrets(config.DATA_DIR).jwtSecret;
   return Object.freeze({ ...config, JWT_SECRET: jwtSecret });
 }

@@ -1,5 +1,5 @@
 import type { Principal } from './auth';
-import type { AuthorizationOutcome } from './authorization';
+import type { AuthorizationOutcome } from './authorization/operation-pruning';
 
 /** What every GraphQL operation at the gateway runs with. */
 export interface GatewayContext {

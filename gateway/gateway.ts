@@ -1,27 +1,31 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../platform/errors';
 import { createHttpService } from '../platform/http-server';
-import { type Cache, MemoryCache } from '../platform/cache';
 import type { Logger } from '../platform/logger';
 import type { ServiceMetrics } from '../platform/metrics';
 import { serviceTokenSigner } from '../platform/service-auth';
 import { auditPlugin, httpAuditReporter } from './audit';
 import { authenticationHook, createTokenVerifier } from './auth';
-import { apiSchemaOf, authorizationHook, authorizationPlugin, gatewaySupergraphSdl, readFieldScopes } from './authorization';
+import { apiSchemaOf, gatewaySupergraphSdl, readFieldScopes } from './authorization/field-scopes';
+import { authorizationPlugin } from './authorization/plugin';
+import { authorizationHook } from './authorization/request-hook';
 import type { GatewayConfig } from './config';
 import { subgraphUrlFor } from './config';
 import type { GatewayContext } from './context';
 import { formatGatewayError } from './errors';
 import { registerExportRoutes } from './export.routes';
-import { createGatewayMetrics, graphqlMetricsPlugin, operationLabeler } from './metrics';
+import { boundedDocumentStore } from './document-store';
+import { createGatewayMetrics, graphqlMetricsPlugin, operationLabeler, registerCacheSizes } from './metrics';
+import { FallbackPersistedQueries, MemoryPersistedQueries, type PersistedQueryStore, queryTextHook } from './persisted-queries';
 import { queryLimitsPlugin } from './limits';
 import { useFastResultShaping } from './result-shaping';
-import { type RateLimiter, createRateLimiter } from './rate-limit';
+import { FallbackRateLimiter, MemoryRateLimiter, type RateLimiter } from './rate-limit';
+import { RedisConnection } from './redis-connection';
 import { SubgraphDataSource } from './subgraph-data-source';
 
 /** What the gateway is built from. */
@@ -31,8 +35,8 @@ export interface GatewayDeps {
   metrics: ServiceMetrics;
   /** The composed supergraph SDL (schema/supergraph.graphql). */
   supergraphSdl: string;
-  /** Holds automatic persisted queries; Redis when configured so every replica knows them. */
-  cache?: Cache;
+  /** Holds automatic persisted queries; default from config (Redis when REDIS_URL is set, so every replica knows them). */
+  persistedQueries?: PersistedQueryStore;
   /** Counts requests per token subject; default from config (Redis when REDIS_URL is set). */
   rateLimiter?: RateLimiter;
 }
@@ -52,15 +56,21 @@ const GRAPHQL_PATH = '/graphql';
  * fetches with timeouts and the service credential, partial answers with coded errors, metrics.
  * It never listens; main.ts does, tests use port 0.
  */
-export async function createGateway({ config, logger, metrics, supergraphSdl, cache, ...deps }: GatewayDeps): Promise<BuiltGateway> {
+export async function createGateway({ config, logger, metrics, supergraphSdl, ...deps }: GatewayDeps): Promise<BuiltGateway> {
   const gatewayMetrics = createGatewayMetrics(metrics.registry);
   const serviceToken = serviceTokenSigner(config.INTERNAL_SECRET, 'gateway');
   const dataSources: SubgraphDataSource[] = [];
-  // Field rules (@requiresScopes) are enforced here, before execution; see authorization.ts.
+  // Field rules (@requiresScopes) are enforced here, before execution; see authorization/.
   const fieldScopes = readFieldScopes(supergraphSdl);
   const apiSchema = apiSchemaOf(supergraphSdl);
-  // The authorization hook reads persisted queries from the same cache Apollo keeps them in.
-  const apqCache = cache ?? new MemoryCache();
+  // Redis only shares state between replicas; without it (unset or down) each process keeps its own.
+  const redis = config.REDIS_URL ? new RedisConnection(config.REDIS_URL, metrics.registry, logger) : undefined;
+  const apqLimits = { maxBytes: config.APQ_MAX_BYTES, maxQueryBytes: config.APQ_MAX_QUERY_BYTES, ttlSeconds: config.APQ_TTL_SECONDS };
+  const persistedQueries = deps.persistedQueries ?? (redis ? new FallbackPersistedQueries(redis, apqLimits) : new MemoryPersistedQueries(apqLimits));
+  const rateLimits = { limit: config.RATE_LIMIT_PER_MINUTE, windowSeconds: 60 };
+  const rateLimiter = deps.rateLimiter ?? (redis ? new FallbackRateLimiter(redis, rateLimits) : new MemoryRateLimiter(rateLimits));
+  const documentStore = boundedDocumentStore(config.DOCUMENT_CACHE_MAX_BYTES);
+  registerCacheSizes(metrics.registry, { documents: async () => documentStore.bytes, 'persisted-queries': () => persistedQueries.bytes() });
   const auditReporter = httpAuditReporter({
     url: new URL('/internal/audit', config.INTEGRATION_SUBGRAPH_URL).toString(),
     serviceToken,
@@ -92,6 +102,8 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
     ready: async () => {
       await Promise.all(dataSources.map((dataSource) => dataSource.ready()));
     },
+    // Ready either way: without Redis the gateway serves on its in-process limiter and caches.
+    readyDetails: () => (redis ? { redis: redis.isAvailable ? 'available' : 'unavailable: rate limits and persisted queries kept in process' } : {}),
   });
 
   const server = new ApolloServer<GatewayContext>({
@@ -104,12 +116,16 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
     parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
     stopOnTerminationSignals: false,
     logger,
-    cache: keyValueCacheOf(apqCache),
+    // Persisted queries are resolved before authorization (persisted-queries.ts), never by Apollo.
+    persistedQueries: false,
+    documentStore,
     formatError: (formatted, error) => formatGatewayError(formatted, error, logger),
     plugins: [
       fastifyApolloDrainPlugin(app),
       // Cache-control hints are unused; the default plugin still costs work on every request.
       ApolloServerPluginCacheControlDisabled(),
+      // Nothing leaves for Apollo GraphOS unless asked for (APOLLO_KEY alone would turn reporting on).
+      ...(config.APOLLO_USAGE_REPORTING ? [] : [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()]),
       authorizationPlugin<GatewayContext>(apiSchema, fieldScopes),
       auditPlugin<GatewayContext>(auditReporter),
       graphqlMetricsPlugin<GatewayContext>(gatewayMetrics, operationLabeler()),
@@ -124,9 +140,14 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
   });
   await server.start();
 
-  const verify = createTokenVerifier({ jwtSecret: config.JWT_SECRET, jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE });
+  const verify = createTokenVerifier({
+    jwtSecret: config.JWT_SECRET,
+    jwksUrl: config.AUTH_JWKS_URL,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    maxTokenAgeSeconds: config.AUTH_MAX_TOKEN_AGE_SECONDS,
+  });
   const authenticate = authenticationHook(verify, () => gatewayMetrics.graphqlRequests.inc({ operation: 'unknown', outcome: 'unauthenticated' }));
-  const rateLimiter = deps.rateLimiter ?? createRateLimiter({ limit: config.RATE_LIMIT_PER_MINUTE, windowSeconds: 60, redisUrl: config.REDIS_URL });
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.split('?', 1)[0] !== GRAPHQL_PATH) return undefined;
     const refused = await authenticate(req, reply);
@@ -141,10 +162,11 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
       .send({ errors: [{ message: `rate limit exceeded; retry in ${decision.retryAfterSeconds} s`, extensions: { code: ErrorCode.RATE_LIMITED } }] });
   });
 
-  const authorize = authorizationHook({ schema: apiSchema, fieldScopes, apqCache });
+  const resolveQueryText = queryTextHook({ store: persistedQueries, maxTokens: config.MAX_QUERY_TOKENS });
+  const authorize = authorizationHook({ schema: apiSchema, fieldScopes, maxTokens: config.MAX_QUERY_TOKENS });
   app.addHook('preHandler', async (req, reply) => {
     if (req.url.split('?', 1)[0] !== GRAPHQL_PATH) return undefined;
-    return authorize(req, reply);
+    return (await resolveQueryText(req, reply)) ?? authorize(req, reply);
   });
 
   await app.register(fastifyApollo(server), {
@@ -157,7 +179,7 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
       return { principal: req.principal, requestId: req.id, authorization: req.authorization };
     },
   });
-  registerExportRoutes(app, { server, authenticate, logger });
+  registerExportRoutes(app, { server, authenticate, logger, rateLimiter, maxConcurrent: config.EXPORT_MAX_CONCURRENT });
 
   return {
     app,
@@ -165,17 +187,8 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
     close: async () => {
       await server.stop();
       await app.close();
-      await Promise.all([...dataSources.map((dataSource) => dataSource.close()), rateLimiter.close(), auditReporter.close()]);
-      if (!cache) await apqCache.close();
+      await Promise.all([...dataSources.map((dataSource) => dataSource.close()), rateLimiter.close(), auditReporter.close(), persistedQueries.close()]);
+      await redis?.close();
     },
-  };
-}
-
-/** Adapts the platform cache to the KeyValueCache Apollo Server keeps persisted queries in. */
-function keyValueCacheOf(cache: Cache) {
-  return {
-    get: (key: string) => cache.get(key),
-    set: (key: string, value: string, options?: { ttl?: number | null }) => cache.set(key, value, options?.ttl ?? undefined),
-    delete: (key: string) => cache.delete(key),
   };
 }

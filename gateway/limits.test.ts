@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type OperationDefinitionNode, parse } from 'graphql';
 import request from 'supertest';
 import { SUPERGRAPH_PATH } from '../scripts/compose';
-import { apiSchemaOf } from './authorization';
+import { apiSchemaOf } from './authorization/field-scopes';
 import type { BuiltGateway } from './gateway';
 import { type QueryLimits, checkOperation } from './limits';
 import { buildTestGateway, postGraphql, testToken } from './test-support/test-gateway';

@@ -12,6 +12,9 @@ import {
   Kind,
   getNamedType,
   getNullableType,
+  Lexer,
+  Source,
+  TokenKind,
   isCompositeType,
   isListType,
   isObjectType,
@@ -126,4 +129,29 @@ function itemsOf(field: GraphQLField<unknown, unknown>, selection: FieldNode, va
   const isConnection = getNamedType(field.type).name.endsWith('Connection');
   if (isList || isConnection) return Math.max(1, page ?? limits.assumedListSize);
   return 1;
+}
+
+/** The HTTP status of an operation refused by a limit. */
+export const QUERY_LIMIT_STATUS = 400;
+
+/**
+ * Lexical tokens of a query text, comments included (graphql-js's `maxTokens` skips comments,
+ * which would let a megabyte of them through); counting stops past `max`. A text that does not
+ * lex counts what it had so far: Apollo answers its syntax error.
+ */
+export function tokensWithComments(text: string, max: number): number {
+  const lexer = new Lexer(new Source(text));
+  let count = 0;
+  try {
+    let previous = lexer.token;
+    while (previous.kind !== TokenKind.EOF && count <= max) {
+      const next = lexer.advance();
+      for (let token = previous.next; token && token !== next; token = token.next) count++;
+      count++;
+      previous = next;
+    }
+  } catch {
+    return count;
+  }
+  return count;
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createCache } from '../platform/cache';
 import { listen } from '../platform/http-server';
 import { createLogger } from '../platform/logger';
 import { createMetrics } from '../platform/metrics';
@@ -16,15 +15,14 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const supergraphSdl = readFileSync(path.resolve(config.SUPERGRAPH_PATH), 'utf8');
-  const cache = createCache({ redisUrl: config.REDIS_URL, prefix: 'gateway:apq:' });
-  const gateway = await createGateway({ config, logger, metrics: createMetrics('gateway'), supergraphSdl, cache });
+  const gateway = await createGateway({ config, logger, metrics: createMetrics('gateway'), supergraphSdl });
   const port = await listen(gateway.app, config.PORT, config.HOST, { metricsPort: config.METRICS_PORT });
   const url = `http://${config.HOST}:${port}/graphql`;
   logger.info({ url }, 'gateway listening');
   console.log(`GraphQL API at ${url} (get a token: npm run token -- --role admin)`);
 
   stopOnSignals(logger, async () => {
-    await Promise.all([gateway.close(), cache.close()]);
+    await gateway.close();
     await tracing.shutdown();
   });
 }

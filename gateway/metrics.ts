@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** How one GraphQL request ended: every field answered, some fields failed, or nothing answered. */
 export type GraphqlOutcome = 'success' | 'partial' | 'error' | 'unauthenticated';
@@ -83,4 +83,17 @@ export function graphqlMetricsPlugin<Context extends BaseContext>(metrics: Gatew
       };
     },
   };
+}
+
+/** Exposes the bytes each bounded cache holds as `gateway_cache_bytes{cache}`, read at scrape time. */
+export function registerCacheSizes(registry: Registry, sizes: Record<string, () => Promise<number>>): void {
+  new Gauge({
+    name: 'gateway_cache_bytes',
+    help: 'Bytes of query text held by the gateway caches, by cache (persisted-queries: what Redis holds for all replicas when REDIS_URL is set)',
+    labelNames: ['cache'],
+    registers: [registry],
+    async collect() {
+      for (const [cache, size] of Object.entries(sizes)) this.set({ cache }, await size().catch(() => 0));
+    },
+  });
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
 import { SERVICE_URLS, itNeeding } from '../test-support/services';
 import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit';
 
+const redisUrl = SERVICE_URLS.redis;
 
 describe('rate limiter', () => {
   it('allows the limit per window in memory, then tells how long to wait', async () => {
@@ -20,16 +22,17 @@ describe('rate limiter', () => {
   });
 
   itNeeding(['redis'], 'shares one window between replicas through Redis', async () => {
-    const redisUrl = SERVICE_URLS.redis;
     const prefix = `test:rate:${randomUUID()}:`;
-    const replicaA = new RedisRateLimiter(redisUrl, { limit: 3, windowSeconds: 60 }, prefix);
-    const replicaB = new RedisRateLimiter(redisUrl, { limit: 3, windowSeconds: 60 }, prefix);
+    const connectionA = new Redis(redisUrl);
+    const connectionB = new Redis(redisUrl);
+    const replicaA = new RedisRateLimiter(connectionA, { limit: 3, windowSeconds: 60 }, prefix);
+    const replicaB = new RedisRateLimiter(connectionB, { limit: 3, windowSeconds: 60 }, prefix);
     try {
       const decisions = [await replicaA.hit('t'), await replicaB.hit('t'), await replicaA.hit('t'), await replicaB.hit('t')];
       expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, false]);
     } finally {
-      await replicaA.close();
-      await replicaB.close();
+      await connectionA.quit();
+      await connectionB.quit();
     }
   });
 });

@@ -1,4 +1,5 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import type { RedisConnection } from './redis-connection';
 
 /** How many requests one token may send per window. */
 export interface RateLimitOptions {
@@ -43,14 +44,7 @@ export class MemoryRateLimiter implements RateLimiter {
 
 /** A limiter in Redis, so every gateway replica counts against the same window. */
 export class RedisRateLimiter implements RateLimiter {
-  private readonly redis: Redis;
-
-  constructor(url: string, private readonly options: RateLimitOptions, private readonly prefix = 'gateway:rate:') {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 2 });
-    this.redis.on('error', () => {
-      // ioredis reconnects by itself; a failing hit rejects to its caller.
-    });
-  }
+  constructor(private readonly redis: Redis, private readonly options: RateLimitOptions, private readonly prefix = 'gateway:rate:') {}
 
   async hit(key: string): Promise<RateLimitDecision> {
     if (this.options.limit === 0) return { allowed: true };
@@ -58,18 +52,37 @@ export class RedisRateLimiter implements RateLimiter {
     const redisKey = `${this.prefix}${key}:${window}`;
     // The window's key expires with the window; NX keeps the first expiry so it never slides.
     const results = await this.redis.multi().incr(redisKey).expire(redisKey, this.options.windowSeconds, 'NX').exec();
-    const count = Number(results?.[0]?.[1] ?? 0);
+    const failed = results?.find(([error]) => error);
+    if (!results || failed) throw failed?.[0] ?? new Error('rate limit transaction was not run');
+    const count = Number(results[0][1]);
     if (count <= this.options.limit) return { allowed: true };
     const resetsAt = (window + 1) * this.options.windowSeconds * 1000;
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((resetsAt - Date.now()) / 1000)) };
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => undefined);
+    // The connection belongs to its owner, who closes it.
   }
 }
 
-/** Redis when a URL is given, memory otherwise. */
-export function createRateLimiter(options: RateLimitOptions & { redisUrl?: string }): RateLimiter {
-  return options.redisUrl ? new RedisRateLimiter(options.redisUrl, options) : new MemoryRateLimiter(options);
+/**
+ * Redis while it answers, this process's own windows while it does not: an outage loosens the
+ * limit to one window per replica instead of refusing every request.
+ */
+export class FallbackRateLimiter implements RateLimiter {
+  private readonly shared: RedisRateLimiter;
+  private readonly local: MemoryRateLimiter;
+
+  constructor(private readonly connection: RedisConnection, options: RateLimitOptions) {
+    this.shared = new RedisRateLimiter(connection.client, options);
+    this.local = new MemoryRateLimiter(options);
+  }
+
+  hit(key: string): Promise<RateLimitDecision> {
+    return this.connection.attempt('rate-limit', () => this.shared.hit(key), () => this.local.hit(key));
+  }
+
+  async close(): Promise<void> {
+    await this.local.close();
+  }
 }

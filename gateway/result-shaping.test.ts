@@ -3,8 +3,11 @@ import path from 'node:path';
 import { Supergraph, operationFromDocument } from '@apollo/federation-internals';
 import { computeResponse as apolloResultShaping } from '@apollo/gateway/dist/resultShaping';
 import { parse } from 'graphql';
-import { gatewaySupergraphSdl } from './authorization';
-import { computeResponse, useFastResultShaping } from './result-shaping';
+import { gatewaySupergraphSdl } from './authorization/field-scopes';
+import gatewayPackage from '@apollo/gateway/package.json';
+import { SUPPORTED_GATEWAY_VERSION, computeResponse, useFastResultShaping } from './result-shaping';
+import { TEST_SECRETS, buildTestGateway, postGraphql, testToken } from './test-support/test-gateway';
+import { startTestSubgraph } from './test-support/test-subgraphs';
 
 // Apollo's own function, kept before the last test installs ours in its place.
 const apolloComputeResponse = apolloResultShaping;
@@ -108,6 +111,32 @@ describe('computeResponse (fast answer shaping)', () => {
     shapeBoth(`{ __schema { queryType { name } } customer(id: "c1") { id } }`, { customer: { id: 'c1' } });
     const operation = operationFromDocument(apiSchema, parse('{ customer(id: "c1") { id } }'), { validate: true });
     expect(computeResponse({ operation, input: null, introspectionHandling: () => null })).toEqual({ data: null, errors: [] });
+  });
+
+  it('was compared with the installed @apollo/gateway: an upgrade fails here until the fuzz comparison passes on it and the version is updated', () => {
+    expect(`@apollo/gateway ${gatewayPackage.version}`).toBe(`@apollo/gateway ${SUPPORTED_GATEWAY_VERSION}`);
+  });
+
+  it('is called by the query-plan executor of a running gateway', async () => {
+    const crm = await startTestSubgraph('crm', { internalSecret: TEST_SECRETS.INTERNAL_SECRET });
+    const erp = await startTestSubgraph('erp', { internalSecret: TEST_SECRETS.INTERNAL_SECRET });
+    const gateway = await buildTestGateway({ erpUrl: erp.url, crmUrl: crm.url });
+    const resultShapingModule = require('@apollo/gateway/dist/resultShaping') as { computeResponse: typeof computeResponse };
+    let calls = 0;
+    resultShapingModule.computeResponse = (args) => {
+      calls++;
+      return computeResponse(args);
+    };
+    try {
+      const response = await postGraphql(gateway, { query: '{ customers { id name openBalance } }' }, { authorization: `Bearer ${await testToken({ role: 'admin' })}` });
+      expect(response.body.data.customers).toHaveLength(2);
+      expect(calls).toBeGreaterThan(0);
+    } finally {
+      resultShapingModule.computeResponse = computeResponse;
+      await gateway.close();
+      await crm.close();
+      await erp.close();
+    }
   });
 
   it('is what @apollo/gateway runs once installed', () => {

@@ -14,6 +14,8 @@ export interface HttpServiceOptions {
   metrics: ServiceMetrics;
   /** Resolves when the service's dependencies answer; rejects otherwise (drives `/ready`). */
   ready: () => Promise<void>;
+  /** What `/ready` adds to its answer, e.g. a shared store the service runs without for now. */
+  readyDetails?: () => Record<string, unknown>;
   /** When set, every route but the open ones requires a valid `x-service-token`. */
   internalSecret?: string;
   /** Routes reachable without the internal credential besides /health, /ready, /metrics. */
@@ -114,7 +116,7 @@ export function createHttpService(options: HttpServiceOptions): FastifyInstance 
   app.get('/ready', async (_req, reply) => {
     try {
       await options.ready();
-      return { status: 'ready', service: options.service };
+      return { status: 'ready', service: options.service, ...options.readyDetails?.() };
     } catch (error) {
       return reply.code(503).send({ status: 'unavailable', service: options.service, reason: (error as Error).message });
     }

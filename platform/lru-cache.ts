@@ -40,6 +40,18 @@ export class LruCache<V> {
     }
   }
 
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.weight -= entry.weight;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.weight = 0;
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -18,7 +18,11 @@ import { ErrorCode, isAppError } from './errors';
  * empty and the response carries an UPSTREAM_UNAVAILABLE error at the list's path, so a client
  * sees both what is there and exactly what is missing.
  */
-const degraded = new WeakMap<object, GraphQLFormattedError[]>();
+
+/** The part of a request's context where its degraded lists are noted, for the response plugin. */
+export interface PartialAnswersContext {
+  degradedLists?: GraphQLFormattedError[];
+}
 
 /** Wraps every non-null list field below the root types so an unavailable backend degrades it. */
 export function degradeUnavailableLists(schema: GraphQLSchema): GraphQLSchema {
@@ -30,9 +34,8 @@ export function degradeUnavailableLists(schema: GraphQLSchema): GraphQLSchema {
       const resolve: GraphQLFieldResolver<unknown, object> = field.resolve ?? defaultFieldResolver;
       const degrade = (error: unknown, context: object, info: Parameters<GraphQLFieldResolver<unknown, object>>[3]) => {
         if (!isAppError(error) || error.code !== ErrorCode.UPSTREAM_UNAVAILABLE || typeof context !== 'object' || context === null) throw error;
-        const errors = degraded.get(context) ?? [];
-        errors.push({ message: error.message, path: responsePathAsArray(info.path), extensions: { code: error.code } });
-        degraded.set(context, errors);
+        const noted = context as PartialAnswersContext;
+        (noted.degradedLists ??= []).push({ message: error.message, path: responsePathAsArray(info.path), extensions: { code: error.code } });
         return [];
       };
       // A list resolved synchronously stays synchronous: a promise per list is a measurable cost on large answers.
@@ -57,7 +60,7 @@ export function partialAnswersPlugin<Context extends BaseContext>(): ApolloServe
     async requestDidStart() {
       return {
         async willSendResponse({ response, contextValue }) {
-          const errors = degraded.get(contextValue as object);
+          const errors = (contextValue as PartialAnswersContext).degradedLists;
           if (!errors?.length || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           result.errors = [...(result.errors ?? []), ...errors];

@@ -1,15 +1,15 @@
 /**
  * Bulk export of joined CRM + ERP data through the gateway, page by page, streamed:
  *   npm run export -- customers|orders|invoices [--format csv|ndjson] [--since DATE] [--out FILE] [--token JWT]
- * Columns and what --since means per kind: subgraphs/integration/transfer/export/export-kinds.ts
+ * Columns and what --since means per kind: platform/export/export-kinds.ts
  * (and the README). Without --token it signs an admin token with the local JWT secret.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
-import { EXPORT_KINDS, exportKindOf, parseSince } from '../subgraphs/integration/transfer/export/export-kinds';
-import { httpGraphqlExecutor, runExport } from '../subgraphs/integration/transfer/export/exporter';
+import { EXPORT_KINDS, exportKindOf, parseSince } from '../platform/export/export-kinds';
+import { httpGraphqlExecutor, runExport } from '../platform/export/exporter';
 import { formatOf } from '../subgraphs/integration/transfer/import/row-source';
 import { loadTransferConfig } from '../subgraphs/integration/transfer/transfer-config';
 import { signToken } from './token';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSchema, findBreakingChanges, findDangerousChanges } from 'graphql';
-import { apiSchemaOf } from '../gateway/authorization';
+import { apiSchemaOf } from '../gateway/authorization/field-scopes';
 import { SUPERGRAPH_PATH, composeSupergraph } from '../scripts/compose';
 
 /**

@@ -1,11 +1,11 @@
 import { SignJWT } from 'jose';
 import request from 'supertest';
-import type { Cache } from '../../platform/cache';
 import { createLogger } from '../../platform/logger';
 import { createMetrics } from '../../platform/metrics';
 import { jwtKey } from '../auth';
 import { loadGatewayConfig } from '../config';
 import { type BuiltGateway, createGateway } from '../gateway';
+import type { PersistedQueryStore } from '../persisted-queries';
 import { composeTestSupergraph } from './test-subgraphs';
 
 /** Secrets of the test stack; the subgraphs require the same internal secret. */
@@ -23,8 +23,8 @@ export interface TestGatewayOptions {
   nodeEnv?: 'test' | 'production';
   /** Further settings, e.g. limits: { RATE_LIMIT_PER_MINUTE: '3' }. */
   env?: Record<string, string>;
-  /** Where persisted queries live; default the gateway's own in-process cache. */
-  cache?: Cache;
+  /** Where persisted queries live; default the gateway's own (from env: REDIS_URL or in process). */
+  persistedQueries?: PersistedQueryStore;
 }
 
 /** Builds a gateway on the test supergraph (not listening; use `post`/`get` through supertest). */
@@ -38,7 +38,7 @@ export async function buildTestGateway(options: TestGatewayOptions): Promise<Bui
     SUBGRAPH_TIMEOUT_MS: String(options.timeoutMs ?? 2000),
     ...options.env,
   });
-  const gateway = await createGateway({ config, logger: createLogger('gateway-test', 'silent'), metrics: createMetrics('gateway'), supergraphSdl: composeTestSupergraph(), cache: options.cache });
+  const gateway = await createGateway({ config, logger: createLogger('gateway-test', 'silent'), metrics: createMetrics('gateway'), supergraphSdl: composeTestSupergraph(), persistedQueries: options.persistedQueries });
   await gateway.app.ready();
   return gateway;
 }

@@ -19,15 +19,28 @@ export const CRM_TEST_SDL = `
   }
 `;
 
-/** A small ERP-like subgraph: products, and the balance and sales orders of customers. */
+/** A small ERP-like subgraph: products, the balance, credit limit, invoices and sales orders of customers, payments. */
 export const ERP_TEST_SDL = `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@requiresScopes"])
   type Query {
     products: [Product!]
     "Always refused with CREDIT_LIMIT_EXCEEDED."
     creditCheck: String
     "Always fails with an unexpected error whose message must not reach clients."
     brokenReport: String
+  }
+  type Mutation {
+    "Finance only; non-null, so a refusal nulls the whole data."
+    recordPayment(invoiceId: ID!, amount: String!): Payment! @requiresScopes(scopes: [["finance"]])
+    "Open to every role."
+    logNote(customerId: ID!, text: String!): Note
+  }
+  type Payment {
+    id: ID!
+    invoiceId: ID!
+  }
+  type Note {
+    id: ID!
   }
   type Product {
     sku: ID!
@@ -36,7 +49,14 @@ export const ERP_TEST_SDL = `
   type Customer @key(fields: "id") {
     id: ID!
     openBalance: String
+    "Finance only; non-null, so a refusal nulls the customer."
+    creditLimit: String! @requiresScopes(scopes: [["finance"]])
+    "Finance only."
+    invoices: [Invoice!]! @requiresScopes(scopes: [["finance"]])
     salesOrders: [SalesOrder!]
+  }
+  type Invoice {
+    number: String!
   }
   type SalesOrder {
     number: String!
@@ -109,7 +129,15 @@ export async function startTestSubgraph(name: 'crm' | 'erp', options: TestSubgra
               throw new Error(LEAKY_ERROR_TEXT);
             },
           },
-          Customer: { __resolveReference: (ref: { id: string }) => answer(byId(ref.id) ?? null) },
+          Mutation: {
+            recordPayment: (_: unknown, args: { invoiceId: string }) => answer({ id: `PAY-${args.invoiceId}`, invoiceId: args.invoiceId }),
+            logNote: (_: unknown, args: { customerId: string }) => answer({ id: `NOTE-${args.customerId}` }),
+          },
+          Customer: {
+            __resolveReference: (ref: { id: string }) => answer(byId(ref.id) ?? null),
+            creditLimit: () => '5000.00',
+            invoices: () => [{ number: 'INV-1' }],
+          },
         };
 
   await mountSubgraph({

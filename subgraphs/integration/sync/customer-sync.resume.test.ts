@@ -6,6 +6,7 @@ import type { Database } from '../../../platform/db';
 import { createLogger } from '../../../platform/logger';
 import { migrate } from '../../../platform/migrate';
 import { DATABASE_KINDS, openTestDatabase } from '../../../test-support/databases';
+import { describeOn } from '../../../test-support/services';
 import { startJobQueue } from '../flows/engine/job-queue';
 import { CustomerLinkRepository } from '../links/customer-link.repository';
 import { CustomerLinker } from '../links/customer-linker';
@@ -25,8 +26,8 @@ async function until<T>(read: () => Promise<T> | T, timeoutMs = 30_000): Promise
   }
 }
 
-describe.each(DATABASE_KINDS)('the customer sync after a crash, on %s', (kind) => {
-  let db: Database | undefined;
+describeOn(DATABASE_KINDS, 'the customer sync after a crash, on %s', (kind) => {
+  let db: Database;
   let dispose: () => Promise<void> = async () => {};
   const logger = createLogger('sync-resume-test', 'silent');
 
@@ -52,7 +53,6 @@ describe.each(DATABASE_KINDS)('the customer sync after a crash, on %s', (kind) =
   }
 
   it('finishes the sync of a change whose worker died mid-write: one ERP customer, linked both ways', async () => {
-    if (!db) return;
     const erp = new InMemoryErp();
     const crm = new InMemoryCrm();
     // The first process dies while the ERP is creating the customer: the call never answers.

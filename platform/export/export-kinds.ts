@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from '../../../../platform/errors';
+import { AppError, ErrorCode } from '../errors';
 
 /**
  * What each export pulls through the gateway (GraphQL, 100 per page, by cursor) and the columns

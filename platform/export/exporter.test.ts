@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { AppError, ErrorCode } from '../../../../platform/errors';
+import { AppError, ErrorCode } from '../errors';
 import { EXPORT_PAGE_SIZE, exportDefinition } from './export-kinds';
 import { type GraphqlAnswer, exportChunks } from './exporter';
 

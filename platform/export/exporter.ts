@@ -1,9 +1,11 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import { AppError, ErrorCode } from '../../../../platform/errors';
-import type { TransferFormat } from '../import/row-source';
+import { AppError, ErrorCode } from '../errors';
 import { EXPORT_PAGE_SIZE, type ExportKind, type ExportRow, exportDefinition, parseSince } from './export-kinds';
+
+/** The file formats of an export (the same as an import reads). */
+export type ExportFormat = 'csv' | 'ndjson';
 
 /** A GraphQL answer as the exporter needs it. */
 export interface GraphqlAnswer {
@@ -17,7 +19,7 @@ export type GraphqlExecutor = (query: string, variables: Record<string, unknown>
 /** What to export. */
 export interface ExportOptions {
   kind: ExportKind;
-  format: TransferFormat;
+  format: ExportFormat;
   /** Only rows at or after this date (see export-kinds.ts for what it means per kind). */
   since?: string | null;
   /** Called after each page with the rows written so far and the API's total of the listed records. */
@@ -35,7 +37,7 @@ export interface ExportProgress {
 }
 
 /** MIME type of each format. */
-export const CONTENT_TYPES: Record<TransferFormat, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson; charset=utf-8' };
+export const CONTENT_TYPES: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson; charset=utf-8' };
 
 /**
  * The export as text chunks, one per page: the CSV header first, then each page's rows. Each
@@ -87,7 +89,7 @@ export async function* exportChunks(execute: GraphqlExecutor, options: ExportOpt
   }
 }
 
-function formatRows(rows: ExportRow[], columns: readonly string[], format: TransferFormat): string {
+function formatRows(rows: ExportRow[], columns: readonly string[], format: ExportFormat): string {
   if (format === 'csv') return stringify(rows.map((row) => columns.map((c) => row[c] ?? '')));
   return rows.map((row) => `${JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c] ?? null])))}\n`).join('');
 }

@@ -38,6 +38,12 @@ const gatewayConfigSchema = baseConfigSchema.extend({
   MAX_QUERY_COST: z.coerce.number().int().positive().default(1_000_000),
   /** MAX_PAGE_SIZE: largest `first`/`last` a client may ask for; default 100. */
   MAX_PAGE_SIZE: z.coerce.number().int().positive().default(100),
+  /** API_EXPLORER: serve GraphiQL at /explorer (and send browsers opening /graphql there); default on, off when NODE_ENV=production. */
+  API_EXPLORER: z.enum(['true', 'false']).optional(),
+  /** ERP_BACKEND_URL: the ERP's REST API, where imports from the console write; default http://127.0.0.1:4101. */
+  ERP_BACKEND_URL: z.string().url().default('http://127.0.0.1:4101'),
+  /** CRM_BACKEND_URL: the CRM's REST API, where imports from the console write; default http://127.0.0.1:4102. */
+  CRM_BACKEND_URL: z.string().url().default('http://127.0.0.1:4102'),
   /** RATE_LIMIT_PER_MINUTE: requests per token subject per minute, in Redis when REDIS_URL is set; 0 is off; default 3000. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(3000),
 });
@@ -49,7 +55,8 @@ export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
   const config = loadConfig(gatewayConfigSchema, env);
   const jwtSecret = config.JWT_SECRET ?? loadOrCreateLocalSecrets(config.DATA_DIR).jwtSecret;
-  return Object.freeze({ ...config, JWT_SECRET: jwtSecret });
+  const apiExplorer = config.API_EXPLORER ? config.API_EXPLORER === 'true' : config.NODE_ENV !== 'production';
+  return Object.freeze({ ...config, JWT_SECRET: jwtSecret, API_EXPLORER: apiExplorer });
 }
 
 /** The subgraph URL the gateway uses for a supergraph service name; unknown names keep the supergraph's URL. */

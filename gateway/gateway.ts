@@ -1,6 +1,6 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import { GraphQLError } from 'graphql';
@@ -17,6 +17,7 @@ import type { GatewayConfig } from './config';
 import { subgraphUrlFor } from './config';
 import type { GatewayContext } from './context';
 import { formatGatewayError } from './errors';
+import { registerConsoleRoutes } from './console-routes';
 import { registerExportRoutes } from './export.routes';
 import { createGatewayMetrics, graphqlMetricsPlugin, operationLabeler } from './metrics';
 import { queryLimitsPlugin } from './limits';
@@ -110,6 +111,8 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
       fastifyApolloDrainPlugin(app),
       // Cache-control hints are unused; the default plugin still costs work on every request.
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo's landing pages load from its CDN; browsers get the local explorer (console-routes.ts).
+      ApolloServerPluginLandingPageDisabled(),
       authorizationPlugin<GatewayContext>(apiSchema, fieldScopes),
       auditPlugin<GatewayContext>(auditReporter),
       graphqlMetricsPlugin<GatewayContext>(gatewayMetrics, operationLabeler()),
@@ -158,6 +161,12 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
     },
   });
   registerExportRoutes(app, { server, authenticate, logger });
+  registerConsoleRoutes(app, {
+    explorer: config.API_EXPLORER,
+    authenticate,
+    logger,
+    imports: { erpBackendUrl: config.ERP_BACKEND_URL, crmBackendUrl: config.CRM_BACKEND_URL, internalSecret: config.INTERNAL_SECRET },
+  });
 
   return {
     app,

@@ -1,6 +1,19 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { type Plugin, defineConfig } from 'vite';
+import { consoleSourceHash } from './source-hash';
+
+/** Records which sources the build came from (checked by test/console-build.test.ts). */
+function sourceHash(): Plugin {
+  return {
+    name: 'console-source-hash',
+    apply: 'build',
+    closeBundle() {
+      writeFileSync(path.join(__dirname, 'dist', 'source-hash.txt'), `${consoleSourceHash(__dirname)}\n`);
+    },
+  };
+}
 
 /**
  * The operations console (index.html) and the API explorer (explorer.html), built into dist/ and
@@ -10,7 +23,7 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: __dirname,
   base: '/console/',
-  plugins: [react()],
+  plugins: [react(), sourceHash()],
   // A stable build (no timestamps) so a rebuild of unchanged sources changes no committed file.
   build: {
     outDir: path.join(__dirname, 'dist'),

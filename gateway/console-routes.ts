@@ -104,7 +104,7 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleRouteDe
     app.get('/explorer', page('explorer.html'));
     // A browser opening the API's URL gets the explorer instead of a JSON error.
     app.addHook('onRequest', async (req, reply) => {
-      if (req.method !== 'GET' || req.url !== '/graphql') return undefined;
+      if (req.method !== 'GET' || req.url.split('?', 1)[0] !== '/graphql' || req.headers.authorization) return undefined;
       if (!String(req.headers.accept ?? '').includes('text/html')) return undefined;
       return reply.redirect('/explorer', 302);
     });

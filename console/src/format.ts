@@ -66,7 +66,7 @@ const ERROR_WORDS: Record<string, string> = {
 /** A step's error in words: what it means, then what the system said. */
 export function errorInWords(error: string | null): { meaning: string | null; detail: string } | null {
   if (!error) return null;
-  const code = Object.keys(ERROR_WORDS).find((c) => error.includes(c));
+  const code = Object.keys(ERROR_WORDS).find((c) => error.includes(c)) ?? (/unavailable|ECONNREFUSED|timed out/i.test(error) ? 'UPSTREAM_UNAVAILABLE' : undefined);
   return { meaning: code ? ERROR_WORDS[code] : null, detail: error };
 }
 

@@ -106,7 +106,7 @@ function App() {
           <span className="brand-mark" aria-hidden="true">
             ◆
           </span>
-          ERP + CRM operations
+          ERP + CRM<span className="brand-text-long"> operations</span>
         </Link>
         <div className="who">
           <span className="role" title={session.sub}>

@@ -177,7 +177,7 @@ export function OverviewPage({ session }: { session: Session }) {
               <ResponsiveContainer width="100%" height={300}>
                 <BarChart data={lag} margin={{ top: 8, right: 8, left: -16, bottom: 0 }}>
                   <CartesianGrid strokeDasharray="3 3" vertical={false} />
-                  <XAxis dataKey="bucket" tick={{ fontSize: 12 }} />
+                  <XAxis dataKey="bucket" tick={{ fontSize: 12 }} interval={0} />
                   <YAxis allowDecimals={false} tick={{ fontSize: 12 }} />
                   <Tooltip />
                   <Bar dataKey="customers" name="Customers" fill="#0f766e" radius={[4, 4, 0, 0]} />

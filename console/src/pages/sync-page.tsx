@@ -113,7 +113,9 @@ function ConflictCard({ issue, canResolve, onResolved }: { issue: Issue; canReso
       <p className="rule">
         <strong>Rule:</strong> the {owner} owns {field}, so its value stands
         {owner === 'CRM' ? ' and is written to the ERP' : ''}.{' '}
-        {recorded ? 'The CRM value has been restored in the ERP; the conflict stays open until the CRM account changes.' : 'The next sync of this customer applies it.'}
+        {recorded
+          ? 'The CRM value has been restored in the ERP; the conflict stays open until the CRM account changes.'
+          : 'These values differed before the sync knew the pair: the next change of the CRM account, or a full resync (npm run sync -- --full), writes the owner’s value across.'}
       </p>
       {canResolve && owner === 'CRM' && issue.customer && (
         <div className="conflict-actions">
@@ -142,14 +144,16 @@ export function SyncPage({ session }: { session: Session }) {
   const [runError, setRunError] = useState<string | null>(null);
   const customers = usePoll(loadCustomers, 15000, []);
   const admin = can.seeDataQuality(session.role);
-  const report = usePoll(() => (admin ? gql<{ dataQualityReport: Report }>(`query ConsoleReport { dataQualityReport { ${REPORT_FIELDS} } }`).then((r) => r.data.dataQualityReport) : Promise.resolve(null)), 15000, [admin]);
+  const polled = usePoll(() => (admin ? gql<{ dataQualityReport: Report }>(`query ConsoleReport { dataQualityReport { ${REPORT_FIELDS} } }`).then((r) => r.data.dataQualityReport) : Promise.resolve(null)), 15000, [admin]);
+  // The report a reconciliation started here returned, until a newer one is polled.
+  const [fresh, setFresh] = useState<Report | null>(null);
+  const report = { ...polled, data: fresh && (!polled.data || fresh.checkedAt > polled.data.checkedAt) ? fresh : polled.data };
 
   const reconcile = async () => {
     setRunning(true);
     setRunError(null);
     try {
-      await gql(`mutation ConsoleReconcile { runReconciliation { checkedAt } }`);
-      report.reload();
+      setFresh((await gql<{ runReconciliation: Report }>(`mutation ConsoleReconcile { runReconciliation { ${REPORT_FIELDS} } }`)).data.runReconciliation);
       customers.reload();
     } catch (e) {
       setRunError((e as Error).message);
@@ -162,7 +166,8 @@ export function SyncPage({ session }: { session: Session }) {
   const listed = customers.data?.rows.filter((c) => c.sync.state === stateFilter) ?? [];
   const issues = report.data?.issues ?? [];
   const kinds = Object.keys(KIND_WORDS).map((k) => ({ kind: k, label: KIND_WORDS[k], count: issues.filter((i) => i.kind === k).length }));
-  const conflicts = issues.filter((i) => i.kind === 'FIELD_MISMATCH');
+  // Conflicts the sync recorded come before fields that differed from the start.
+  const conflicts = issues.filter((i) => i.kind === 'FIELD_MISMATCH').sort((a, b) => Number(b.detail.startsWith('conflict:')) - Number(a.detail.startsWith('conflict:')));
   const drill = kind ? issues.filter((i) => i.kind === kind) : [];
 
   return (
@@ -246,7 +251,7 @@ export function SyncPage({ session }: { session: Session }) {
           <Card title="Data-quality report">
             {report.data && (
               <div className="dq">
-                <div className="dq-chart" aria-hidden="true">
+                <figure className="dq-chart chart" aria-label="Issues per kind">
                   <ResponsiveContainer width="100%" height={220}>
                     <BarChart data={kinds} layout="vertical" margin={{ left: 8, right: 16 }}>
                       <CartesianGrid strokeDasharray="3 3" horizontal={false} />
@@ -256,7 +261,7 @@ export function SyncPage({ session }: { session: Session }) {
                       <Bar dataKey="count" name="Issues" fill="#4f46e5" radius={[0, 4, 4, 0]} />
                     </BarChart>
                   </ResponsiveContainer>
-                </div>
+                </figure>
                 <ul className="kind-list" aria-label="Issues per kind">
                   {kinds.map((k) => (
                     <li key={k.kind}>

@@ -105,7 +105,8 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleRouteDe
     // A browser opening the API's URL gets the explorer instead of a JSON error.
     app.addHook('onRequest', async (req, reply) => {
       if (req.method !== 'GET' || req.url.split('?', 1)[0] !== '/graphql' || req.headers.authorization) return undefined;
-      if (!String(req.headers.accept ?? '').includes('text/html')) return undefined;
+      // Only a page load, whose Accept leads with text/html; a client preferring JSON gets the API's answer.
+      if (String(req.headers.accept ?? '').split(',', 1)[0].trim() !== 'text/html') return undefined;
       return reply.redirect('/explorer', 302);
     });
   }

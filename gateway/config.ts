@@ -53,6 +53,12 @@ const gatewayConfigSchema = baseConfigSchema.extend({
   EXPORT_MAX_CONCURRENT: z.coerce.number().int().positive().default(2),
   /** APOLLO_USAGE_REPORTING: "true" sends usage data to Apollo GraphOS (with APOLLO_KEY and APOLLO_GRAPH_REF); default off. */
   APOLLO_USAGE_REPORTING: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  /** API_EXPLORER: serve GraphiQL at /explorer (and send browsers opening /graphql there); default on, off when NODE_ENV=production. */
+  API_EXPLORER: z.enum(['true', 'false']).optional(),
+  /** ERP_BACKEND_URL: the ERP's REST API, where imports from the console write; default http://127.0.0.1:4101. */
+  ERP_BACKEND_URL: z.string().url().default('http://127.0.0.1:4101'),
+  /** CRM_BACKEND_URL: the CRM's REST API, where imports from the console write; default http://127.0.0.1:4102. */
+  CRM_BACKEND_URL: z.string().url().default('http://127.0.0.1:4102'),
   /** RATE_LIMIT_PER_MINUTE: requests per token subject per minute, in Redis when REDIS_URL is set; 0 is off; default 3000. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(3000),
 });
@@ -68,7 +74,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new AppError(ErrorCode.BAD_USER_INPUT, 'invalid configuration: AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE');
   }
   const jwtSecret = config.JWT_SECRET ?? loadOrCreateLocalSecrets(config.DATA_DIR).jwtSecret;
-  return Object.freeze({ ...config, JWT_SECRET: jwtSecret });
+  const apiExplorer = config.API_EXPLORER ? config.API_EXPLORER === 'true' : config.NODE_ENV !== 'production';
+  return Object.freeze({ ...config, JWT_SECRET: jwtSecret, API_EXPLORER: apiExplorer });
 }
 
 /** The subgraph URL the gateway uses for a supergraph service name; unknown names keep the supergraph's URL. */

@@ -117,10 +117,10 @@ describe('gateway with both subgraphs up', () => {
     expect(response.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });
 
-  it('serves the landing page to a browser without a token but runs no operation for it', async () => {
+  it('sends a browser without a token to the API explorer but runs no operation for it', async () => {
     const response = await request(gateway.app.server).get('/graphql').query({ query: '{ customers { id } }' }).set('accept', 'text/html');
-    expect(response.status).toBe(200);
-    expect(response.headers['content-type']).toMatch(/text\/html/);
+    expect(response.status).toBe(302);
+    expect(response.headers.location).toBe('/explorer');
     expect(response.text).not.toContain('Kessler');
   });
 

@@ -1,6 +1,6 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import { GraphQLError } from 'graphql';
@@ -18,6 +18,7 @@ import type { GatewayConfig } from './config';
 import { subgraphUrlFor } from './config';
 import type { GatewayContext } from './context';
 import { formatGatewayError } from './errors';
+import { registerConsoleRoutes } from './console-routes';
 import { registerExportRoutes } from './export.routes';
 import { boundedDocumentStore } from './document-store';
 import { createGatewayMetrics, graphqlMetricsPlugin, operationLabeler, registerCacheSizes } from './metrics';
@@ -126,6 +127,8 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ..
       ApolloServerPluginCacheControlDisabled(),
       // Nothing leaves for Apollo GraphOS unless asked for (APOLLO_KEY alone would turn reporting on).
       ...(config.APOLLO_USAGE_REPORTING ? [] : [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()]),
+      // Apollo's landing pages load from its CDN; browsers get the local explorer (console-routes.ts).
+      ApolloServerPluginLandingPageDisabled(),
       authorizationPlugin<GatewayContext>(apiSchema, fieldScopes),
       auditPlugin<GatewayContext>(auditReporter),
       graphqlMetricsPlugin<GatewayContext>(gatewayMetrics, operationLabeler()),
@@ -180,6 +183,12 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ..
     },
   });
   registerExportRoutes(app, { server, authenticate, logger, rateLimiter, maxConcurrent: config.EXPORT_MAX_CONCURRENT });
+  registerConsoleRoutes(app, {
+    explorer: config.API_EXPLORER,
+    authenticate,
+    logger,
+    imports: { erpBackendUrl: config.ERP_BACKEND_URL, crmBackendUrl: config.CRM_BACKEND_URL, internalSecret: config.INTERNAL_SECRET },
+  });
 
   return {
     app,

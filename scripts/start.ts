@@ -35,12 +35,14 @@ function main(): void {
   stack.waitUntilReady(300_000).then(
     () => {
       const store = process.env.DATABASE_URL ? 'PostgreSQL' : `PGlite under ${stack.dataDir}`;
+      const origin = new URL(stack.graphqlUrl).origin;
       console.log(
         [
           '',
           `  Supergraph ready at ${stack.graphqlUrl}   (data: ${store})`,
+          `  Operations console at ${origin}/console   API explorer at ${origin}/explorer`,
           '',
-          '  Get a token:   npm run token -- --role admin',
+          '  Get a token:   npm run token -- --role admin   (paste it to sign in to the console)',
           `  Then:          curl -s ${stack.graphqlUrl} -H "authorization: Bearer $TOKEN" \\`,
           `                   -H 'content-type: application/json' -d '{"query":"{ customers(first: 3) { nodes { id name openBalance { amount } } } }"}'`,
           '',

@@ -26,9 +26,6 @@ def main(database, conf, login, password):
         print('already configured')
         return
 
-    from trytond.modules.account.tests.tools import create_chart, get_accounts
-    from trytond.modules.company.tests.tools import create_company, get_company
-
     Currency = Model.get('currency.currency')
     Rate = Model.get('currency.currency.rate')
     currency = Currency(code=CURRENCY[0], name=CURRENCY[1], symbol=CURRENCY[2], rounding=Decimal('0.01'))
@@ -38,15 +35,20 @@ def main(database, conf, login, password):
     Party = Model.get('party.party')
     company_party = Party(name='Supergraph Demo GmbH', code='COMPANY')
     company_party.save()
-    create_company(company_party, currency)
-    company = get_company()
+    company_config = Wizard('company.company.config')
+    company_config.execute('company')
+    company_config.form.party = company_party
+    company_config.form.currency = currency
+    company_config.execute('add')
+    company, = Company.find([])
+    User = Model.get('res.user')
+    config._context = User.get_preferences(True, {})
 
     today = datetime.date.today()
     for year in (today.year - 2, today.year - 1, today.year, today.year + 1):
         create_fiscal_year(company, year)
 
-    create_chart(company)
-    accounts = get_accounts(company)
+    accounts = create_chart(company)
 
     Journal = Model.get('account.journal')
     PaymentMethod = Model.get('account.invoice.payment.method')
@@ -76,7 +78,6 @@ def main(database, conf, login, password):
     sale_config.sale_shipment_method = 'order'
     sale_config.save()
 
-    User = Model.get('res.user')
     admin, = User.find([('login', '=', 'admin')])
     Employee = Model.get('company.employee')
     employee_party = Party(name='Integration', code='EMPLOYEE')
@@ -95,6 +96,27 @@ def main(database, conf, login, password):
     integration.employee = Employee(employee.id)
     integration.save()
     print('configured')
+
+
+def create_chart(company):
+    """The minimal English chart Tryton ships; returns the accounts the setup needs by kind."""
+    AccountTemplate = Model.get('account.account.template')
+    Account = Model.get('account.account')
+    ModelData = Model.get('ir.model.data')
+    data, = ModelData.find([('module', '=', 'account'), ('fs_id', '=', 'account_template_root_en')], limit=1)
+    wizard = Wizard('account.create_chart')
+    wizard.execute('account')
+    wizard.form.account_template = AccountTemplate(data.db_id)
+    wizard.form.company = company
+    wizard.execute('create_account')
+    accounts = {}
+    for kind in ('receivable', 'payable', 'revenue', 'expense'):
+        accounts[kind], = Account.find([('type.%s' % kind, '=', True), ('company', '=', company.id)], limit=1)
+    accounts['cash'], = Account.find([('company', '=', company.id), ('name', '=', 'Main Cash')], limit=1)
+    wizard.form.account_receivable = accounts['receivable']
+    wizard.form.account_payable = accounts['payable']
+    wizard.execute('create_properties')
+    return accounts
 
 
 def create_fiscal_year(company, year):

@@ -6,16 +6,17 @@
  */
 import { tinyErpData } from '../../backends/erp/erp-test-fixtures';
 import { trytonDemoData } from './tryton-demo';
+import { TRYTON_TEST_TEMPLATE_DB } from './tryton-names';
 import { ensureBaseDatabase, ensureSeededDatabase, trytonSettings } from './tryton-setup';
 
-export const TRYTON_TEST_TEMPLATE = process.env.TRYTON_TEST_TEMPLATE ?? 'tryton_template';
+
 
 async function main(): Promise<void> {
   const settings = trytonSettings();
   const started = Date.now();
   const report = (name: string, outcome: string) => console.log(`${name}: ${outcome}`);
   report(settings.baseDb, await ensureBaseDatabase(settings));
-  report(TRYTON_TEST_TEMPLATE, await ensureSeededDatabase(settings, TRYTON_TEST_TEMPLATE, tinyErpData));
+  report(TRYTON_TEST_TEMPLATE_DB, await ensureSeededDatabase(settings, TRYTON_TEST_TEMPLATE_DB, tinyErpData));
   if (process.argv.includes('--demo')) {
     const database = process.env.TRYTON_DB ?? 'tryton';
     report(database, await ensureSeededDatabase(settings, database, () => trytonDemoData().erp));

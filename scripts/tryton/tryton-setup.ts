@@ -40,7 +40,7 @@ export function trytonSettings(env: NodeJS.ProcessEnv = process.env): TrytonSett
     databaseUri: env.TRYTON_DATABASE_URI ?? 'postgresql://postgres@127.0.0.1:5432/',
     baseDb: env.TRYTON_BASE_DB ?? 'tryton_base',
     login: env.TRYTON_USER ?? 'integration',
-    password: env.TRYTON_PASSWORD ?? 'integration-demo-password',
+    password: env.TRYTON_PASSWORD ?? 'Sync-Tryton6!Ok',
     dir: path.resolve(env.DATA_DIR ?? path.join(ROOT, '.data'), 'tryton'),
   };
 }
@@ -71,7 +71,7 @@ export async function ensureBaseDatabase(settings: TrytonSettings, log: (line: s
   log(`tryton: activating ${TRYTON_MODULES.join(', ')} in ${building} (takes minutes)…`);
   await run('trytond-admin', ['-c', conf, '-d', building, '--all', '-u', ...TRYTON_MODULES, '--activate-dependencies', '--email', 'admin@example.invalid'], { TRYTONPASSFILE: passFile });
   log(`tryton: modules activated in ${Math.round((Date.now() - started) / 1000)} s; configuring the company…`);
-  await run('python3', [path.join(__dirname, 'configure.py'), building, conf, settings.login, settings.password], {});
+  await run(process.env.TRYTON_PYTHON ?? '/usr/bin/python3', [path.join(__dirname, 'configure.py'), building, conf, settings.login, settings.password], {});
   await sql(settings, `ALTER DATABASE ${ident(building)} RENAME TO ${ident(settings.baseDb)}`);
   log(`tryton: base database ${settings.baseDb} ready in ${Math.round((Date.now() - started) / 1000)} s`);
   return 'built';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AppError, ErrorCode } from '../../../platform/errors';
 import type { ServiceMetrics } from '../../../platform/metrics';
 import type { ListParams, Page } from '../../page';
@@ -100,19 +101,25 @@ export class TrytonErpConnector implements ErpConnector {
   async createCustomer(input: ErpCustomerInput, idempotencyKey?: string): Promise<ErpCustomer> {
     return this.once(idempotencyKey, async () => {
       const operation = 'createCustomer';
-      const keyDomain = idempotencyKey ? [['identifiers.code', '=', KEY_PREFIX + idempotencyKey]] : null;
-      if (keyDomain) {
-        const [existing] = await this.readCustomers(operation, [keyDomain]);
-        if (existing) return existing;
+      const keyed = idempotencyKey ? keyMark(idempotencyKey, input) : null;
+      const keyDomain = keyed ? [['identifiers.code', 'like', keyed.like]] : null;
+      if (keyDomain && keyed) {
+        const marks = await this.rpc.searchRead<Row>(operation, 'party.identifier', [['code', 'like', keyed.like]], ['code', 'party'], { order: [['id', 'ASC']] });
+        if (marks.length) {
+          if (marks[0].code !== keyed.mark) throw reusedKey(operation);
+          const [existing] = await this.readCustomers(operation, [[['id', '=', marks[0].party]]]);
+          return existing;
+        }
       }
       const values = await this.partyValues(operation, input, true);
       const identifiers: Row[] = [];
       if (input.externalRef) identifiers.push({ type: null, code: EXTERNAL_REF_PREFIX + input.externalRef });
-      if (idempotencyKey) identifiers.push({ type: null, code: KEY_PREFIX + idempotencyKey });
+      if (keyed) identifiers.push({ type: null, code: keyed.mark });
       if (identifiers.length) values.identifiers = [['create', identifiers]];
       const [id] = await this.rpc.model<number[]>(operation, 'party.party', 'create', [[values]]);
       if (keyDomain) await this.keepOldest(operation, 'party.party', keyDomain, id);
-      const [created] = await this.readCustomers(operation, [keyDomain ?? [['id', '=', id]]]);
+      const [winner] = await this.rpc.searchRead<Row>(operation, 'party.party', keyDomain ?? [['id', '=', id]], PARTY_FIELDS, { order: [['id', 'ASC']], limit: 1 });
+      const [created] = await this.customersOf(operation, [winner]);
       return created;
     });
   }
@@ -248,8 +255,10 @@ export class TrytonErpConnector implements ErpConnector {
   async createSalesOrder(input: ErpSalesOrderInput, idempotencyKey?: string): Promise<ErpSalesOrder> {
     return this.once(idempotencyKey, async () => {
       const operation = 'createSalesOrder';
-      const keyDomain = idempotencyKey ? [['description', '=', KEY_PREFIX + idempotencyKey]] : null;
-      let [sale] = keyDomain ? await this.rpc.searchRead<Row>(operation, 'sale.sale', keyDomain, ['id', 'state']) : [];
+      const keyed = idempotencyKey ? keyMark(idempotencyKey, input) : null;
+      const keyDomain = keyed ? [['description', 'like', keyed.like]] : null;
+      let [sale] = keyDomain ? await this.rpc.searchRead<Row>(operation, 'sale.sale', keyDomain, ['id', 'state', 'description'], { order: [['id', 'ASC']] }) : [];
+      if (sale && keyed && sale.description !== keyed.mark) throw reusedKey(operation);
       if (!sale) {
         if (!input.lines.length) throw new AppError(ErrorCode.BAD_USER_INPUT, 'an order needs at least one line', { system: 'erp', operation, field: 'lines' });
         const [party] = await this.rpc.searchRead<Row>(operation, 'party.party', [['code', '=', input.customerNo]], ['id', 'addresses', 'customer_payment_term']);
@@ -271,14 +280,14 @@ export class TrytonErpConnector implements ErpConnector {
               shipment_address: address,
               payment_term: party.customer_payment_term ?? null,
               reference: input.externalRef ?? null,
-              description: idempotencyKey ? KEY_PREFIX + idempotencyKey : null,
+              description: keyed?.mark ?? null,
               sale_date: date(new Date().toISOString()),
               lines: [['create', lines]],
             },
           ],
         ]);
         if (keyDomain) await this.keepOldest(operation, 'sale.sale', keyDomain, id);
-        [sale] = await this.rpc.searchRead<Row>(operation, 'sale.sale', keyDomain ?? [['id', '=', id]], ['id', 'state']);
+        [sale] = await this.rpc.searchRead<Row>(operation, 'sale.sale', keyDomain ?? [['id', '=', id]], ['id', 'state'], { order: [['id', 'ASC']] });
       }
       if ((input.status ?? 'CONFIRMED') === 'CONFIRMED') await this.confirmSale(operation, sale.id as number);
       const [order] = await this.getSalesOrders([String(sale.id)]);
@@ -880,6 +889,19 @@ function saleOfReference(reference: unknown): string | null {
   if (typeof reference !== 'string' || !reference.startsWith('sale:')) return null;
   const id = reference.slice('sale:'.length).split('|', 1)[0];
   return id || null;
+}
+
+/**
+ * What a keyed create writes on its record: the key and a digest of the request, so a retry finds
+ * the record and the same key with another request is refused, as the reference ERP does.
+ */
+function keyMark(key: string, input: unknown): { mark: string; like: string } {
+  const digest = createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 12);
+  return { mark: `${KEY_PREFIX}${key}#${digest}`, like: `${KEY_PREFIX}${escapeLike(key)}#%` };
+}
+
+function reusedKey(operation: string): AppError {
+  return new AppError(ErrorCode.CONFLICT, 'idempotency key reused with a different request', { system: 'erp', operation });
 }
 
 function chunked<T>(values: readonly T[], domain: (chunk: T[]) => unknown[]): unknown[][] {

@@ -29,6 +29,7 @@ export async function seedTryton(erp: TrytonErpConnector, data: ErpDemoData): Pr
   const warehouses = new Map<string, Row>();
   const existing = await rpc.searchRead<Row>(op, 'stock.location', [['type', '=', 'warehouse']], ['code', 'storage_location', 'production_location'], { order: [['id', 'ASC']] });
   const [production] = await rpc.searchRead<Row>(op, 'stock.location', [['type', '=', 'production']], ['id'], { limit: 1 });
+  const [lostFound] = await rpc.searchRead<Row>(op, 'stock.location', [['type', '=', 'lost_found']], ['id'], { limit: 1 });
   const sorted = [...data.warehouses].sort((a, b) => a.code.localeCompare(b.code));
   for (const [index, warehouse] of sorted.entries()) {
     let row = existing.find((w) => w.code === warehouse.code);
@@ -40,7 +41,7 @@ export async function seedTryton(erp: TrytonErpConnector, data: ErpDemoData): Pr
       const [storage] = await rpc.model<number[]>(op, 'stock.location', 'create', [[{ name: `${warehouse.name} storage`, code: `${warehouse.code}-STO`, type: 'storage' }]]);
       const [input] = await rpc.model<number[]>(op, 'stock.location', 'create', [[{ name: `${warehouse.name} input`, code: `${warehouse.code}-IN`, type: 'storage' }]]);
       const [id] = await rpc.model<number[]>(op, 'stock.location', 'create', [
-        [{ name: warehouse.name, code: warehouse.code, type: 'warehouse', storage_location: storage, input_location: input, output_location: storage, production_location: production.id }],
+        [{ name: warehouse.name, code: warehouse.code, type: 'warehouse', storage_location: storage, input_location: input, output_location: storage, production_location: production.id, lost_found_location: lostFound.id }],
       ]);
       await rpc.model(op, 'stock.location', 'write', [[storage, input], { parent: id }]);
       row = { id, storage_location: storage };
@@ -70,7 +71,7 @@ export async function seedTryton(erp: TrytonErpConnector, data: ErpDemoData): Pr
     ]);
     const [row] = await rpc.searchRead<Row>(op, 'product.product', [['template', '=', template]], ['id', 'code']);
     if (product.manufactured) {
-      const [bom] = await rpc.model<number[]>(op, 'production.bom', 'create', [[{ name: product.name, outputs: [['create', [{ product: row.id, quantity: 1, unit: unit.id }]]] }]]);
+      const [bom] = await rpc.model<number[]>(op, 'production.bom', 'create', [[{ name: product.name, outputs: [['create', [{ product: row.id, quantity: 1, uom: unit.id }]]] }]]);
       await rpc.model(op, 'product.product-production.bom', 'create', [[{ product: row.id, bom, sequence: 10 }]]);
     }
     products.set(product.sku, row);

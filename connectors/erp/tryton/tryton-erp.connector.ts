@@ -272,10 +272,13 @@ export class TrytonErpConnector implements ErpConnector {
         });
         let address = (party.addresses as number[])[0];
         if (address === undefined) [address] = await this.rpc.model<number[]>(operation, 'party.address', 'create', [[{ party: party.id }]]);
+        const [warehouse] = await this.rpc.searchRead<Row>(operation, 'stock.location', [['type', '=', 'warehouse']], ['id'], { order: [['code', 'ASC']], limit: 1 });
         const [id] = await this.rpc.model<number[]>(operation, 'sale.sale', 'create', [
           [
             {
               party: party.id,
+              // Orders ship from the first warehouse by code (the reference ERP's main one).
+              warehouse: warehouse?.id ?? null,
               invoice_address: address,
               shipment_address: address,
               payment_term: party.customer_payment_term ?? null,
@@ -372,7 +375,7 @@ export class TrytonErpConnector implements ErpConnector {
       const [productBom] = await this.rpc.searchRead<Row>(operation, 'product.product-production.bom', [['product', '=', product.id]], ['bom'], { order: [['sequence', 'ASC']], limit: 1 });
       const warehouse = await this.warehouseForSale(operation, input.salesOrderId);
       const [id] = await this.rpc.model<number[]>(operation, 'production', 'create', [
-        [{ product: product.id, bom: productBom?.bom ?? null, quantity: input.quantity, unit: product.default_uom, warehouse: warehouse.id, location: warehouse.production_location, reference, planned_date: date(new Date().toISOString()) }],
+        [{ product: product.id, bom: productBom?.bom ?? null, quantity: input.quantity, uom: product.default_uom, warehouse: warehouse.id, location: warehouse.production_location, reference, planned_date: date(new Date().toISOString()) }],
       ]);
       if (keyDomain) await this.keepOldest(operation, 'production', keyDomain, id);
       [row] = await this.rpc.searchRead<Row>(operation, 'production', keyDomain ?? [['id', '=', id]], PRODUCTION_FIELDS);

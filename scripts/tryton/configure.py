@@ -85,11 +85,10 @@ def main(database, conf, login, password):
     employee = Employee(party=employee_party, company=company)
     employee.save()
     integration = User(name='Integration', login=login, password=password)
-    # Every group of the administrator but the credit limit override: a credit refusal stays a refusal.
-    credit_group = Model.get('res.group').find([('name', '=', 'Credit Limit')])
+    # Every group of the administrator. With "Account Credit Limit" (needed to set credit limits)
+    # Tryton warns about an exceeded limit instead of refusing; the connector takes the warning as the refusal.
     for group in admin.groups:
-        if group not in credit_group:
-            integration.groups.append(Model.get('res.group')(group.id))
+        integration.groups.append(Model.get('res.group')(group.id))
     integration.companies.append(Model.get('company.company')(company.id))
     integration.company = Model.get('company.company')(company.id)
     integration.employees.append(Employee(employee.id))

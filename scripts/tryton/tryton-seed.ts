@@ -25,7 +25,7 @@ export async function seedTryton(erp: TrytonErpConnector, data: ErpDemoData): Pr
   const [unit] = await rpc.searchRead<Row>(op, 'product.uom', [['name', '=', 'Unit']], ['id']);
   const [category] = await rpc.searchRead<Row>(op, 'product.category', [['accounting', '=', true]], ['id'], { limit: 1 });
 
-  // Warehouses: the database's own becomes the first; each ships from its storage (no picking zone).
+  // Warehouses: the database's own becomes the first; each picks from storage to its output location.
   const warehouses = new Map<string, Row>();
   const existing = await rpc.searchRead<Row>(op, 'stock.location', [['type', '=', 'warehouse']], ['code', 'storage_location', 'production_location'], { order: [['id', 'ASC']] });
   const [production] = await rpc.searchRead<Row>(op, 'stock.location', [['type', '=', 'production']], ['id'], { limit: 1 });
@@ -35,15 +35,16 @@ export async function seedTryton(erp: TrytonErpConnector, data: ErpDemoData): Pr
     let row = existing.find((w) => w.code === warehouse.code);
     if (!row && index === 0 && existing.length === 1 && existing[0].code === 'WH') {
       row = existing[0];
-      await rpc.model(op, 'stock.location', 'write', [[row.id], { code: warehouse.code, name: warehouse.name, output_location: row.storage_location }]);
+      await rpc.model(op, 'stock.location', 'write', [[row.id], { code: warehouse.code, name: warehouse.name }]);
     }
     if (!row) {
       const [storage] = await rpc.model<number[]>(op, 'stock.location', 'create', [[{ name: `${warehouse.name} storage`, code: `${warehouse.code}-STO`, type: 'storage' }]]);
       const [input] = await rpc.model<number[]>(op, 'stock.location', 'create', [[{ name: `${warehouse.name} input`, code: `${warehouse.code}-IN`, type: 'storage' }]]);
+      const [output] = await rpc.model<number[]>(op, 'stock.location', 'create', [[{ name: `${warehouse.name} output`, code: `${warehouse.code}-OUT`, type: 'storage' }]]);
       const [id] = await rpc.model<number[]>(op, 'stock.location', 'create', [
-        [{ name: warehouse.name, code: warehouse.code, type: 'warehouse', storage_location: storage, input_location: input, output_location: storage, production_location: production.id, lost_found_location: lostFound.id }],
+        [{ name: warehouse.name, code: warehouse.code, type: 'warehouse', storage_location: storage, input_location: input, output_location: output, production_location: production.id, lost_found_location: lostFound.id }],
       ]);
-      await rpc.model(op, 'stock.location', 'write', [[storage, input], { parent: id }]);
+      await rpc.model(op, 'stock.location', 'write', [[storage, input, output], { parent: id }]);
       row = { id, storage_location: storage };
     }
     warehouses.set(warehouse.code, row);
@@ -77,9 +78,17 @@ export async function seedTryton(erp: TrytonErpConnector, data: ErpDemoData): Pr
     products.set(product.sku, row);
   }
 
-  // Stock on hand, one inventory per warehouse (only when it has none yet).
+  // Stock on hand, one inventory per warehouse (only when it has none yet). The history below
+  // ships from the first warehouse, so it starts with what those orders took on top: afterwards
+  // every warehouse holds what the data says.
+  const shippedLater = new Map<string, number>();
+  for (const order of data.salesOrders) for (const line of order.lines) shippedLater.set(line.sku, (shippedLater.get(line.sku) ?? 0) + line.shippedQuantity);
+  const firstCode = sorted[0]?.code;
   for (const [code, warehouse] of warehouses) {
-    const lines = data.stock.filter((s) => s.warehouseCode === code && s.onHand > 0);
+    const held = new Map<string, number>();
+    for (const s of data.stock.filter((row) => row.warehouseCode === code)) held.set(s.sku, (held.get(s.sku) ?? 0) + s.onHand);
+    if (code === firstCode) for (const [sku, quantity] of shippedLater) held.set(sku, (held.get(sku) ?? 0) + quantity);
+    const lines = [...held].filter(([, quantity]) => quantity > 0).map(([sku, onHand]) => ({ sku, onHand }));
     if (!lines.length) continue;
     const done = await rpc.searchRead<Row>(op, 'stock.inventory', [['location', '=', warehouse.storage_location]], ['id'], { limit: 1 });
     if (done.length) continue;

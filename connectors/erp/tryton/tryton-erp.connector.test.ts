@@ -77,7 +77,7 @@ describeTryton('TrytonErpConnector against Tryton 6.0', () => {
     const tight = await erp.createCustomer({ name: 'Kilo Small Shop', creditLimit: '10.00', paymentTerms: 'NET30' }, 'c-kilo');
     const refused = await failure(erp.createSalesOrder({ customerNo: tight.customerNo, lines: [{ sku: 'GEAR-1', quantity: 1 }] }, 'so-kilo'));
     expect(refused.code).toBe('CREDIT_LIMIT_EXCEEDED');
-    expect(refused.details).toMatchObject({ system: 'erp', trytonError: 'UserError' });
+    expect(refused.details).toMatchObject({ system: 'erp', trytonError: 'UserWarning' });
     const [left] = await erp.listSalesOrdersByCustomers([tight.customerNo], { perCustomer: 5 });
     expect(left.status).toBe('DRAFT');
   });

@@ -375,7 +375,7 @@ export class TrytonErpConnector implements ErpConnector {
       const [productBom] = await this.rpc.searchRead<Row>(operation, 'product.product-production.bom', [['product', '=', product.id]], ['bom'], { order: [['sequence', 'ASC']], limit: 1 });
       const warehouse = await this.warehouseForSale(operation, input.salesOrderId);
       const [id] = await this.rpc.model<number[]>(operation, 'production', 'create', [
-        [{ product: product.id, bom: productBom?.bom ?? null, quantity: input.quantity, uom: product.default_uom, warehouse: warehouse.id, location: warehouse.production_location, reference, planned_date: date(new Date().toISOString()) }],
+        [{ product: product.id, bom: productBom?.bom ?? null, quantity: input.quantity, uom: product.default_uom, warehouse: warehouse.id, location: warehouse.production_location, reference, planned_date: date(new Date().toISOString()), planned_start_date: date(new Date().toISOString()) }],
       ]);
       if (keyDomain) await this.keepOldest(operation, 'production', keyDomain, id);
       [row] = await this.rpc.searchRead<Row>(operation, 'production', keyDomain ?? [['id', '=', id]], PRODUCTION_FIELDS);
@@ -659,20 +659,24 @@ export class TrytonErpConnector implements ErpConnector {
       this.readAll(operation, 'account.invoice', chunked(invoiceIds, (chunk) => [['id', 'in', chunk]]), ['state']),
       this.readAll(operation, 'production', [['OR', ...saleIds.map((id) => ['reference', 'like', `sale:${id}|%`])]].map((d) => [d]), ['reference', 'state']),
     ]);
+    // Reservations sit on the moves picking from storage to the output zone, whose origin is the outgoing move.
+    const picking = await this.readAll(operation, 'stock.move', chunked(moves.map((m) => m.id as number), (chunk) => [['origin', 'in', chunk.map((id) => `stock.move,${id}`)]]), ['origin', 'state', 'quantity']);
     return rows.map((r) => {
       const myLines: ErpSalesOrderLine[] = lines
         .filter((l) => l.sale === r.id)
         .sort((a, b) => Number(a.sequence ?? 0) - Number(b.sequence ?? 0) || Number(a.id) - Number(b.id))
         .map((l, index) => {
-          const lineMoves = moves.filter((m) => m.origin === `sale.line,${l.id as number}`);
-          const sum = (state: string) => lineMoves.filter((m) => m.state === state).reduce((s, m) => s + Number(m.quantity), 0);
+          const outgoing = moves.filter((m) => m.origin === `sale.line,${l.id as number}`);
+          const picks = picking.filter((p) => outgoing.some((m) => p.origin === `stock.move,${m.id as number}`));
+          const sum = (rows: Row[], state: string) => rows.filter((m) => m.state === state).reduce((s, m) => s + Number(m.quantity), 0);
           return {
             lineNo: index + 1,
             sku: String((l['product.'] as Row | null)?.code ?? ''),
             quantity: Number(l.quantity),
             unitPrice: money(String(l.unit_price)),
-            reservedQuantity: sum('assigned'),
-            shippedQuantity: sum('done'),
+            // Reserved: picked to the output zone or assigned there; shipped: delivered to the customer.
+            reservedQuantity: sum(picks, 'assigned') + sum(outgoing, 'assigned'),
+            shippedQuantity: sum(outgoing, 'done'),
           };
         });
       const myInvoices = invoices.filter((i) => (r.invoices as number[]).includes(i.id as number));

@@ -137,15 +137,24 @@ export class TrytonRpc {
     return results;
   }
 
-  /** One RPC; a rejected session logs in again once. */
+  /**
+   * One RPC; a rejected session logs in again once. A call that lost a row lock to a concurrent
+   * one is tried again: Tryton rolled its whole transaction back, so nothing of it was applied.
+   */
   async call<T>(operation: string, method: string, args: unknown[], context: Record<string, unknown>): Promise<T> {
+    let relogged = false;
     for (let attempt = 0; ; attempt++) {
       const session = await this.login();
       try {
         return await this.post<T>(operation, method, [...args, { ...session.context, ...context }], session.authorization);
       } catch (error) {
-        if (attempt === 0 && error instanceof SessionRejected) {
+        if (!relogged && error instanceof SessionRejected) {
+          relogged = true;
           this.session = undefined;
+          continue;
+        }
+        if (error instanceof TrytonError && error.details?.lockConflict && attempt < LOCK_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt * (0.5 + Math.random())));
           continue;
         }
         throw error;
@@ -207,6 +216,11 @@ export class TrytonRpc {
 
 class SessionRejected extends Error {}
 
+/** Attempts after a lost row lock before the conflict is reported. */
+const LOCK_RETRIES = 6;
+
+const LOCK_CONFLICT = /could not obtain lock|could not serialize|deadlock detected/i;
+
 function toAppError(error: unknown, operation: string): AppError {
   if (Array.isArray(error) && typeof error[0] === 'string') {
     const [kind, args] = error as [string, unknown];
@@ -214,6 +228,9 @@ function toAppError(error: unknown, operation: string): AppError {
     // UserError: [message, description, domain]; UserWarning: [name, message, description].
     const message = String((kind === 'UserWarning' ? parts[1] : parts[0]) ?? kind);
     const known = ['UserError', 'UserWarning', 'ConcurrencyException', 'LoginException', 'AccessError'].includes(kind);
+    if (!known && LOCK_CONFLICT.test(kind)) {
+      return new TrytonError(ErrorCode.UPSTREAM_UNAVAILABLE, 'Tryton was busy with the same records; try again', { system: 'erp', operation, trytonError: 'Exception', lockConflict: true });
+    }
     return new TrytonError(codeOfTrytonError(kind, message), known ? message : `Tryton failed: ${kind.split('\n')[0].slice(0, 300)}`, { system: 'erp', operation, trytonError: known ? kind : 'Exception' });
   }
   return new TrytonError(ErrorCode.INTERNAL_SERVER_ERROR, 'Tryton failed', { system: 'erp', operation });

@@ -161,7 +161,7 @@ export class TrytonErpConnector implements ErpConnector {
     if (!distinct.length) return [];
     const currency = await this.currency();
     const parties = await this.rpc.searchRead<Row>('getOpenBalances', 'party.party', [['code', 'in', distinct]], ['code']);
-    const invoices = await this.rpc.searchRead<Row>('getOpenBalances', 'account.invoice', [['party.code', 'in', distinct], ['type', '=', 'out'], ['state', '=', 'posted']], ['party.', 'amount_to_pay', 'party']);
+    const invoices = await this.rpc.searchRead<Row>('getOpenBalances', 'account.invoice', [['party.code', 'in', distinct], ['type', '=', 'out'], ['state', '=', 'posted']], ['party.code', 'amount_to_pay']);
     const sums = new Map<string, bigint>();
     for (const invoice of invoices) {
       const code = String((invoice['party.'] as Row).code);
@@ -379,8 +379,7 @@ export class TrytonErpConnector implements ErpConnector {
       ]);
       if (keyDomain) await this.keepOldest(operation, 'production', keyDomain, id);
       [row] = await this.rpc.searchRead<Row>(operation, 'production', keyDomain ?? [['id', '=', id]], PRODUCTION_FIELDS);
-      // Tryton fills inputs and outputs from the BOM on the client's change; over RPC the button does.
-      if (row.id === id && productBom) await this.rpc.model(operation, 'production', 'reset_bom', [[id]]);
+      if (row.id === id && productBom) await this.explodeBom(operation, id, productBom.bom as number, input.quantity);
       return productionOf(row);
     });
   }
@@ -524,11 +523,12 @@ export class TrytonErpConnector implements ErpConnector {
     }
     return this.once(idempotencyKey, async () => {
       const operation = 'recordPayment';
-      const [invoice] = await this.rpc.searchRead<Row>(operation, 'account.invoice', [['id', '=', Number(invoiceId)], ['type', '=', 'out']], ['state', 'amount_to_pay', 'currency', 'payment_lines', 'number']);
+      const [invoice] = await this.rpc.searchRead<Row>(operation, 'account.invoice', [['id', '=', Number(invoiceId)], ['type', '=', 'out']], ['state', 'amount_to_pay', 'currency', 'account', 'number']);
       if (!invoice) throw new AppError(ErrorCode.NOT_FOUND, `invoice ${invoiceId} not found`, { system: 'erp', operation });
       const description = idempotencyKey ? KEY_PREFIX + idempotencyKey : (input.reference ?? null);
-      if (idempotencyKey && (invoice.payment_lines as number[]).length) {
-        const paid = await this.rpc.searchRead<Row>(operation, 'account.move.line', [['id', 'in', invoice.payment_lines as number[]], ['description', '=', description]], ['id']);
+      if (idempotencyKey) {
+        // The pay wizard writes the description on the payment's move; its key finds a payment already made.
+        const paid = await this.rpc.searchRead<Row>(operation, 'account.move.line', [['account', '=', invoice.account], ['OR', ['description', '=', description], ['move.description', '=', description]]], ['id'], { limit: 1 });
         if (paid.length) return (await this.getInvoices([invoiceId]))[0];
       }
       if (invoice.state !== 'posted') throw new AppError(ErrorCode.CONFLICT, `invoice ${String(invoice.number)} is ${String(invoice.state)}, not open`, { system: 'erp', operation });
@@ -794,6 +794,32 @@ export class TrytonErpConnector implements ErpConnector {
     const [after] = await this.rpc.searchRead<Row>(operation, 'sale.sale', [['id', '=', id]], ['state']);
     // Without a queue worker Tryton processes a confirmed sale at once; with one, this does it now.
     if (after.state === 'confirmed') await this.rpc.model(operation, 'sale.sale', 'process', [[id]]);
+  }
+
+  /**
+   * The production's input and output moves from its BOM, scaled to the quantity: what Tryton's
+   * client does on change of the product (its reset_bom button only answers the client).
+   */
+  private async explodeBom(operation: string, productionId: number, bomId: number, quantity: number): Promise<void> {
+    const [production] = await this.rpc.searchRead<Row>(operation, 'production', [['id', '=', productionId]], ['product', 'location', 'warehouse.storage_location', 'company', 'company.currency', 'planned_start_date', 'planned_date']);
+    // Tryton 6.0 picks the inputs from and puts the outputs into the warehouse's storage.
+    const storage = (production['warehouse.'] as Row).storage_location;
+    const [bom] = await this.rpc.searchRead<Row>(operation, 'production.bom', [['id', '=', bomId]], ['inputs', 'outputs']);
+    const bomMoves = (ids: number[]) => (ids.length ? this.rpc.searchRead<Row>(operation, 'production.bom.input', [['id', 'in', ids]], ['product', 'quantity', 'uom']) : Promise.resolve([]));
+    const [inputs, outputs] = await Promise.all([
+      bomMoves(bom.inputs as number[]),
+      (bom.outputs as number[]).length ? this.rpc.searchRead<Row>(operation, 'production.bom.output', [['id', 'in', bom.outputs as number[]]], ['product', 'quantity', 'uom']) : Promise.resolve([] as Row[]),
+    ]);
+    const made = outputs.find((o) => o.product === production.product);
+    const factor = made ? quantity / Number(made.quantity) : quantity;
+    const move = (line: Row, from: unknown, to: unknown, date: unknown) => ({ product: line.product, uom: line.uom, quantity: Number(line.quantity) * factor, from_location: from, to_location: to, company: production.company, planned_date: date ?? null });
+    await this.rpc.model(operation, 'production', 'write', [
+      [productionId],
+      {
+        inputs: [['create', inputs.map((line) => move(line, storage, production.location, production.planned_start_date))]],
+        outputs: [['create', outputs.map((line) => ({ ...move(line, production.location, storage, production.planned_date), unit_price: decimal('0'), currency: (production['company.'] as Row).currency }))]],
+      },
+    ]);
   }
 
   private async warehouseForSale(operation: string, salesOrderId?: string): Promise<Row> {

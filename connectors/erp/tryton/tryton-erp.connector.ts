@@ -425,8 +425,11 @@ export class TrytonErpConnector implements ErpConnector {
   }
 
   async listShipmentsBySalesOrders(salesOrderIds: readonly string[]): Promise<ErpShipment[]> {
-    const rows = await this.readAll('listShipmentsBySalesOrders', 'stock.shipment.out', chunked(numericIds(salesOrderIds), (chunk) => [['outgoing_moves.sale', 'in', chunk]]), SHIPMENT_FIELDS);
-    return this.shipmentsOf('listShipmentsBySalesOrders', rows);
+    const operation = 'listShipmentsBySalesOrders';
+    const sales = await this.readAll(operation, 'sale.sale', chunked(numericIds(salesOrderIds), (chunk) => [['id', 'in', chunk]]), ['shipments']);
+    const ids = [...new Set(sales.flatMap((s) => s.shipments as number[]))];
+    const rows = await this.readAll(operation, 'stock.shipment.out', chunked(ids, (chunk) => [['id', 'in', chunk]]), SHIPMENT_FIELDS);
+    return this.shipmentsOf(operation, rows);
   }
 
   async createShipment(salesOrderId: string, idempotencyKey?: string): Promise<ErpShipment> {

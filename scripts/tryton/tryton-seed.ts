@@ -16,7 +16,8 @@ export interface TrytonSeedCounts {
  * Puts the reference ERP's demo data into a configured Tryton database: warehouses, products
  * (SKU = product code, produced ones with a BOM), stock by inventory, customers (customer number
  * = party code, the CRM account id as an identifier) and each historical order driven through
- * Tryton's own workflow to its status: shipped with the recorded carrier, invoiced (today), paid. Every write is keyed, so a seed cut short and run again completes without copies.
+ * Tryton's own workflow to its status: shipped with the recorded carrier, invoiced (today),
+ * paid. Every write is keyed, so a seed cut short and run again completes without copies.
  */
 export async function seedTryton(erp: TrytonErpConnector, data: ErpDemoData): Promise<TrytonSeedCounts> {
   const rpc = erp.rpc;

@@ -475,10 +475,10 @@ export class TrytonErpConnector implements ErpConnector {
       const [row] = await this.rpc.searchRead<Row>(operation, 'stock.shipment.out', [['id', '=', Number(id)]], ['state', 'number']);
       if (!row) throw new AppError(ErrorCode.NOT_FOUND, `shipment ${id} not found`, { system: 'erp', operation });
       if (row.state === 'done') throw new AppError(ErrorCode.CONFLICT, `shipment ${row.number} is shipped`, { system: 'erp', operation });
-      // Back to waiting keeps the shipment for a later try; its reservations are released.
-      if (row.state !== 'cancelled' && row.state !== 'waiting') await this.rpc.model(operation, 'stock.shipment.out', 'wait', [[Number(id)]]);
+      // Cancelling the shipment cancels its moves, which releases what they held.
+      if (row.state !== 'cancelled') await this.rpc.model(operation, 'stock.shipment.out', 'cancel', [[Number(id)]]);
       const [shipment] = await this.getShipments([id]);
-      return { ...shipment, status: 'CANCELLED' };
+      return shipment;
     });
   }
 

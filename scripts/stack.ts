@@ -3,6 +3,15 @@ import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { loadOrCreateLocalSecrets } from '../platform/secrets';
 import { SERVICES, type ServiceName } from './services';
+import { TRYTON_DEMO_SCALE } from './tryton/tryton-demo';
+
+function trytonDemoScaleEnv(): NodeJS.ProcessEnv {
+  return {
+    DEMO_SCALE_CUSTOMERS: String(TRYTON_DEMO_SCALE.customers),
+    DEMO_SCALE_ORDERS: String(TRYTON_DEMO_SCALE.salesOrders),
+    DEMO_SCALE_OPPORTUNITIES: String(TRYTON_DEMO_SCALE.opportunities),
+  };
+}
 
 /** How to run the whole stack as separate processes. */
 export interface StackOptions {
@@ -71,6 +80,8 @@ export function startStack(options: StackOptions = {}): RunningStack {
     const env: NodeJS.ProcessEnv = { ...shared, PORT: String(port(name)) };
     // The subgraphs hear changes too: their entity caches drop changed records.
     if (name === 'erp-backend') env.WEBHOOK_TARGETS = `${url('integration')}/webhooks/erp,${url('erp-subgraph')}/webhooks/erp`;
+    // The CRM's demo accounts link to the customers the Tryton demo database holds.
+    if (name === 'crm-backend' && shared.ERP === 'tryton' && !shared.DEMO_SCALE_CUSTOMERS) Object.assign(env, trytonDemoScaleEnv());
     if (name === 'crm-backend') env.WEBHOOK_TARGETS = `${url('integration')}/webhooks/crm,${url('crm-subgraph')}/webhooks/crm`;
     return env;
   };
@@ -81,10 +92,12 @@ export function startStack(options: StackOptions = {}): RunningStack {
 
   const launch = (name: ServiceName) => {
     const service = SERVICES.find((s) => s.name === name)!;
+    // ERP=tryton: the ERP slot runs (or watches) Tryton instead of the reference ERP backend.
+    const entry = name === 'erp-backend' && shared.ERP === 'tryton' ? 'scripts/tryton/tryton-service.ts' : service.entry;
     const output = options.logFile ? openSync(options.logFile, 'a') : (options.output ?? 'inherit');
     // STACK_NODE_ARGS passes Node flags to every service, e.g. "--cpu-prof --cpu-prof-dir=prof" to profile the stack.
     const nodeArgs = (process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, service.entry)], {
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, entry)], {
       cwd: ROOT,
       env: envFor(name),
       stdio: ['ignore', output, output],

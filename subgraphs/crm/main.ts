@@ -1,5 +1,5 @@
 import { HttpCrmConnector } from '../../connectors/crm/http-crm.connector';
-import { HttpErpConnector } from '../../connectors/erp/http-erp.connector';
+import { createErpConnector } from '../../connectors/erp/erp-connector.factory';
 import { createCache } from '../../platform/cache';
 import { EntityCache } from '../../platform/entity-cache';
 import { listen } from '../../platform/http-server';
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics('crm-subgraph');
   const serviceToken = serviceTokenSigner(config.INTERNAL_SECRET, 'crm-subgraph');
   const crm = new HttpCrmConnector({ baseUrl: config.CRM_BACKEND_URL, serviceToken, timeoutMs: config.BACKEND_TIMEOUT_MS, metrics });
-  const erp = new HttpErpConnector({ baseUrl: config.ERP_BACKEND_URL, serviceToken, timeoutMs: config.BACKEND_TIMEOUT_MS, metrics });
+  const erp = createErpConnector({ baseUrl: config.ERP_BACKEND_URL, serviceToken, timeoutMs: config.BACKEND_TIMEOUT_MS, metrics });
   const cache = config.ENTITY_CACHE ? createCache({ redisUrl: config.REDIS_URL, prefix: 'crm-subgraph:entity:', maxEntries: config.ENTITY_CACHE_MAX_ENTRIES }) : undefined;
   const subgraph = await createCrmSubgraph({
     entityCache: cache ? new EntityCache(cache) : undefined,

@@ -1,4 +1,4 @@
-import { HttpErpConnector } from '../../connectors/erp/http-erp.connector';
+import { createErpConnector } from '../../connectors/erp/erp-connector.factory';
 import { createCache } from '../../platform/cache';
 import { EntityCache } from '../../platform/entity-cache';
 import { listen } from '../../platform/http-server';
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const config = loadErpSubgraphConfig();
   const logger = createLogger('erp-subgraph', config.LOG_LEVEL);
   const metrics = createMetrics('erp-subgraph');
-  const erp = new HttpErpConnector({
+  const erp = createErpConnector({
     baseUrl: config.ERP_BACKEND_URL,
     serviceToken: serviceTokenSigner(config.INTERNAL_SECRET, 'erp-subgraph'),
     timeoutMs: config.BACKEND_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { HttpCrmConnector } from '../../connectors/crm/http-crm.connector';
-import { HttpErpConnector } from '../../connectors/erp/http-erp.connector';
+import { createErpConnector } from '../../connectors/erp/erp-connector.factory';
 import { openDatabase } from '../../platform/db';
 import { listen } from '../../platform/http-server';
 import { createLogger } from '../../platform/logger';
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
 
   const serviceToken = serviceTokenSigner(config.INTERNAL_SECRET, 'integration');
   const timeoutMs = config.BACKEND_TIMEOUT_MS;
-  const erp = new HttpErpConnector({ baseUrl: config.ERP_BACKEND_URL, serviceToken, timeoutMs, metrics });
+  const erp = createErpConnector({ baseUrl: config.ERP_BACKEND_URL, serviceToken, timeoutMs, metrics });
   const crm = new HttpCrmConnector({ baseUrl: config.CRM_BACKEND_URL, serviceToken, timeoutMs, metrics });
 
   const subgraph = await createIntegrationSubgraph({

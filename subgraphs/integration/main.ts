@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     bootstrapRetryMs: config.LINK_BOOTSTRAP_RETRY_MS,
     syncPollIntervalMs: config.SYNC_POLL_INTERVAL_MS,
     reconciliationIntervalMs: config.RECONCILIATION_INTERVAL_MS,
+    liveEvents: { pollMs: config.LIVE_EVENT_POLL_MS, retentionMs: config.LIVE_EVENT_RETENTION_HOURS * 3600_000, redisUrl: config.REDIS_URL },
     orderFlows: {
       erp,
       crm,

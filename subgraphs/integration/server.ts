@@ -21,6 +21,9 @@ import { CustomerSync } from './sync/customer-sync';
 import { FullResync } from './sync/full-resync';
 import { OwnWriteGate } from './sync/own-write-gate';
 import { registerResyncRoutes } from './sync/resync.routes';
+import { LiveEventFeed } from './live/live-event-feed';
+import { LiveEventRepository } from './live/live-event.repository';
+import { registerLiveEventRoutes } from './live/live-events.routes';
 import { ChangeEventBus } from './webhooks/change-event-bus';
 import { ReceivedEventRepository } from './webhooks/received-event.repository';
 import { WEBHOOK_ROUTES, registerWebhookRoutes } from './webhooks/webhook.routes';
@@ -48,6 +51,8 @@ export interface IntegrationSubgraphDeps {
   reconciliationIntervalMs?: number;
   /** Order-to-cash flows: the connectors they drive and their tuning; absent, the flow fields answer NOT_IMPLEMENTED. */
   orderFlows?: { erp: OrderFlowErp; crm: OrderFlowCrm; settings: OrderFlowSettings };
+  /** The live event feed's tuning and its Redis (see live/live-event-feed.ts); defaults when absent. */
+  liveEvents?: { pollMs?: number; retentionMs?: number; gapWaitMs?: number; redisUrl?: string };
 }
 
 /** A built integration subgraph: the app (not listening), the link bootstrap, and a closer. */
@@ -65,6 +70,8 @@ export interface IntegrationSubgraph {
   reconciliation: ReconciliationService;
   /** Order-to-cash flows, when configured. */
   orderFlows: OrderFlows | null;
+  /** Releases live events to the gateways (GET /internal/live-events, Redis) and partner webhooks. */
+  liveEvents: LiveEventFeed;
   /** Stops the bootstrap and closes the app (the database belongs to the caller). */
   close(): Promise<void>;
 }
@@ -89,6 +96,9 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
     ? await startOrderFlows({ db, links, events, logger, metrics: deps.metrics, ...deps.orderFlows })
     : null;
 
+  const liveEvents = new LiveEventFeed({ repository: new LiveEventRepository(db), logger, ...deps.liveEvents });
+  await liveEvents.start();
+
   const app = createHttpService({
     service: 'integration',
     logger,
@@ -103,6 +113,7 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
     },
   });
   registerResyncRoutes(app, resync);
+  registerLiveEventRoutes(app, liveEvents);
   const auditLog = new AuditLogRepository(db);
   registerAuditRoutes(app, auditLog);
   await registerWebhookRoutes(app, { secret: deps.webhookSecret, events: new ReceivedEventRepository(db), bus: events, logger });
@@ -122,8 +133,10 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
     resync,
     reconciliation,
     orderFlows,
+    liveEvents,
     async close() {
       await orderFlows?.close();
+      await liveEvents.stop();
       await bootstrap.stop();
       await reconciliation.stop();
       await resync.stop();

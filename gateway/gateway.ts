@@ -23,6 +23,7 @@ import { queryLimitsPlugin } from './limits';
 import { useFastResultShaping } from './result-shaping';
 import { type RateLimiter, createRateLimiter } from './rate-limit';
 import { SubgraphDataSource } from './subgraph-data-source';
+import { registerLiveUpdates } from './subscriptions';
 
 /** What the gateway is built from. */
 export interface GatewayDeps {
@@ -83,6 +84,14 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
     },
   });
 
+  const queryLimits = {
+    maxDepth: config.MAX_QUERY_DEPTH,
+    maxAliases: config.MAX_QUERY_ALIASES,
+    maxCost: config.MAX_QUERY_COST,
+    maxPageSize: config.MAX_PAGE_SIZE,
+    assumedListSize: 5,
+  };
+
   // No internalSecret: clients prove themselves with JWTs, checked on /graphql below.
   const app = createHttpService({
     service: 'gateway',
@@ -113,13 +122,7 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
       authorizationPlugin<GatewayContext>(apiSchema, fieldScopes),
       auditPlugin<GatewayContext>(auditReporter),
       graphqlMetricsPlugin<GatewayContext>(gatewayMetrics, operationLabeler()),
-      queryLimitsPlugin<GatewayContext>({
-        maxDepth: config.MAX_QUERY_DEPTH,
-        maxAliases: config.MAX_QUERY_ALIASES,
-        maxCost: config.MAX_QUERY_COST,
-        maxPageSize: config.MAX_PAGE_SIZE,
-        assumedListSize: 5,
-      }),
+      queryLimitsPlugin<GatewayContext>(queryLimits),
     ],
   });
   await server.start();
@@ -140,6 +143,9 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
       .header('retry-after', String(decision.retryAfterSeconds))
       .send({ errors: [{ message: `rate limit exceeded; retry in ${decision.retryAfterSeconds} s`, extensions: { code: ErrorCode.RATE_LIMITED } }] });
   });
+
+  // Subscriptions (graphql-sse and graphql-ws on the same path) are served in gateway/subscriptions/.
+  const live = registerLiveUpdates({ app, path: GRAPHQL_PATH, server, schema: apiSchema, fieldScopes, verify, rateLimiter, queryLimits, config, serviceToken, logger });
 
   const authorize = authorizationHook({ schema: apiSchema, fieldScopes, apqCache });
   app.addHook('preHandler', async (req, reply) => {
@@ -163,6 +169,7 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ca
     app,
     server,
     close: async () => {
+      await live.close();
       await server.stop();
       await app.close();
       await Promise.all([...dataSources.map((dataSource) => dataSource.close()), rateLimiter.close(), auditReporter.close()]);

@@ -11,6 +11,7 @@ import type { RateLimiter } from '../rate-limit';
 import { LiveEventHub } from './live-event-hub';
 import { LiveSubscriptions } from './live-subscriptions';
 import { registerEventStream } from './sse';
+import { registerWebhookPayloadRoute } from './webhook-payload';
 import { registerWebSocketTransport } from './ws';
 
 /** What live updates at the gateway are built from (all of it already built by createGateway). */
@@ -55,6 +56,7 @@ export function registerLiveUpdates(deps: LiveUpdatesDeps): LiveUpdates {
     limits: { perToken: config.LIVE_MAX_SUBSCRIPTIONS_PER_TOKEN, total: config.LIVE_MAX_SUBSCRIPTIONS, backlog: 1000 },
   });
   registerEventStream(deps.app, deps.path, subscriptions);
+  registerWebhookPayloadRoute(deps.app, { server: deps.server, schema: deps.schema, fieldScopes: deps.fieldScopes, internalSecret: config.INTERNAL_SECRET });
   const closeWebSockets = registerWebSocketTransport(deps.app, {
     path: deps.path,
     live: subscriptions,

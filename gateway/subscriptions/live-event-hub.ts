@@ -55,13 +55,14 @@ export class LiveEventHub {
 
   /** Starts following; resolves once the position is known (retries while the integration is away). */
   async start(): Promise<void> {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       try {
         this.position = (await this.page(AFTER_EVERYTHING, 0)).releasedId;
         break;
       } catch (error) {
         if (this.stopped) return;
-        this.options.logger.warn({ err: error }, 'live event feed not reachable yet; retrying');
+        // The integration usually starts at the same time; say so once, then every minute or so.
+        if (attempt % 60 === 10) this.options.logger.warn({ err: error }, 'live event feed not reachable yet; subscriptions are refused until it is');
         await delay(1000);
       }
     }

@@ -201,7 +201,6 @@ export class LiveSubscriptions {
     let waiting: ((result: IteratorResult<LiveMessage>) => void) | null = null;
     let ended = false;
     let pending: LiveEvent[] = [];
-    let working = false;
     let delivered = lastEventId ?? this.deps.hub.lastId ?? '0';
     // Until the missed events are read, new ones wait behind them.
     let replaying = lastEventId !== undefined;
@@ -240,29 +239,31 @@ export class LiveSubscriptions {
       if (principal.role === 'partner' && event.customerId !== null && event.customerId !== principal.customerId) return false;
       return true;
     };
-    const work = async () => {
-      if (working) return;
-      working = true;
-      try {
-        while (!ended && pending.length > 0) {
-          const event = pending.shift() as LiveEvent;
-          if (compareEventIds(event.id, delivered) <= 0) continue;
-          const result = await this.resultFor(event, subscriber, prepared);
-          delivered = event.id;
-          if (result) push({ eventId: event.id, result: withEventExtensions(result, event) });
-        }
-      } finally {
-        working = false;
+    // Each event's query starts as soon as it arrives; answers are delivered in event order.
+    let tail: Promise<void> = Promise.resolve();
+    let inFlight = 0;
+    const start = (events: readonly LiveEvent[]) => {
+      for (const event of events) {
+        if (compareEventIds(event.id, delivered) <= 0) continue;
+        delivered = event.id;
+        inFlight++;
+        const result = this.resultFor(event, subscriber, prepared);
+        tail = tail.then(async () => {
+          const answer = await result;
+          inFlight--;
+          if (answer) push({ eventId: event.id, result: withEventExtensions(answer, event) });
+        });
       }
     };
     const take = (events: readonly LiveEvent[]) => {
       if (ended) return;
-      for (const event of events) if (concerns(event)) pending.push(event);
-      if (pending.length > this.deps.limits.backlog) {
+      const mine = events.filter(concerns);
+      if (mine.length === 0) return;
+      if (replaying) pending.push(...mine);
+      else start(mine);
+      if (inFlight + pending.length + queue.length > this.deps.limits.backlog) {
         finish(errorMessage('the subscriber fell too far behind; resume with the last event id', ErrorCode.RATE_LIMITED));
-        return;
       }
-      if (!replaying) void work();
     };
     const unsubscribe = hub.subscribe(take);
     const expiresInMs = subscriber.expiresAt === undefined ? undefined : subscriber.expiresAt * 1000 - Date.now();
@@ -274,9 +275,9 @@ export class LiveSubscriptions {
       hub
         .replay(lastEventId, upTo, { types: prepared.field.types, key: prepared.field.filter?.on === 'key' && prepared.argument ? String(prepared.argument) : undefined })
         .then((missed) => {
-          pending = [...missed.filter(concerns), ...pending];
           replaying = false;
-          void work();
+          start([...missed.filter(concerns), ...pending]);
+          pending = [];
         })
         .catch((error: unknown) => {
           this.deps.logger.warn({ err: error }, 'could not read the events a subscriber missed');

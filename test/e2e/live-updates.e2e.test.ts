@@ -34,7 +34,8 @@ describe.each<StackKind>(['pglite', 'postgres'])('live updates through the gatew
   };
 
   beforeAll(async () => {
-    stack = await startTestStack(kind, { env: { LIVE_MAX_SUBSCRIPTIONS_PER_TOKEN: '6' } });
+    // A busy machine seeds the embedded stack slowly; the wait is generous so the suite fails on behaviour, not load.
+    stack = await startTestStack(kind, { env: { LIVE_MAX_SUBSCRIPTIONS_PER_TOKEN: '6' }, readyTimeoutMs: 480_000 });
     if (!stack) {
       if (process.env.CI === 'true') throw new Error('PostgreSQL and Redis are required in CI');
       console.warn(`live updates on ${kind}: PostgreSQL or Redis not reachable, suite skipped`);
@@ -49,7 +50,7 @@ describe.each<StackKind>(['pglite', 'postgres'])('live updates through the gatew
     customerId = await create('Live Works GmbH');
     otherCustomerId = await create('Other Works AG');
     admin = await signToken(stack.dataDir, { role: 'admin', sub: 'live-admin' });
-  }, 240_000);
+  }, 600_000);
 
   afterEach(() => {
     for (const collector of open.splice(0)) collector.dispose();

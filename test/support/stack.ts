@@ -46,7 +46,7 @@ export async function freePorts(count: number): Promise<number[]> {
 /** Starts a stack of `kind`; null when that kind's server is absent locally (skip, with a reason). */
 export async function startTestStack(
   kind: StackKind,
-  options: { dataDir?: string; databaseUrl?: string; /** Capture every service's output here. */ logFile?: string; /** Extra environment (e.g. LOG_LEVEL). */ env?: NodeJS.ProcessEnv } = {},
+  options: { dataDir?: string; databaseUrl?: string; /** Capture every service's output here. */ logFile?: string; /** Extra environment (e.g. LOG_LEVEL). */ env?: NodeJS.ProcessEnv; /** Longest wait for every service's /ready; default 180 s. */ readyTimeoutMs?: number } = {},
 ): Promise<TestStack | null> {
   // Suites drive many requests through a few tokens; the rate limit has its own tests (gateway/).
   let env: NodeJS.ProcessEnv = { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn', NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '0', ...options.env };
@@ -75,7 +75,7 @@ export async function startTestStack(
     ports: Object.fromEntries(SERVICES.map((s, i) => [s.name, ports[i]])),
     log: () => undefined,
   });
-  await stack.waitUntilReady(180_000);
+  await stack.waitUntilReady(options.readyTimeoutMs ?? 180_000);
   const jwtSecret = new TextEncoder().encode(loadOrCreateLocalSecrets(dataDir).jwtSecret);
   const tokens = new Map<string, string>();
   const tokenFor = async (role: string, customerId?: string) => {

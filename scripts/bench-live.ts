@@ -28,7 +28,7 @@ const ROLES = ['admin', 'sales', 'operations'] as const;
 
 async function gatewayRss(graphqlUrl: string): Promise<number> {
   const text = await (await fetch(new URL('/metrics', graphqlUrl))).text();
-  const match = /^process_resident_memory_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text);
+  const match = /^process_resident_memory_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text);
   return match ? Number(match[1]) : NaN;
 }
 

@@ -132,10 +132,14 @@ export function registerWebSocketTransport(app: FastifyInstance, options: WebSoc
   };
 }
 
-// The stream's messages as execution results, the event id in `extensions.liveEvent`.
+// The stream's messages as execution results, the event id in `extensions.liveEvent`. graphql-ws
+// serialises `errors` with each error's toJSON (it expects GraphQLError objects); ours are formatted already.
 async function* toResults(stream: LiveStream) {
   try {
-    for await (const message of stream) yield message.result as never;
+    for await (const message of stream) {
+      const { errors, ...rest } = message.result;
+      yield (errors ? { ...rest, errors: errors.map((error) => ({ ...error, toJSON: () => error })) } : rest) as never;
+    }
   } finally {
     await stream.return();
   }

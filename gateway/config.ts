@@ -61,6 +61,12 @@ const gatewayConfigSchema = baseConfigSchema.extend({
   CRM_BACKEND_URL: z.string().url().default('http://127.0.0.1:4102'),
   /** RATE_LIMIT_PER_MINUTE: requests per token subject per minute, in Redis when REDIS_URL is set; 0 is off; default 3000. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(3000),
+  /** LIVE_MAX_SUBSCRIPTIONS_PER_TOKEN: open subscriptions one token subject may hold on a gateway; default 20. */
+  LIVE_MAX_SUBSCRIPTIONS_PER_TOKEN: z.coerce.number().int().positive().default(20),
+  /** LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION: subscriptions one WebSocket connection may hold; default 20. */
+  LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().positive().default(20),
+  /** LIVE_MAX_SUBSCRIPTIONS: open subscriptions on one gateway; default 10,000. */
+  LIVE_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().default(10_000),
 });
 
 /** The gateway's validated, frozen configuration, JWT_SECRET resolved. */

@@ -28,6 +28,7 @@ import { useFastResultShaping } from './result-shaping';
 import { FallbackRateLimiter, MemoryRateLimiter, type RateLimiter } from './rate-limit';
 import { RedisConnection } from './redis-connection';
 import { SubgraphDataSource } from './subgraph-data-source';
+import { registerLiveUpdates } from './subscriptions';
 
 /** What the gateway is built from. */
 export interface GatewayDeps {
@@ -94,6 +95,14 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ..
     },
   });
 
+  const queryLimits = {
+    maxDepth: config.MAX_QUERY_DEPTH,
+    maxAliases: config.MAX_QUERY_ALIASES,
+    maxCost: config.MAX_QUERY_COST,
+    maxPageSize: config.MAX_PAGE_SIZE,
+    assumedListSize: 5,
+  };
+
   // No internalSecret: clients prove themselves with JWTs, checked on /graphql below.
   const app = createHttpService({
     service: 'gateway',
@@ -132,13 +141,7 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ..
       authorizationPlugin<GatewayContext>(apiSchema, fieldScopes),
       auditPlugin<GatewayContext>(auditReporter),
       graphqlMetricsPlugin<GatewayContext>(gatewayMetrics, operationLabeler()),
-      queryLimitsPlugin<GatewayContext>({
-        maxDepth: config.MAX_QUERY_DEPTH,
-        maxAliases: config.MAX_QUERY_ALIASES,
-        maxCost: config.MAX_QUERY_COST,
-        maxPageSize: config.MAX_PAGE_SIZE,
-        assumedListSize: 5,
-      }),
+      queryLimitsPlugin<GatewayContext>(queryLimits),
     ],
   });
   await server.start();
@@ -164,6 +167,9 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ..
       .header('retry-after', String(decision.retryAfterSeconds))
       .send({ errors: [{ message: `rate limit exceeded; retry in ${decision.retryAfterSeconds} s`, extensions: { code: ErrorCode.RATE_LIMITED } }] });
   });
+
+  // Subscriptions (graphql-sse and graphql-ws on the same path) are served in gateway/subscriptions/.
+  const live = registerLiveUpdates({ app, path: GRAPHQL_PATH, server, schema: apiSchema, fieldScopes, verify, rateLimiter, queryLimits, config, serviceToken, logger });
 
   const resolveQueryText = queryTextHook({ store: persistedQueries, maxTokens: config.MAX_QUERY_TOKENS });
   const authorize = authorizationHook({ schema: apiSchema, fieldScopes, maxTokens: config.MAX_QUERY_TOKENS });
@@ -194,6 +200,7 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ..
     app,
     server,
     close: async () => {
+      await live.close();
       await server.stop();
       await app.close();
       await Promise.all([...dataSources.map((dataSource) => dataSource.close()), rateLimiter.close(), auditReporter.close(), persistedQueries.close()]);

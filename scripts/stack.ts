@@ -73,6 +73,7 @@ export function startStack(options: StackOptions = {}): RunningStack {
     ERP_SUBGRAPH_URL: `${url('erp-subgraph')}/graphql`,
     CRM_SUBGRAPH_URL: `${url('crm-subgraph')}/graphql`,
     INTEGRATION_SUBGRAPH_URL: `${url('integration')}/graphql`,
+    GATEWAY_URL: url('gateway'),
   };
   // An empty value means "unset" (e.g. a PGlite stack started from a shell that has DATABASE_URL).
   for (const [key, value] of Object.entries(shared)) if (value === '') delete shared[key];

@@ -31,6 +31,12 @@ const integrationConfigSchema = baseConfigSchema.extend({
    * database (it runs one statement at a time: more workers only queue, and the API waits behind them).
    */
   FLOW_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+  /** LIVE_EVENT_RETENTION_HOURS: how long live events are kept for subscribers that resume; default 24. */
+  LIVE_EVENT_RETENTION_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
+  /** GATEWAY_URL: the gateway, which renders partner webhook bodies as the partner; default http://127.0.0.1:4000. */
+  GATEWAY_URL: z.string().url().default('http://127.0.0.1:4000'),
+  /** LIVE_EVENT_POLL_MS: how often new live events are read from the log and released; default 50. */
+  LIVE_EVENT_POLL_MS: z.coerce.number().int().min(5).max(5000).default(50),
 });
 
 /** The integration subgraph's validated, frozen configuration. */

@@ -7,6 +7,7 @@ import type { CustomerLinkRepository } from './links/customer-link.repository';
 import { type IntegrationLoaders, createLoaders } from './loaders';
 import type { OrderFlowService } from './flows/order-to-cash/order-flow.service';
 import type { IntegrationCrm, IntegrationErp } from './ports';
+import type { WebhookService } from './partner-webhooks/webhook.service';
 import type { ReconciliationService } from './reconciliation/reconciliation.service';
 
 /** Per-request context of the integration subgraph: fresh loaders and the services resolvers call. */
@@ -25,6 +26,8 @@ export interface IntegrationContext {
   principal: SubgraphPrincipal | null;
   /** The audit log of mutations (read by admins); null when the service runs without it. */
   auditLog: AuditLogRepository | null;
+  /** Partner webhook endpoints and deliveries; null when the service runs without them. */
+  webhooks: WebhookService | null;
 }
 
 /** What lives for the life of the service and is shared by every request. */
@@ -38,6 +41,7 @@ export interface IntegrationServices {
   crm: IntegrationCrm;
   logger: Logger;
   auditLog?: AuditLogRepository;
+  webhooks?: WebhookService;
 }
 
 /** Builds one request's context; loaders are never shared between requests. */
@@ -52,5 +56,6 @@ export function createContext(services: IntegrationServices, requestId: string, 
     orderFlows: services.orderFlows ?? null,
     principal,
     auditLog: services.auditLog ?? null,
+    webhooks: services.webhooks ?? null,
   };
 }

@@ -8,6 +8,7 @@ import { createMetrics } from '../../platform/metrics';
 import { migrate } from '../../platform/migrate';
 import { serviceTokenSigner } from '../../platform/service-auth';
 import { loadIntegrationConfig } from './config';
+import { gatewayPayloadRenderer } from './partner-webhooks/webhook.service';
 import { createIntegrationSubgraph } from './server';
 import { stopOnSignals } from '../../platform/shutdown';
 import { startTracing } from '../../platform/tracing';
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
     bootstrapRetryMs: config.LINK_BOOTSTRAP_RETRY_MS,
     syncPollIntervalMs: config.SYNC_POLL_INTERVAL_MS,
     reconciliationIntervalMs: config.RECONCILIATION_INTERVAL_MS,
+    partnerWebhooks: { render: gatewayPayloadRenderer(config.GATEWAY_URL, serviceToken), production: config.NODE_ENV === 'production' },
+    liveEvents: { pollMs: config.LIVE_EVENT_POLL_MS, retentionMs: config.LIVE_EVENT_RETENTION_HOURS * 3600_000, redisUrl: config.REDIS_URL },
     orderFlows: {
       erp,
       crm,

@@ -23,6 +23,12 @@ import { CustomerSync, customerSyncQueue } from './sync/customer-sync';
 import { FullResync } from './sync/full-resync';
 import { OwnWriteGate } from './sync/own-write-gate';
 import { registerResyncRoutes } from './sync/resync.routes';
+import { LiveEventFeed } from './live/live-event-feed';
+import type { Resolver } from './partner-webhooks/endpoint-policy';
+import { type PayloadRenderer, WebhookSender } from './partner-webhooks/webhook-sender';
+import { WebhookService } from './partner-webhooks/webhook.service';
+import { LiveEventRepository } from './live/live-event.repository';
+import { registerLiveEventRoutes } from './live/live-events.routes';
 import { ChangeEventBus } from './webhooks/change-event-bus';
 import { ReceivedEventRepository } from './webhooks/received-event.repository';
 import { WEBHOOK_ROUTES, registerWebhookRoutes } from './webhooks/webhook.routes';
@@ -54,6 +60,10 @@ export interface IntegrationSubgraphDeps {
   jobMaintenanceIntervalSeconds?: number;
   /** Order-to-cash flows: the connectors they drive and their tuning; absent, the flow fields answer NOT_IMPLEMENTED. */
   orderFlows?: { erp: OrderFlowErp; crm: OrderFlowCrm; settings: OrderFlowSettings };
+  /** The live event feed's tuning and its Redis (see live/live-event-feed.ts); defaults when absent. */
+  liveEvents?: { pollMs?: number; retentionMs?: number; gapWaitMs?: number; redisUrl?: string };
+  /** Partner webhooks: how bodies are rendered (through the gateway) and the endpoint policy; absent, the webhook fields answer NOT_IMPLEMENTED. */
+  partnerWebhooks?: { render: PayloadRenderer; production: boolean; resolve?: Resolver; retryScheduleMs?: number[]; intervalMs?: number };
 }
 
 /** A built integration subgraph: the app (not listening), the link bootstrap, and a closer. */
@@ -71,6 +81,10 @@ export interface IntegrationSubgraph {
   reconciliation: ReconciliationService;
   /** Order-to-cash flows, when configured. */
   orderFlows: OrderFlows | null;
+  /** Releases live events to the gateways (GET /internal/live-events, Redis) and partner webhooks. */
+  liveEvents: LiveEventFeed;
+  /** Sends partner webhook deliveries, when configured. */
+  webhookSender: WebhookSender | null;
   /** Stops the bootstrap and closes the app (the database belongs to the caller). */
   close(): Promise<void>;
 }
@@ -102,6 +116,25 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
     ? await startOrderFlows({ db, links, linker, boss, events, logger, metrics: deps.metrics, ...deps.orderFlows })
     : null;
 
+  const liveEvents = new LiveEventFeed({ repository: new LiveEventRepository(db), logger, ...deps.liveEvents });
+  await liveEvents.start();
+  const policy = { production: deps.partnerWebhooks?.production ?? !deps.development };
+  const webhooks = deps.partnerWebhooks ? new WebhookService({ db, policy, masterKey: deps.webhookSecret, resolve: deps.partnerWebhooks.resolve }) : undefined;
+  const webhookSender = deps.partnerWebhooks
+    ? new WebhookSender({
+        db,
+        feed: liveEvents,
+        logger,
+        render: deps.partnerWebhooks.render,
+        policy,
+        masterKey: deps.webhookSecret,
+        resolve: deps.partnerWebhooks.resolve,
+        retryScheduleMs: deps.partnerWebhooks.retryScheduleMs,
+        intervalMs: deps.partnerWebhooks.intervalMs,
+      })
+    : null;
+  webhookSender?.start();
+
   const app = createHttpService({
     service: 'integration',
     logger,
@@ -116,6 +149,7 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
     },
   });
   registerResyncRoutes(app, resync);
+  registerLiveEventRoutes(app, liveEvents);
   const auditLog = new AuditLogRepository(db);
   registerAuditRoutes(app, auditLog);
   await registerWebhookRoutes(app, { secret: deps.webhookSecret, events: new ReceivedEventRepository(db), bus: events, logger });
@@ -123,7 +157,7 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
     app,
     typeDefs: readFileSync(SCHEMA_FILE, 'utf8'),
     resolvers,
-    context: async (request) => createContext({ links, customerWrites, reconciliation, orderFlows: orderFlows?.service, erp, crm, logger, auditLog }, request.id, principalFromHeaders(request.headers)),
+    context: async (request) => createContext({ links, customerWrites, reconciliation, orderFlows: orderFlows?.service, erp, crm, logger, auditLog, webhooks }, request.id, principalFromHeaders(request.headers)),
     logger,
     development: deps.development,
   });
@@ -135,8 +169,12 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
     resync,
     reconciliation,
     orderFlows,
+    liveEvents,
+    webhookSender,
     async close() {
       await orderFlows?.close();
+      await webhookSender?.stop();
+      await liveEvents.stop();
       await bootstrap.stop();
       await reconciliation.stop();
       await resync.stop();

@@ -58,6 +58,13 @@ export type CreateCustomerInput = {
   paymentTerms?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** A new endpoint and its signing secret (whsec_…), shown this once and never again. */
+export type CreatedWebhookSubscription = {
+  __typename?: 'CreatedWebhookSubscription';
+  secret: Scalars['String']['output'];
+  subscription: WebhookSubscription;
+};
+
 /**
  * One customer as both systems know it. The CRM account and the ERP customer are
  * separate records with their own identifiers; the integration keeps the link.
@@ -98,6 +105,8 @@ export type DataQualityIssue = {
   erpValue: Maybe<Scalars['String']['output']>;
   /** The field that differs, for FIELD_MISMATCH. */
   field: Maybe<Scalars['String']['output']>;
+  /** Stable across reports: the same finding keeps its id. */
+  id: Scalars['ID']['output'];
   kind: DataQualityIssueKind;
 };
 
@@ -147,8 +156,16 @@ export type Mutation = {
   convertOpportunityToOrder: OrderFlow;
   /** Creates the customer in the CRM; the integration creates and links its ERP record. */
   createCustomer: Customer;
+  /** Registers an endpoint (https; loopback http only in development) for signed deliveries about the partner's customer. */
+  createWebhookSubscription: CreatedWebhookSubscription;
+  /** Deletes the endpoint and its pending deliveries; true when it existed. */
+  deleteWebhookSubscription: Scalars['Boolean']['output'];
+  pauseWebhookSubscription: WebhookSubscription;
   /** Starts the same order-to-cash flow from order lines, without an opportunity. */
   placeOrder: OrderFlow;
+  /** Sends a delivery again now, with the same webhook-id. */
+  replayWebhookDelivery: WebhookDelivery;
+  resumeWebhookSubscription: WebhookSubscription;
   /** Resumes a FAILED flow from the step that failed. */
   retryOrderFlow: OrderFlow;
   /** Compares ERP and CRM now and returns the fresh report. */
@@ -176,9 +193,35 @@ export type MutationCreateCustomerArgs = {
 };
 
 
+export type MutationCreateWebhookSubscriptionArgs = {
+  events: Array<WebhookEventType>;
+  url: Scalars['String']['input'];
+};
+
+
+export type MutationDeleteWebhookSubscriptionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationPauseWebhookSubscriptionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationPlaceOrderArgs = {
   idempotencyKey: Scalars['String']['input'];
   input: PlaceOrderInput;
+};
+
+
+export type MutationReplayWebhookDeliveryArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationResumeWebhookSubscriptionArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -252,10 +295,16 @@ export type Query = {
   auditLog: AuditLogConnection;
   customer: Maybe<Customer>;
   customers: CustomerConnection;
+  /** One finding of the latest reconciliation, by its id (stable across reports). */
+  dataQualityIssue: Maybe<DataQualityIssue>;
   /** The latest reconciliation of ERP against CRM. */
   dataQualityReport: DataQualityReport;
   orderFlow: Maybe<OrderFlow>;
   orderFlows: OrderFlowConnection;
+  /** Deliveries to the calling partner's endpoints, newest first. */
+  webhookDeliveries: WebhookDeliveryConnection;
+  /** The calling partner's webhook endpoints. */
+  webhookSubscriptions: Array<WebhookSubscription>;
 };
 
 
@@ -277,6 +326,11 @@ export type QueryCustomersArgs = {
 };
 
 
+export type QueryDataQualityIssueArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type QueryOrderFlowArgs = {
   id: Scalars['ID']['input'];
 };
@@ -288,10 +342,68 @@ export type QueryOrderFlowsArgs = {
   status?: InputMaybe<OrderFlowStatus>;
 };
 
+
+export type QueryWebhookDeliveriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  subscriptionId?: InputMaybe<Scalars['ID']['input']>;
+};
+
 export type SalesOrder = {
   __typename?: 'SalesOrder';
   flow: Maybe<OrderFlow>;
   id: Scalars['ID']['output'];
+};
+
+/**
+ * Live updates, served by the gateway over graphql-sse and graphql-ws on /graphql. Each event is
+ * resolved through the supergraph like a query (any field of the entity, from every system), with
+ * the subscriber's field rules. Resume after a reconnect with the last event id seen: the SSE
+ * Last-Event-ID header, or the graphql-ws connection parameter `lastEventId`.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Master-data changes from either system, with the new sync state. */
+  customerChanged: Customer;
+  /** New reconciliation findings. */
+  dataQualityIssueRaised: DataQualityIssue;
+  /** Every status and step change of one flow, or of every flow the caller may see. */
+  orderFlowUpdated: OrderFlow;
+  /** Status, shipment and invoice changes of one customer's sales orders, or of every order the caller may see. */
+  salesOrderUpdated: SalesOrder;
+};
+
+
+/**
+ * Live updates, served by the gateway over graphql-sse and graphql-ws on /graphql. Each event is
+ * resolved through the supergraph like a query (any field of the entity, from every system), with
+ * the subscriber's field rules. Resume after a reconnect with the last event id seen: the SSE
+ * Last-Event-ID header, or the graphql-ws connection parameter `lastEventId`.
+ */
+export type SubscriptionCustomerChangedArgs = {
+  id?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Live updates, served by the gateway over graphql-sse and graphql-ws on /graphql. Each event is
+ * resolved through the supergraph like a query (any field of the entity, from every system), with
+ * the subscriber's field rules. Resume after a reconnect with the last event id seen: the SSE
+ * Last-Event-ID header, or the graphql-ws connection parameter `lastEventId`.
+ */
+export type SubscriptionOrderFlowUpdatedArgs = {
+  id?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Live updates, served by the gateway over graphql-sse and graphql-ws on /graphql. Each event is
+ * resolved through the supergraph like a query (any field of the entity, from every system), with
+ * the subscriber's field rules. Resume after a reconnect with the last event id seen: the SSE
+ * Last-Event-ID header, or the graphql-ws connection parameter `lastEventId`.
+ */
+export type SubscriptionSalesOrderUpdatedArgs = {
+  customerId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type SyncState =
@@ -311,6 +423,54 @@ export type UpdateCustomerInput = {
   /** Finance and admin only (FORBIDDEN otherwise, and nothing is written). */
   paymentTerms?: InputMaybe<Scalars['String']['input']>;
 };
+
+/** One event sent (or to be sent) to one endpoint; its id is the webhook-id, stable across retries. */
+export type WebhookDelivery = {
+  __typename?: 'WebhookDelivery';
+  attempts: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  deliveredAt: Maybe<Scalars['DateTime']['output']>;
+  eventType: WebhookEventType;
+  id: Scalars['ID']['output'];
+  lastError: Maybe<Scalars['String']['output']>;
+  /** The HTTP status the endpoint last answered, if it answered. */
+  lastResponseCode: Maybe<Scalars['Int']['output']>;
+  nextAttemptAt: Maybe<Scalars['DateTime']['output']>;
+  status: WebhookDeliveryStatus;
+  subscriptionId: Scalars['ID']['output'];
+};
+
+export type WebhookDeliveryConnection = {
+  __typename?: 'WebhookDeliveryConnection';
+  nodes: Array<WebhookDelivery>;
+  pageInfo: PageInfo;
+};
+
+export type WebhookDeliveryStatus =
+  | 'DELIVERED'
+  /** Not delivered within the retry window (or the endpoint was refused at delivery time). */
+  | 'FAILED'
+  /** Not delivered yet; retried with backoff until nextAttemptAt. */
+  | 'PENDING';
+
+/** What a partner's webhook endpoint is told of (the delivery's `type`: order.shipped, invoice.issued). */
+export type WebhookEventType =
+  | 'INVOICE_ISSUED'
+  | 'ORDER_SHIPPED';
+
+/** A partner's endpoint for signed deliveries (Standard Webhooks format) about its own customer. */
+export type WebhookSubscription = {
+  __typename?: 'WebhookSubscription';
+  createdAt: Scalars['DateTime']['output'];
+  events: Array<WebhookEventType>;
+  id: Scalars['ID']['output'];
+  status: WebhookSubscriptionStatus;
+  url: Scalars['String']['output'];
+};
+
+export type WebhookSubscriptionStatus =
+  | 'ACTIVE'
+  | 'PAUSED';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -426,6 +586,7 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AuditLogConnection: ResolverTypeWrapper<AuditLogConnection>;
   CreateCustomerInput: CreateCustomerInput;
+  CreatedWebhookSubscription: ResolverTypeWrapper<CreatedWebhookSubscription>;
   Customer: ResolverTypeWrapper<CustomerModel>;
   CustomerConnection: ResolverTypeWrapper<Omit<CustomerConnection, 'nodes'> & { nodes: Array<ResolversTypes['Customer']> }>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -448,8 +609,15 @@ export type ResolversTypes = ResolversObject<{
   PlaceOrderInput: PlaceOrderInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SalesOrder: ResolverTypeWrapper<Omit<SalesOrder, 'flow'> & { flow?: Maybe<ResolversTypes['OrderFlow']> }>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SyncState: SyncState;
   UpdateCustomerInput: UpdateCustomerInput;
+  WebhookDelivery: ResolverTypeWrapper<WebhookDelivery>;
+  WebhookDeliveryConnection: ResolverTypeWrapper<WebhookDeliveryConnection>;
+  WebhookDeliveryStatus: WebhookDeliveryStatus;
+  WebhookEventType: WebhookEventType;
+  WebhookSubscription: ResolverTypeWrapper<WebhookSubscription>;
+  WebhookSubscriptionStatus: WebhookSubscriptionStatus;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -459,6 +627,7 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   AuditLogConnection: AuditLogConnection;
   CreateCustomerInput: CreateCustomerInput;
+  CreatedWebhookSubscription: CreatedWebhookSubscription;
   Customer: CustomerModel;
   CustomerConnection: Omit<CustomerConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Customer']> };
   Int: Scalars['Int']['output'];
@@ -478,7 +647,11 @@ export type ResolversParentTypes = ResolversObject<{
   PlaceOrderInput: PlaceOrderInput;
   Query: Record<PropertyKey, never>;
   SalesOrder: Omit<SalesOrder, 'flow'> & { flow?: Maybe<ResolversParentTypes['OrderFlow']> } | FederationReferenceTypes['SalesOrder'];
+  Subscription: Record<PropertyKey, never>;
   UpdateCustomerInput: UpdateCustomerInput;
+  WebhookDelivery: WebhookDelivery;
+  WebhookDeliveryConnection: WebhookDeliveryConnection;
+  WebhookSubscription: WebhookSubscription;
 }>;
 
 export type AuditEntryResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = ResolversObject<{
@@ -495,6 +668,11 @@ export type AuditEntryResolvers<ContextType = IntegrationContext, ParentType ext
 export type AuditLogConnectionResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['AuditLogConnection'] = ResolversParentTypes['AuditLogConnection']> = ResolversObject<{
   nodes?: Resolver<Array<ResolversTypes['AuditEntry']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type CreatedWebhookSubscriptionResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['CreatedWebhookSubscription'] = ResolversParentTypes['CreatedWebhookSubscription']> = ResolversObject<{
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType>;
 }>;
 
 export type CustomerResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = ResolversObject<{
@@ -528,6 +706,7 @@ export type DataQualityIssueResolvers<ContextType = IntegrationContext, ParentTy
   detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   erpValue?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['DataQualityIssueKind'], ParentType, ContextType>;
 }>;
 
@@ -557,7 +736,12 @@ export type MutationResolvers<ContextType = IntegrationContext, ParentType exten
   cancelOrder?: Resolver<ResolversTypes['OrderFlow'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'salesOrderId'>>;
   convertOpportunityToOrder?: Resolver<ResolversTypes['OrderFlow'], ParentType, ContextType, RequireFields<MutationConvertOpportunityToOrderArgs, 'idempotencyKey' | 'opportunityId'>>;
   createCustomer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationCreateCustomerArgs, 'input'>>;
+  createWebhookSubscription?: Resolver<ResolversTypes['CreatedWebhookSubscription'], ParentType, ContextType, RequireFields<MutationCreateWebhookSubscriptionArgs, 'events' | 'url'>>;
+  deleteWebhookSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
+  pauseWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationPauseWebhookSubscriptionArgs, 'id'>>;
   placeOrder?: Resolver<ResolversTypes['OrderFlow'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'idempotencyKey' | 'input'>>;
+  replayWebhookDelivery?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationReplayWebhookDeliveryArgs, 'id'>>;
+  resumeWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationResumeWebhookSubscriptionArgs, 'id'>>;
   retryOrderFlow?: Resolver<ResolversTypes['OrderFlow'], ParentType, ContextType, RequireFields<MutationRetryOrderFlowArgs, 'id'>>;
   runReconciliation?: Resolver<ResolversTypes['DataQualityReport'], ParentType, ContextType>;
   updateCustomer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationUpdateCustomerArgs, 'id' | 'input'>>;
@@ -597,9 +781,12 @@ export type QueryResolvers<ContextType = IntegrationContext, ParentType extends 
   auditLog?: Resolver<ResolversTypes['AuditLogConnection'], ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'first'>>;
   customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<QueryCustomerArgs, 'id'>>;
   customers?: Resolver<ResolversTypes['CustomerConnection'], ParentType, ContextType, RequireFields<QueryCustomersArgs, 'first'>>;
+  dataQualityIssue?: Resolver<Maybe<ResolversTypes['DataQualityIssue']>, ParentType, ContextType, RequireFields<QueryDataQualityIssueArgs, 'id'>>;
   dataQualityReport?: Resolver<ResolversTypes['DataQualityReport'], ParentType, ContextType>;
   orderFlow?: Resolver<Maybe<ResolversTypes['OrderFlow']>, ParentType, ContextType, RequireFields<QueryOrderFlowArgs, 'id'>>;
   orderFlows?: Resolver<ResolversTypes['OrderFlowConnection'], ParentType, ContextType, RequireFields<QueryOrderFlowsArgs, 'first'>>;
+  webhookDeliveries?: Resolver<ResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, RequireFields<QueryWebhookDeliveriesArgs, 'first'>>;
+  webhookSubscriptions?: Resolver<Array<ResolversTypes['WebhookSubscription']>, ParentType, ContextType>;
 }>;
 
 export type SalesOrderResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['SalesOrder'] = ResolversParentTypes['SalesOrder'], FederationReferenceType extends FederationReferenceTypes['SalesOrder'] = FederationReferenceTypes['SalesOrder']> = ResolversObject<{
@@ -608,9 +795,43 @@ export type SalesOrderResolvers<ContextType = IntegrationContext, ParentType ext
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  customerChanged?: SubscriptionResolver<ResolversTypes['Customer'], "customerChanged", ParentType, ContextType, Partial<SubscriptionCustomerChangedArgs>>;
+  dataQualityIssueRaised?: SubscriptionResolver<ResolversTypes['DataQualityIssue'], "dataQualityIssueRaised", ParentType, ContextType>;
+  orderFlowUpdated?: SubscriptionResolver<ResolversTypes['OrderFlow'], "orderFlowUpdated", ParentType, ContextType, Partial<SubscriptionOrderFlowUpdatedArgs>>;
+  salesOrderUpdated?: SubscriptionResolver<ResolversTypes['SalesOrder'], "salesOrderUpdated", ParentType, ContextType, Partial<SubscriptionSalesOrderUpdatedArgs>>;
+}>;
+
+export type WebhookDeliveryResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['WebhookDelivery'] = ResolversParentTypes['WebhookDelivery']> = ResolversObject<{
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deliveredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  eventType?: Resolver<ResolversTypes['WebhookEventType'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastResponseCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookDeliveryStatus'], ParentType, ContextType>;
+  subscriptionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type WebhookDeliveryConnectionResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['WebhookDeliveryConnection'] = ResolversParentTypes['WebhookDeliveryConnection']> = ResolversObject<{
+  nodes?: Resolver<Array<ResolversTypes['WebhookDelivery']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type WebhookSubscriptionResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['WebhookSubscription'] = ResolversParentTypes['WebhookSubscription']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  events?: Resolver<Array<ResolversTypes['WebhookEventType']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookSubscriptionStatus'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = IntegrationContext> = ResolversObject<{
   AuditEntry?: AuditEntryResolvers<ContextType>;
   AuditLogConnection?: AuditLogConnectionResolvers<ContextType>;
+  CreatedWebhookSubscription?: CreatedWebhookSubscriptionResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   CustomerConnection?: CustomerConnectionResolvers<ContextType>;
   CustomerSync?: CustomerSyncResolvers<ContextType>;
@@ -626,5 +847,9 @@ export type Resolvers<ContextType = IntegrationContext> = ResolversObject<{
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   SalesOrder?: SalesOrderResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
+  WebhookDelivery?: WebhookDeliveryResolvers<ContextType>;
+  WebhookDeliveryConnection?: WebhookDeliveryConnectionResolvers<ContextType>;
+  WebhookSubscription?: WebhookSubscriptionResolvers<ContextType>;
 }>;
 

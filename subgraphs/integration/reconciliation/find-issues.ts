@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CrmAccount, CrmOpportunity } from '../../../connectors/crm/crm.connector';
 import type { ErpCustomer, ErpSalesOrder } from '../../../connectors/erp/erp.connector';
 import { customerId } from '../../../platform/customer-id';
@@ -41,6 +42,12 @@ interface CustomerView {
   erpCustomerNo: string | null;
   account?: CrmAccount;
   erpCustomer?: ErpCustomer;
+}
+
+/** A finding's stable id: the same finding in a later report has the same id. */
+export function issueId(issue: Issue): string {
+  const identity = [issue.kind, issue.customerId, issue.crmAccountId, issue.erpCustomerNo, issue.field, issue.detail].map((part) => part ?? '').join('\u0000');
+  return `dq:${createHash('sha256').update(identity).digest('hex').slice(0, 24)}`;
 }
 
 /**

@@ -6,7 +6,8 @@ import type { Logger } from '../../../platform/logger';
 import { type CustomerLink, CustomerLinkRepository } from '../links/customer-link.repository';
 import type { ReconciliationCrm, ReconciliationErp } from '../ports';
 import { SyncRepository } from '../sync/sync.repository';
-import { type Issue, findIssues } from './find-issues';
+import { LiveEventRepository } from '../live/live-event.repository';
+import { type Issue, findIssues, issueId } from './find-issues';
 
 /** One stored reconciliation report. */
 export interface ReconciliationReport {
@@ -61,7 +62,7 @@ export class ReconciliationService {
       'SELECT checked_at, issues FROM reconciliation_reports ORDER BY id DESC LIMIT 1',
     );
     if (!rows[0]) return this.run();
-    return { checkedAt: new Date(rows[0].checked_at).toISOString(), issues: typeof rows[0].issues === 'string' ? JSON.parse(rows[0].issues) : rows[0].issues };
+    return { checkedAt: new Date(rows[0].checked_at).toISOString(), issues: parseIssues(rows[0].issues) };
   }
 
   /** Starts the schedule: a first run as soon as the links exist, then every interval. */
@@ -110,6 +111,11 @@ export class ReconciliationService {
     const issues = findIssues({ accounts, erpCustomers, links, opportunities, salesOrders, openConflicts });
     const checkedAt = (this.deps.now?.() ?? new Date()).toISOString();
     await this.deps.db.transaction(async (tx) => {
+      // Findings not in the previous report are new: subscribers to dataQualityIssueRaised hear of them.
+      const previous = await tx.query<{ issues: Issue[] | string }>('SELECT issues FROM reconciliation_reports ORDER BY id DESC LIMIT 1');
+      const known = new Set((previous.rows.length > 0 ? parseIssues(previous.rows[0].issues) : []).map(issueId));
+      const raised = issues.filter((issue) => !known.has(issueId(issue)));
+      await new LiveEventRepository(tx).append(raised.map((issue) => ({ type: 'dataQualityIssue.raised', key: issueId(issue), customerId: issue.customerId, data: { kind: issue.kind } })));
       await tx.query('INSERT INTO reconciliation_reports (checked_at, issues) VALUES ($1, $2::jsonb)', [checkedAt, JSON.stringify(issues)]);
       await tx.query(`DELETE FROM reconciliation_reports WHERE id NOT IN (SELECT id FROM reconciliation_reports ORDER BY id DESC LIMIT ${REPORTS_KEPT})`);
     });
@@ -138,4 +144,8 @@ async function readAll<T>(fetchPage: (after: string | null) => Promise<Page<T>>)
     if (!page.nextCursor || page.items.length === 0) return rows;
     after = page.nextCursor;
   }
+}
+
+function parseIssues(issues: Issue[] | string): Issue[] {
+  return typeof issues === 'string' ? JSON.parse(issues) : issues;
 }

@@ -1,26 +1,34 @@
 import type { DataQualityIssue, Resolvers } from '../generated/resolvers-types';
 import type { IntegrationContext } from '../context';
+import { type Issue, issueId } from '../reconciliation/find-issues';
 import type { ReconciliationReport } from '../reconciliation/reconciliation.service';
 
-/** A stored report as the API shows it; each issue's customer is resolved through the request's loaders. */
+/** One stored finding as the API shows it; its customer is resolved through the request's loaders. */
+async function toIssue(issue: Issue, ctx: IntegrationContext) {
+  return {
+    id: issueId(issue),
+    kind: issue.kind as DataQualityIssue['kind'],
+    customer: issue.customerId ? await ctx.customers.byId(issue.customerId) : null,
+    field: issue.field,
+    crmValue: issue.crmValue,
+    erpValue: issue.erpValue,
+    detail: issue.detail,
+  };
+}
+
+/** A stored report as the API shows it. */
 async function toReport(report: ReconciliationReport, ctx: IntegrationContext) {
-  const issues = await Promise.all(
-    report.issues.map(async (issue) => ({
-      kind: issue.kind as DataQualityIssue['kind'],
-      customer: issue.customerId ? await ctx.customers.byId(issue.customerId) : null,
-      field: issue.field,
-      crmValue: issue.crmValue,
-      erpValue: issue.erpValue,
-      detail: issue.detail,
-    })),
-  );
-  return { checkedAt: report.checkedAt, issues };
+  return { checkedAt: report.checkedAt, issues: await Promise.all(report.issues.map((issue) => toIssue(issue, ctx))) };
 }
 
 /** The data-quality report: the latest reconciliation (one runs first if none exists), or a fresh one on demand. */
 export const dataQualityResolvers: Resolvers = {
   Query: {
     dataQualityReport: async (_parent, _args, ctx) => toReport(await ctx.reconciliation.latest(), ctx),
+    dataQualityIssue: async (_parent, { id }, ctx) => {
+      const issue = (await ctx.reconciliation.latest()).issues.find((candidate) => issueId(candidate) === id);
+      return issue ? toIssue(issue, ctx) : null;
+    },
   },
   Mutation: {
     runReconciliation: async (_parent, _args, ctx) => toReport(await ctx.reconciliation.run(), ctx),

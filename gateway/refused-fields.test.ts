@@ -59,6 +59,12 @@ describe('fields refused to a role keep the schema promises', () => {
     expect(forbidden).toEqual([['pay']]);
   });
 
+  it('reports every refused root field, also after the first has nulled the data (root fields run side by side)', async () => {
+    const { data, forbidden } = await ask('sales', 'mutation { first: recordPayment(invoiceId: "INV-1", amount: "1.00") { id } second: recordPayment(invoiceId: "INV-1", amount: "2.00") { id } }');
+    expect(data).toBeNull();
+    expect(forbidden).toEqual([['first'], ['second']]);
+  });
+
   it('leaves a refused field of a nullable type null in place', async () => {
     const { data, forbidden } = await ask('sales', '{ customers { id openBalance } }');
     expect(forbidden).toEqual([]);

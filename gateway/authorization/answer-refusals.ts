@@ -22,10 +22,13 @@ export function applyRefusals(data: Record<string, unknown>, outcome: Authorizat
     });
   }
   const errors: GraphQLFormattedError[] = [];
+  // Every refusal is reported, also after one has nulled the whole data: root fields run side by
+  // side in GraphQL, and each one's error stands whichever of them reaches the root.
+  let rootIsNull = false;
   for (const refused of outcome.refused) {
-    if (refuseBelow(data, refused, 0, [], errors)) return { data: null, errors };
+    if (refuseBelow(data, refused, 0, [], errors)) rootIsNull = true;
   }
-  return { data, errors };
+  return { data: rootIsNull ? null : data, errors };
 }
 
 // Refuses the field at `refused.path[depth]` of `parent` and below; true when `parent` itself must be null.

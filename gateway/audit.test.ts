@@ -30,6 +30,11 @@ async function flakyEndpoint(failures: number) {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
+      // The gateway also follows the integration's live events at the same origin; only audit counts here.
+      if (req.url?.split('?', 1)[0] !== '/internal/audit') {
+        res.writeHead(404, { connection: 'close' }).end();
+        return;
+      }
       calls++;
       if (calls <= failures) {
         res.writeHead(503, { connection: 'close' }).end();

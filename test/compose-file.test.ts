@@ -112,10 +112,9 @@ describe('deploy/ Kubernetes manifests', () => {
     expect(find('Service', name)?.spec?.ports[0].port).toBe(service.port);
   });
 
-  it('scales the gateway and the subgraphs out: two or more replicas and an autoscaler', () => {
+  it('scales the gateway and the subgraphs out: an autoscaler of two or more replicas owns the count', () => {
     for (const name of ['gateway', 'erp-subgraph', 'crm-subgraph', 'integration']) {
-      expect([name, find('Deployment', name)?.spec?.replicas]).toEqual([name, expect.any(Number)]);
-      expect(find('Deployment', name)!.spec!.replicas).toBeGreaterThanOrEqual(2);
+      expect([name, find('Deployment', name)?.spec?.replicas]).toEqual([name, undefined]);
       expect(find('HorizontalPodAutoscaler', name)?.spec?.minReplicas).toBeGreaterThanOrEqual(2);
     }
   });

@@ -7,13 +7,14 @@ import { runImport } from './bulk-importer';
 let backends: TransferBackends;
 let dir: string;
 
+// Both reference backends start and seed here: a minute is not always enough on a shared machine.
 beforeAll(async () => {
   backends = await startTransferBackends();
   dir = mkdtempSync(path.join(tmpdir(), 'import-test-'));
-});
+}, 240_000);
 
 afterAll(async () => {
-  await backends.close();
+  await backends?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

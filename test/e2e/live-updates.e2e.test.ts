@@ -112,8 +112,13 @@ describe.each<StackKind>(['pglite', 'postgres'])('live updates through the gatew
     const reachedLast = (results: LiveResult[]) => ofFlow(results, flowId).some((r) => r.eventId === all[all.length - 1]);
     await Promise.all([resumedSse.until(reachedLast), resumedWs.until(reachedLast)]);
 
-    expect([...ids(seenSse), ...ids(ofFlow(resumedSse.results, flowId))]).toEqual(all);
-    expect([...ids(seenWs), ...ids(ofFlow(resumedWs.results, flowId))]).toEqual(all);
+    // The witness may have heard more of the flow since (the completed flow's last step events): compare what both saw.
+    const witnessed = ids(ofFlow(witness.results, flowId));
+    for (const [seen, resumed] of [[seenSse, resumedSse], [seenWs, resumedWs]] as const) {
+      const received = [...ids(seen), ...ids(ofFlow(resumed.results, flowId))];
+      expect(received.length).toBeGreaterThanOrEqual(all.length);
+      expect(received).toEqual(witnessed.slice(0, received.length));
+    }
   }, 240_000);
 
   it("gives a partner only its own customer's events, with the partner's field rules", async () => {

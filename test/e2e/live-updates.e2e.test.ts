@@ -1,7 +1,8 @@
 import { buildDemoDataset } from '../../backends/demo-data/demo-dataset';
 import { OrderFlowDriver } from '../../subgraphs/integration/flows/order-to-cash/test-support/order-flow-driver';
 import { type LiveCollector, type LiveResult, signToken, sseSubscribe, startSecondGateway, wsSubscribe } from '../../test-support/live-clients';
-import { type StackKind, type TestStack, startTestStack } from '../../test-support/stack';
+import { describeOn } from '../../test-support/services';
+import { type StackKind, STACK_NEEDS, type TestStack, startTestStack } from '../../test-support/stack';
 
 const dataset = buildDemoDataset();
 const stockOf = (sku: string) => dataset.erp.stock.filter((s) => s.sku === sku).reduce((sum, s) => sum + s.onHand, 0);
@@ -19,8 +20,8 @@ const ofFlow = (results: LiveResult[], flowId: string) => results.filter((r) => 
 const completed = (flowId: string) => (results: LiveResult[]) => ofFlow(results, flowId).some((r) => r.data.orderFlowUpdated.status === 'COMPLETED');
 const ids = (results: LiveResult[]) => results.map((r) => r.eventId);
 
-describe.each<StackKind>(['pglite', 'postgres'])('live updates through the gateway on %s', (kind) => {
-  let stack: TestStack | null;
+describeOn<StackKind>(['pglite', 'postgres'], 'live updates through the gateway on %s', (kind) => {
+  let stack: TestStack;
   let driver: OrderFlowDriver;
   let customerId: string;
   let otherCustomerId: string;
@@ -36,14 +37,9 @@ describe.each<StackKind>(['pglite', 'postgres'])('live updates through the gatew
   beforeAll(async () => {
     // A busy machine seeds the embedded stack slowly; the wait is generous so the suite fails on behaviour, not load.
     stack = await startTestStack(kind, { env: { LIVE_MAX_SUBSCRIPTIONS_PER_TOKEN: '6' }, readyTimeoutMs: 480_000 });
-    if (!stack) {
-      if (process.env.CI === 'true') throw new Error('PostgreSQL and Redis are required in CI');
-      console.warn(`live updates on ${kind}: PostgreSQL or Redis not reachable, suite skipped`);
-      return;
-    }
-    driver = new OrderFlowDriver((query, variables, options) => stack!.gql(query, variables, options), { timeoutMs: 120_000 });
+    driver = new OrderFlowDriver((query, variables, options) => stack.gql(query, variables, options), { timeoutMs: 120_000 });
     const create = async (name: string) => {
-      const created = await stack!.gql(`mutation ($name: String!) { createCustomer(input: { name: $name, country: "DE", creditLimit: "90000000.00", paymentTerms: "NET30" }) { id } }`, { name });
+      const created = await stack.gql(`mutation ($name: String!) { createCustomer(input: { name: $name, country: "DE", creditLimit: "90000000.00", paymentTerms: "NET30" }) { id } }`, { name });
       expect(created.errors).toBeUndefined();
       return created.data.createCustomer.id as string;
     };
@@ -63,7 +59,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('live updates through the gatew
   const place = async (customer = customerId) => (await driver.placeOrder(customer, [{ sku: BOUGHT.sku, quantity: 1 }], key())).id;
 
   it('shows a placed order reaching COMPLETED over graphql-sse and graphql-ws, the same events in the same order, each read through the supergraph', async () => {
-    if (!stack) return;
     const sse = track(sseSubscribe(stack.graphqlUrl, admin, FLOW_UPDATES));
     const ws = track(wsSubscribe(stack.graphqlUrl, admin, FLOW_UPDATES));
     // Both streams are open once the gateway answers a request after them; give the WebSocket its handshake.
@@ -91,7 +86,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('live updates through the gatew
   }, 240_000);
 
   it('misses nothing across a reconnect with the last event id (Last-Event-ID over SSE, lastEventId over WebSocket)', async () => {
-    if (!stack) return;
     const witness = track(sseSubscribe(stack.graphqlUrl, admin, FLOW_UPDATES));
     const firstSse = track(sseSubscribe(stack.graphqlUrl, admin, FLOW_UPDATES));
     const firstWs = track(wsSubscribe(stack.graphqlUrl, admin, FLOW_UPDATES));
@@ -122,7 +116,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('live updates through the gatew
   }, 240_000);
 
   it("gives a partner only its own customer's events, with the partner's field rules", async () => {
-    if (!stack) return;
     const partner = await signToken(stack.dataDir, { role: 'partner', sub: 'live-partner', customerId });
     const partnerFlows = track(wsSubscribe(stack.graphqlUrl, partner, `subscription { orderFlowUpdated { id status customer { id } } }`));
     const partnerOrders = track(sseSubscribe(stack.graphqlUrl, partner, `subscription { salesOrderUpdated { id status customer { id creditLimit { amount } } invoices { number } } }`));
@@ -148,7 +141,6 @@ describe.each<StackKind>(['pglite', 'postgres'])('live updates through the gatew
   }, 240_000);
 
   it('delivers every event once to subscribers on either of two gateway instances', async () => {
-    if (!stack) return;
     const second = await startSecondGateway(stack, kind === 'postgres' ? { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } : {});
     try {
       const onFirst = track(sseSubscribe(stack.graphqlUrl, admin, FLOW_UPDATES));
@@ -172,14 +164,13 @@ describe.each<StackKind>(['pglite', 'postgres'])('live updates through the gatew
   }, 240_000);
 
   it('refuses what a role may not subscribe to, floods beyond the per-token limit, and ends a stream when its token expires', async () => {
-    if (!stack) return;
     const sales = await signToken(stack.dataDir, { role: 'sales', sub: 'live-sales' });
     const refused = track(sseSubscribe(stack.graphqlUrl, sales, `subscription { dataQualityIssueRaised { id kind } }`));
     expect(await refused.ended).toBeUndefined();
     expect(refused.results[0].errors?.[0].extensions?.code).toBe('FORBIDDEN');
 
     const flood = await signToken(stack.dataDir, { role: 'operations', sub: 'live-flood' });
-    const streams = Array.from({ length: 7 }, () => track(wsSubscribe(stack!.graphqlUrl, flood, FLOW_UPDATES)));
+    const streams = Array.from({ length: 7 }, () => track(wsSubscribe(stack.graphqlUrl, flood, FLOW_UPDATES)));
     const outcomes = await Promise.all(streams.map((s) => Promise.race([s.ended, new Promise((resolve) => setTimeout(() => resolve('open'), 3000))])));
     expect(outcomes.filter((o) => o === 'open')).toHaveLength(6);
     const refusedFlood = outcomes.find((o) => o !== 'open') as { extensions?: { code?: string } }[];
@@ -191,4 +182,4 @@ describe.each<StackKind>(['pglite', 'postgres'])('live updates through the gatew
     const final = expiring.results[expiring.results.length - 1];
     expect(final.errors?.[0]).toMatchObject({ message: expect.stringContaining('token expired'), extensions: { code: 'UNAUTHENTICATED' } });
   }, 120_000);
-});
+}, STACK_NEEDS);

@@ -14,6 +14,7 @@ import type { CustomerLinker } from '../links/customer-linker';
 import type { OwnWriteGate } from '../sync/own-write-gate';
 import { validateCustomerChanges, validateNewCustomer } from './customer-input';
 import { toModel } from './customer.reader';
+import { retryWhileUnavailable } from '../../../platform/retry';
 
 /** What a customer write produced: the customer and the fresh rows, so reads after it cost no call. */
 export interface CustomerWriteResult {
@@ -158,19 +159,14 @@ export class CustomerService {
   }
 
   /** Runs one backend write, retrying with the same key while the backend is unavailable. */
-  private async step<T>(name: string, write: () => Promise<T>): Promise<T> {
-    const attempts = this.deps.stepAttempts ?? 2;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write();
-      } catch (error) {
-        const transient = isAppError(error) && error.code === ErrorCode.UPSTREAM_UNAVAILABLE;
-        if (!transient || attempt >= attempts) throw error;
-        this.deps.logger.info({ step: name, attempt }, 'backend unavailable; retrying the step with the same idempotency key');
-        await new Promise((resolve) => setTimeout(resolve, (this.deps.stepRetryMs ?? 200) * 2 ** (attempt - 1)));
-      }
-    }
+  private step<T>(name: string, write: () => Promise<T>): Promise<T> {
+    return retryWhileUnavailable(write, {
+      attempts: this.deps.stepAttempts ?? 2,
+      retryMs: this.deps.stepRetryMs ?? 200,
+      onRetry: (attempt) => this.deps.logger.info({ step: name, attempt }, 'backend unavailable; retrying the step with the same idempotency key'),
+    });
   }
+
 
   private async current(id: string): Promise<CustomerModel> {
     const [link] = await this.links.findByIds([id]);

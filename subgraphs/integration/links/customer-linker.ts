@@ -7,6 +7,7 @@ import type { Logger } from '../../../platform/logger';
 import type { IntegrationCrm, IntegrationErp } from '../ports';
 import { SyncRepository } from '../sync/sync.repository';
 import { type CustomerLink, CustomerLinkRepository } from './customer-link.repository';
+import { retryWhileUnavailable } from '../../../platform/retry';
 
 /** What the linker needs. */
 export interface CustomerLinkerDeps {
@@ -210,19 +211,14 @@ export class CustomerLinker {
   }
 
   /** Runs one backend write, retrying with the same key while the backend is unavailable. */
-  private async retrying<T>(write: () => Promise<T>): Promise<T> {
-    const attempts = this.deps.attempts ?? 2;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write();
-      } catch (error) {
-        const transient = isAppError(error) && error.code === ErrorCode.UPSTREAM_UNAVAILABLE;
-        if (!transient || attempt >= attempts) throw error;
-        this.deps.logger.info({ attempt }, 'backend unavailable; retrying the link write with the same idempotency key');
-        await new Promise((resolve) => setTimeout(resolve, (this.deps.retryMs ?? 200) * 2 ** (attempt - 1)));
-      }
-    }
+  private retrying<T>(write: () => Promise<T>): Promise<T> {
+    return retryWhileUnavailable(write, {
+      attempts: this.deps.attempts ?? 2,
+      retryMs: this.deps.retryMs ?? 200,
+      onRetry: (attempt) => this.deps.logger.info({ attempt }, 'backend unavailable; retrying the link write with the same idempotency key'),
+    });
   }
+
 }
 
 /** The CRM-owned fields of a record, empty strings read as null so both systems compare alike. */

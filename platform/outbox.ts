@@ -129,14 +129,22 @@ export class OutboxDispatcher {
 
   /**
    * webhook_delivery_backlog: events each subscriber has not received yet (sequence distance, read
-   * when scraped: two small queries, nothing on the delivery path); webhook_delivery_failed_attempts:
+   * when scraped: one small query, nothing on the delivery path); webhook_delivery_failed_attempts:
    * consecutive failed deliveries to it (0 when healthy).
    */
   private exportBacklog(metrics: ServiceMetrics): void {
     const { db } = this.options;
-    const read = () => db.query<{ target: string; backlog: number; attempts: number }>(
-      `SELECT target, greatest(coalesce((SELECT max(seq) FROM outbox_events), 0) - last_seq, 0)::int AS backlog, attempts FROM outbox_cursors`,
-    ).then((r) => r.rows, () => []);
+    // Both gauges are collected in the same scrape: they share one query in flight.
+    let inFlight: Promise<{ target: string; backlog: number; attempts: number }[]> | undefined;
+    const read = () =>
+      (inFlight ??= db
+        .query<{ target: string; backlog: number; attempts: number }>(
+          `SELECT target, greatest(coalesce((SELECT max(seq) FROM outbox_events), 0) - last_seq, 0)::int AS backlog, attempts FROM outbox_cursors`,
+        )
+        .then((r) => r.rows, () => [])
+        .finally(() => {
+          inFlight = undefined;
+        }));
     new Gauge({
       name: 'webhook_delivery_backlog',
       help: 'Change events not yet delivered to a webhook subscriber',

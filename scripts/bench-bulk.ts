@@ -9,7 +9,6 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,20 +16,9 @@ import { loadOrCreateLocalSecrets } from '../platform/secrets';
 import { SERVICES } from './services';
 import { startStack } from './stack';
 import { signToken } from './token';
+import { freePorts } from '../test-support/stack';
 
 const ROOT = path.resolve(__dirname, '..');
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
-      const server = net.createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 /** Writes `count` customers as CSV, streamed, so the generator's memory stays flat too. */
 async function writeCustomersCsv(file: string, count: number): Promise<void> {

@@ -1,14 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { loadOrCreateLocalSecrets } from '../platform/secrets';
 import { SERVICES, type ServiceName } from '../scripts/services';
 import { type RunningStack, startStack } from '../scripts/stack';
+import { trytonDemoData } from '../scripts/tryton/tryton-demo';
+import { ensureSeededDatabase, trytonSettings, trytondPidFile } from '../scripts/tryton/tryton-setup';
+import { createScratchPostgres } from '../test-support/databases';
 import { freePorts } from '../test-support/stack';
 
-/** The systems the bench compares. */
-export const SYSTEMS = ['gateway', 'hive', 'baseline'] as const;
+/**
+ * The systems the bench compares: our gateway, Hive Gateway with its JavaScript query planner
+ * (its default), Hive Gateway with the Rust planner of @graphql-hive/router-runtime (its fastest
+ * mode), and the no-federation baseline.
+ */
+export const SYSTEMS = ['gateway', 'hive', 'hive-router-runtime', 'baseline'] as const;
 /** One of SYSTEMS. */
 export type SystemName = (typeof SYSTEMS)[number];
 
@@ -19,7 +26,7 @@ export interface BenchScale {
   opportunities: number;
 }
 
-/** A running stack plus Hive Gateway and the baseline, all on 127.0.0.1. */
+/** A running stack plus both Hive Gateways and the baseline, all on 127.0.0.1. */
 export interface BenchStack {
   stack: RunningStack;
   /** GraphQL endpoint of each system. */
@@ -28,8 +35,8 @@ export interface BenchStack {
   token: string;
   /** Backend calls made so far by whatever answers for `system` (connector_requests_total). */
   backendCalls(system: SystemName): Promise<number>;
-  /** CPU seconds used so far by every process that answers for `system` (its own process, subgraphs, backends). */
-  cpuSeconds(system: SystemName): Promise<number>;
+  /** CPU seconds used so far by every process that answers for these systems (their own processes, subgraphs, backends), each process once. */
+  cpuSeconds(systems: SystemName | SystemName[]): Promise<number>;
   /** Resident memory of each process, bytes (from process_resident_memory_bytes). */
   rss(): Promise<Record<string, number>>;
   stop(): Promise<void>;
@@ -40,16 +47,47 @@ const SUBGRAPH_SERVICES: ServiceName[] = ['erp-subgraph', 'crm-subgraph', 'integ
 
 /**
  * Starts the stack on seeded data at `scale` (the data folder is kept per scale, so only the
- * first run seeds), then Hive Gateway and the baseline beside it, and waits until all answer.
+ * first run seeds), then both Hive Gateways and the baseline beside it (those of `systems` asked for),
+ * and waits until all answer.
+ *
+ * With `erp: 'tryton'` the ERP is Tryton 6.0 on a copy of the Tryton demo database (TRYTON_DB,
+ * default "tryton"; prepared first if missing, as `ERP=tryton npm start` does), whose business is
+ * the demo dataset at TRYTON_DEMO_SCALE: `scale` must be that. The copy and the data folder are
+ * the run's own and go when it stops; trytond's CPU counts with the stack's.
  */
-export async function startBenchStack(scale: BenchScale, options: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {}): Promise<BenchStack> {
+export async function startBenchStack(
+  scale: BenchScale,
+  options: { env?: NodeJS.ProcessEnv; log?: (line: string) => void; systems?: readonly SystemName[]; erp?: 'reference' | 'tryton' } = {},
+): Promise<BenchStack> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const dataDir = path.join(ROOT, '.data', `bench-${scale.customers}-${scale.orders}-${scale.opportunities}`);
+  const systems = options.systems ?? SYSTEMS;
+  const ports = await freePorts(SERVICES.length + 3);
+  let env = options.env ?? {};
+  let dataDir = path.join(ROOT, '.data', `bench-${scale.customers}-${scale.orders}-${scale.opportunities}`);
+  let trytondPid = () => 0;
+  let dropTryton = async () => {};
+  if (options.erp === 'tryton') {
+    const settings = trytonSettings();
+    const demo = process.env.TRYTON_DB || 'tryton';
+    if ((await ensureSeededDatabase(settings, demo, () => trytonDemoData().erp, log)) === 'built') log(`prepared the Tryton demo database ${demo}`);
+    const server = new URL(settings.databaseUri.replace(/^postgresql:/, 'postgres:'));
+    server.pathname = '/postgres';
+    const copy = await createScratchPostgres(demo, server.toString());
+    dropTryton = copy.drop;
+    dataDir = path.join(ROOT, '.data', `bench-tryton-${copy.name}`);
+    const trytonPort = ports[SERVICES.length + 2];
+    env = { ...env, ERP: 'tryton', TRYTON_DB: copy.name, TRYTON_PORT: String(trytonPort), TRYTON_URL: '' };
+    const pidFile = trytondPidFile(trytonSettings({ DATA_DIR: dataDir }), trytonPort);
+    trytondPid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0);
+  }
   if (!existsSync(dataDir)) {
     mkdirSync(dataDir, { recursive: true });
     log(`seeding ${scale.customers} customers, ${scale.orders} orders, ${scale.opportunities} opportunities into ${dataDir} (first run only; takes minutes)`);
   }
-  const ports = await freePorts(SERVICES.length + 2);
+  const removeRunData = async () => {
+    await dropTryton();
+    if (options.erp === 'tryton') rmSync(dataDir, { recursive: true, force: true });
+  };
   const stack = startStack({
     dataDir,
     output: process.env.BENCH_OUTPUT === 'inherit' ? 'inherit' : 'ignore',
@@ -64,16 +102,24 @@ export async function startBenchStack(scale: BenchScale, options: { env?: NodeJS
       DEMO_SCALE_OPPORTUNITIES: String(scale.opportunities),
       // The bench measures reads; the overdue sweep would only add noise.
       OVERDUE_SWEEP_MS: '3600000',
-      ...options.env,
+      // One token sends every request: the per-subject limit would answer fast 429s above 50 RPS.
+      RATE_LIMIT_PER_MINUTE: '0',
+      ...env,
     },
     log,
   });
-  await stack.waitUntilReady(1_800_000);
+  try {
+    await stack.waitUntilReady(1_800_000);
+  } catch (error) {
+    await stack.stop();
+    await removeRunData();
+    throw error;
+  }
   const secrets = loadOrCreateLocalSecrets(dataDir);
-  const [hivePort, baselinePort] = ports.slice(SERVICES.length);
+  const [hivePort, hiveRustPort, baselinePort] = ports.slice(SERVICES.length);
   const shared = {
     ...process.env,
-    ...options.env,
+    ...env,
     INTERNAL_SECRET: secrets.internalSecret,
     JWT_SECRET: secrets.jwtSecret,
     LOG_LEVEL: 'warn',
@@ -84,13 +130,14 @@ export async function startBenchStack(scale: BenchScale, options: { env?: NodeJS
     CRM_SUBGRAPH_URL: `${stack.urls['crm-subgraph']}/graphql`,
     INTEGRATION_SUBGRAPH_URL: `${stack.urls.integration}/graphql`,
   };
-  const extras: ChildProcess[] = [
-    spawnTsx('bench/hive/main.ts', { ...shared, PORT: String(hivePort) }),
-    spawnTsx('bench/baseline/main.ts', { ...shared, PORT: String(baselinePort) }),
-  ];
+  const hive = systems.includes('hive') ? spawnTsx('bench/hive/main.ts', { ...shared, PORT: String(hivePort), HIVE_QUERY_PLANNER: 'javascript' }) : undefined;
+  const hiveRust = systems.includes('hive-router-runtime') ? spawnTsx('bench/hive/main.ts', { ...shared, PORT: String(hiveRustPort), HIVE_QUERY_PLANNER: 'rust' }) : undefined;
+  const baseline = systems.includes('baseline') ? spawnTsx('bench/baseline/main.ts', { ...shared, PORT: String(baselinePort) }) : undefined;
+  const extras = [hive, hiveRust, baseline].filter((child): child is ChildProcess => child !== undefined);
   const endpoints: Record<SystemName, string> = {
     gateway: stack.graphqlUrl,
     hive: `http://127.0.0.1:${hivePort}/graphql`,
+    'hive-router-runtime': `http://127.0.0.1:${hiveRustPort}/graphql`,
     baseline: `http://127.0.0.1:${baselinePort}/graphql`,
   };
   const token = await new SignJWT({ role: 'admin' })
@@ -100,11 +147,13 @@ export async function startBenchStack(scale: BenchScale, options: { env?: NodeJS
     .setExpirationTime('12h')
     .sign(new TextEncoder().encode(secrets.jwtSecret));
   try {
-    await waitForGraphql(endpoints.hive, token, 120_000, extras[0]);
-    await waitForGraphql(endpoints.baseline, token, 600_000, extras[1]);
+    if (hive) await waitForGraphql(endpoints.hive, token, 120_000, hive);
+    if (hiveRust) await waitForGraphql(endpoints['hive-router-runtime'], token, 120_000, hiveRust);
+    if (baseline) await waitForGraphql(endpoints.baseline, token, 600_000, baseline);
   } catch (error) {
     await Promise.all(extras.map((child) => stopChild(child)));
     await stack.stop();
+    await removeRunData();
     throw error;
   }
 
@@ -119,22 +168,32 @@ export async function startBenchStack(scale: BenchScale, options: { env?: NodeJS
       const texts = await Promise.all(urls.map(metricsOf));
       return texts.reduce((sum, text) => sum + sumCounter(text, 'connector_requests_total'), 0);
     },
-    async cpuSeconds(system) {
-      const own = system === 'baseline' ? [baselineBase] : system === 'gateway' ? [stack.urls.gateway, ...SUBGRAPH_SERVICES.map((s) => stack.urls[s])] : SUBGRAPH_SERVICES.map((s) => stack.urls[s]);
-      const urls = [...own, stack.urls['erp-backend'], stack.urls['crm-backend']];
-      const texts = await Promise.all(urls.map(metricsOf));
-      const fromMetrics = texts.reduce((sum, text) => sum + sumCounter(text, 'process_cpu_seconds_total'), 0);
-      return system === 'hive' ? fromMetrics + processCpuSeconds(extras[0].pid) : fromMetrics;
+    async cpuSeconds(systems) {
+      const list = Array.isArray(systems) ? systems : [systems];
+      const urls = new Set<string>([stack.urls['erp-backend'], stack.urls['crm-backend']]);
+      let ownProcesses = 0;
+      for (const system of list) {
+        if (system === 'baseline') urls.add(baselineBase);
+        else for (const s of SUBGRAPH_SERVICES) urls.add(stack.urls[s]);
+        if (system === 'gateway') urls.add(stack.urls.gateway);
+        // Hive serves no /metrics of its own: its process's CPU is read from /proc.
+        if (system === 'hive') ownProcesses += processCpuSeconds(hive?.pid);
+        if (system === 'hive-router-runtime') ownProcesses += processCpuSeconds(hiveRust?.pid);
+      }
+      const texts = await Promise.all([...urls].map(metricsOf));
+      // With Tryton the ERP slot serves no /metrics: trytond's own CPU is the ERP's.
+      return ownProcesses + processCpuSeconds(trytondPid()) + texts.reduce((sum, text) => sum + sumCounter(text, 'process_cpu_seconds_total'), 0);
     },
     async rss() {
       const entries = await Promise.all(
-        [...SERVICES.map((s) => [s.name, stack.urls[s.name]] as const), ['baseline', baselineBase] as const].map(async ([name, url]) => [name, sumCounter(await metricsOf(url), 'process_resident_memory_bytes')] as const),
+        [...SERVICES.map((s) => [s.name, stack.urls[s.name]] as const), ...(baseline ? [['baseline', baselineBase] as const] : [])].map(async ([name, url]) => [name, sumCounter(await metricsOf(url), 'process_resident_memory_bytes')] as const),
       );
       return Object.fromEntries(entries);
     },
     async stop() {
       await Promise.all(extras.map((child) => stopChild(child)));
       await stack.stop();
+      await removeRunData();
     },
   };
 }
@@ -155,8 +214,8 @@ export async function postGraphql(url: string, token: string, body: unknown): Pr
   return (await response.json()) as { data?: unknown; errors?: { message: string }[] };
 }
 
-// utime + stime of a process from /proc (Hive serves no /metrics of its own); 0 where /proc is absent.
-function processCpuSeconds(pid: number | undefined): number {
+/** utime + stime of a process from /proc (for processes without /metrics: Hive, trytond); 0 where /proc is absent. */
+export function processCpuSeconds(pid: number | undefined): number {
   if (!pid) return 0;
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');

@@ -163,6 +163,17 @@ describe('gateway with both subgraphs up', () => {
     expect(response.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
+  it('answers a document without the operation to run with 400 BAD_USER_INPUT, calling no subgraph', async () => {
+    const token = await testToken({ role: 'admin' });
+    const before = crm.received.length + erp.received.length;
+    const unknown = await postGraphql(gateway, { query: 'query A { customers { id } }', operationName: 'B' }, { authorization: `Bearer ${token}` });
+    const ambiguous = await postGraphql(gateway, { query: 'query A { customers { id } } query C { customers { name } }' }, { authorization: `Bearer ${token}` });
+    expect([unknown.status, ambiguous.status]).toEqual([400, 400]);
+    expect(unknown.body.errors).toEqual([{ message: 'Unknown operation named "B".', extensions: { code: 'BAD_USER_INPUT', field: 'operationName' } }]);
+    expect(ambiguous.body.errors[0].message).toBe('Must provide operation name if query contains multiple operations.');
+    expect(crm.received.length + erp.received.length).toBe(before);
+  });
+
   it('refuses a cross-site form POST (CSRF prevention)', async () => {
     const token = await testToken({ role: 'admin' });
     const response = await request(gateway.app.server)
@@ -243,11 +254,18 @@ describe('gateway with a subgraph down', () => {
     expect(errors).toHaveLength(5);
   });
 
-  it('reports not ready while a subgraph is down, but stays healthy', async () => {
+  it('stays ready and healthy while a subgraph is down (it answers partially), and reports the subgraph down on /health/dependencies and in dependency_up', async () => {
     const ready = await request(gateway.app.server).get('/ready');
-    expect(ready.status).toBe(503);
-    expect(ready.body.status).toBe('unavailable');
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('ready');
     expect((await request(gateway.app.server).get('/health')).status).toBe(200);
+
+    const dependencies = await request(gateway.app.server).get('/health/dependencies');
+    expect(dependencies.status).toBe(503);
+    expect(dependencies.body).toMatchObject({ status: 'degraded', service: 'gateway', dependencies: { crm: { up: true }, erp: { up: false, reason: expect.stringContaining('erp') } } });
+    const metrics = await request(gateway.app.server).get('/metrics');
+    expect(metricValue(metrics.text, 'dependency_up', { dependency: 'erp' })).toBe(0);
+    expect(metricValue(metrics.text, 'dependency_up', { dependency: 'crm' })).toBe(1);
   });
 
   it('counts the failed fetches as unavailable', async () => {

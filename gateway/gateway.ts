@@ -66,7 +66,7 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ..
   const fieldScopes = readFieldScopes(supergraphSdl);
   const apiSchema = apiSchemaOf(supergraphSdl);
   // Redis only shares state between replicas; without it (unset or down) each process keeps its own.
-  const redis = config.REDIS_URL ? new RedisConnection(config.REDIS_URL, metrics.registry, logger) : undefined;
+  const redis = config.REDIS_URL ? new RedisConnection(config.REDIS_URL, metrics.registry, logger, config.REDIS_KEY_PREFIX) : undefined;
   const apqLimits = { maxBytes: config.APQ_MAX_BYTES, maxQueryBytes: config.APQ_MAX_QUERY_BYTES, ttlSeconds: config.APQ_TTL_SECONDS };
   const persistedQueries = deps.persistedQueries ?? (redis ? new FallbackPersistedQueries(redis, apqLimits) : new MemoryPersistedQueries(apqLimits));
   const rateLimits = { limit: config.RATE_LIMIT_PER_MINUTE, windowSeconds: 60 };
@@ -103,15 +103,27 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ..
     assumedListSize: 5,
   };
 
+  let started = false;
   // No internalSecret: clients prove themselves with JWTs, checked on /graphql below.
   const app = createHttpService({
     service: 'gateway',
     logger,
     metrics,
     bodyLimit: config.MAX_BODY_BYTES,
+    // Ready once it has its supergraph (the server has started); never the subgraphs: with one of
+    // them down it still answers, the missing fields null with UPSTREAM_UNAVAILABLE, so an outage
+    // behind it never empties its Service.
     ready: async () => {
-      await Promise.all(dataSources.map((dataSource) => dataSource.ready()));
+      if (!started) throw new Error('the supergraph is not loaded yet');
     },
+    // Each subgraph by its name, answering its own /ready; Redis when configured (without it the
+    // limits and persisted queries are kept in process).
+    dependencies: () => ({
+      ...Object.fromEntries(dataSources.map((dataSource) => [dataSource.name, () => dataSource.ready()])),
+      ...(redis ? { redis: async () => {
+        if (!redis.isAvailable) throw new Error('unavailable: rate limits and persisted queries kept in process');
+      } } : {}),
+    }),
     // Ready either way: without Redis the gateway serves on its in-process limiter and caches.
     readyDetails: () => (redis ? { redis: redis.isAvailable ? 'available' : 'unavailable: rate limits and persisted queries kept in process' } : {}),
   });
@@ -145,6 +157,7 @@ export async function createGateway({ config, logger, metrics, supergraphSdl, ..
     ],
   });
   await server.start();
+  started = true;
 
   const verify = createTokenVerifier({
     jwtSecret: config.JWT_SECRET,

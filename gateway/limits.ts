@@ -47,14 +47,19 @@ export class QueryLimitError extends GraphQLError {
 
 /**
  * Refuses an operation that is too deep, too aliased, too costly or asks for too large a page,
- * after validation and before any subgraph is called, so an abusive query costs nothing.
+ * after validation and before any subgraph is called, so an abusive query costs nothing; and a
+ * document without the operation to run (an unknown operationName, or several operations and no
+ * name), which Apollo Server would hand to the gateway's executor and answer with a 500.
  */
 export function queryLimitsPlugin<Context extends BaseContext>(limits: QueryLimits): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operation, schema, request }) {
-          if (!operation) return;
+          if (!operation) {
+            const message = request.operationName ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.';
+            throw new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, field: 'operationName', http: { status: 400 } } });
+          }
           checkNumericInputs(document, request.variables);
           checkOperation(schema, document, operation, (request.variables ?? {}) as Record<string, unknown>, limits);
         },

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { SERVICE_URLS, itNeeding } from '../test-support/services';
-import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit';
+import { Registry } from 'prom-client';
+import { createLogger } from '../platform/logger';
+import { FallbackRateLimiter, MemoryRateLimiter, RedisRateLimiter } from './rate-limit';
+import { RedisConnection } from './redis-connection';
 
 const redisUrl = SERVICE_URLS.redis;
 
@@ -33,6 +36,24 @@ describe('rate limiter', () => {
     } finally {
       await connectionA.quit();
       await connectionB.quit();
+    }
+  });
+
+  itNeeding(['redis'], "keeps two stacks' windows apart when they share one Redis under different REDIS_KEY_PREFIX", async () => {
+    const [scale, other] = [`test:scale:${randomUUID()}:`, `test:other:${randomUUID()}:`].map(
+      (keyPrefix) => new RedisConnection(redisUrl, new Registry(), createLogger('gateway', 'silent'), keyPrefix),
+    );
+    const raw = new Redis(redisUrl);
+    try {
+      await Promise.all([scale, other].map((connection) => new Promise((resolve) => connection.client.once('ready', resolve))));
+      const limiters = [scale, other].map((connection) => new FallbackRateLimiter(connection, { limit: 1, windowSeconds: 60 }));
+      // The same token subject at both stacks: one allowed request each, not one between them.
+      expect((await limiters[0].hit('sales:ann')).allowed).toBe(true);
+      expect((await limiters[1].hit('sales:ann')).allowed).toBe(true);
+      expect((await limiters[0].hit('sales:ann')).allowed).toBe(false);
+      expect(await raw.keys(`${scale.client.options.keyPrefix}gateway:rate:sales:ann:*`)).toHaveLength(1);
+    } finally {
+      await Promise.all([scale.close(), other.close(), raw.quit()]);
     }
   });
 });

@@ -18,11 +18,13 @@ export class RedisConnection {
   private readonly availableGauge: Gauge;
   private readonly fallbacks: Counter<'use'>;
 
-  constructor(url: string, registry: Registry, private readonly logger: Logger) {
+  /** `keyPrefix` (REDIS_KEY_PREFIX) goes before every key the rate limit and persisted queries use. */
+  constructor(url: string, registry: Registry, private readonly logger: Logger, keyPrefix = '') {
     this.availableGauge = new Gauge({ name: 'gateway_redis_available', help: '1 while the gateway reaches Redis, 0 while it runs on its in-process fallbacks', registers: [registry] });
     this.fallbacks = new Counter({ name: 'gateway_redis_fallbacks_total', help: 'Calls answered in process because Redis was unavailable, by use', labelNames: ['use'], registers: [registry] });
     this.availableGauge.set(0);
     this.client = new Redis(url, {
+      keyPrefix,
       // Fail at once while disconnected instead of queueing: the fallback answers.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

@@ -33,7 +33,7 @@ export function computeResponse({ operation, variables, input, introspectionHand
 }
 
 // Read once: the package re-exports through getters, and these run for every value of every answer.
-const { ERRORS, Variable, isCompositeType, isCustomScalarType, isListType, isNonNullType, isObjectType, isSubtype, isValidLeafValue, typenameFieldName } = federation;
+const { ERRORS, Variable, isCompositeType, isCustomScalarType, isEnumType, isListType, isNonNullType, isObjectType, isSubtype, isValidLeafValue, typenameFieldName } = federation;
 const assert: typeof federation.assert = federation.assert;
 
 type ComputeResponseArgs = Parameters<typeof apolloResultShaping.computeResponse>[0];
@@ -81,6 +81,12 @@ interface CompiledSelection {
   fragment: FragmentSelection | undefined;
   /** Whether the fragment's type condition applies, per __typename (or per parent type without one). */
   conditionApplies: Map<string | NamedType, boolean>;
+  /**
+   * For a field of a scalar or enum type (non-null or not): true for a value that is certainly
+   * valid, which is then copied as it is; anything else takes the general path, which reports it.
+   * Null for every other field; undefined until first needed.
+   */
+  leafCheck: ((value: unknown) => boolean) | null | undefined;
 }
 
 const OK = 0;
@@ -108,6 +114,7 @@ function compile(shaping: Shaping, selectionSet: SelectionSet): CompiledSelectio
         type: field.definition.type,
         fragment: undefined,
         conditionApplies: new Map(),
+        leafCheck: undefined,
       };
     }
     return {
@@ -121,10 +128,33 @@ function compile(shaping: Shaping, selectionSet: SelectionSet): CompiledSelectio
       type: undefined,
       fragment: selection,
       conditionApplies: new Map(),
+      leafCheck: null,
     };
   });
   shaping.compiled.set(selectionSet, compiled);
   return compiled;
+}
+
+const isString = (value: unknown) => typeof value === 'string';
+const isBoolean = (value: unknown) => typeof value === 'boolean';
+const isFiniteNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+const isAny = () => true;
+
+// The values isValidLeafValue certainly accepts for `type`, decided without it (see CompiledSelection.leafCheck).
+function leafCheckOf(schema: Schema, type: Type): ((value: unknown) => boolean) | null {
+  const base = isNonNullType(type) ? type.ofType : type;
+  if (isListType(base) || isCompositeType(base)) return null;
+  if (isCustomScalarType(base)) return isAny;
+  if (base === schema.stringType() || base === schema.idType()) return isString;
+  if (base === schema.booleanType()) return isBoolean;
+  // A safe integer prints without an exponent, so it matches Apollo's integer pattern.
+  if (base === schema.intType()) return Number.isSafeInteger;
+  if (base === schema.floatType()) return isFiniteNumber;
+  if (isEnumType(base)) {
+    const enumType = base;
+    return (value) => typeof value === 'string' && enumType.value(value) !== undefined;
+  }
+  return null;
 }
 
 function isSkipped(shaping: Shaping, selection: Selection): boolean {
@@ -182,6 +212,14 @@ function applySelectionSet(shaping: Shaping, input: Record<string, unknown>, sel
           writeOutput(output, entry, type.name);
         }
         continue;
+      }
+      if (outputValue === undefined && inputValue !== null) {
+        if (entry.leafCheck === undefined) entry.leafCheck = leafCheckOf(shaping.schema, entry.type!);
+        // A valid scalar answers as it came, as the general path would, without walking its type.
+        if (entry.leafCheck !== null && entry.leafCheck(inputValue)) {
+          writeOutput(output, entry, inputValue);
+          continue;
+        }
       }
       path.push(responseName);
       const updated = updateOutputValue(shaping, outputValue, entry.type!, inputValue, entry.field.selectionSet, path, parentType);

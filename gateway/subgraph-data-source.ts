@@ -6,7 +6,7 @@ import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, fetch, request } from 'undici';
 import { ErrorCode } from '../platform/errors';
 import type { Logger } from '../platform/logger';
-import { REQUEST_ID_HEADER } from '../platform/request-context';
+import { REQUEST_BUDGET_HEADER, REQUEST_ID_HEADER } from '../platform/request-context';
 import { injectTraceHeaders } from '../platform/tracing';
 import { SERVICE_TOKEN_HEADER } from '../platform/service-auth';
 import { isTrustedOnlyHeader, principalHeaders } from './auth';
@@ -65,6 +65,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       if (isTrustedOnlyHeader(name)) headers.delete(name);
     }
     headers.set(SERVICE_TOKEN_HEADER, this.settings.serviceToken());
+    // How long the gateway waits: the subgraph's backend calls give up before, so it answers what it
+    // has (lists empty with a coded error) instead of the whole fetch timing out here.
+    headers.set(REQUEST_BUDGET_HEADER, String(this.settings.timeoutMs));
     const gatewayContext = context as Partial<GatewayContext>;
     if (gatewayContext.requestId) headers.set(REQUEST_ID_HEADER, gatewayContext.requestId);
     // Apollo's gateway.fetch span is active here: the subgraph's spans become its children.
@@ -101,7 +104,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
   }
 
-  /** Resolves when the subgraph's /ready answers 200 within the timeout. */
+  /** The subgraph's name in the supergraph. */
+  get name(): string {
+    return this.settings.name;
+  }
+
+  /** Resolves when the subgraph's /ready answers 200 within the timeout (the gateway's dependency check). */
   async ready(): Promise<void> {
     const { name, url, timeoutMs } = this.settings;
     let status: number;

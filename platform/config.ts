@@ -14,6 +14,11 @@ export const baseConfigSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   /** REDIS_URL: Redis for shared caches; unset means in-process caches. */
   REDIS_URL: z.string().url().optional(),
+  /**
+   * REDIS_KEY_PREFIX: put before every Redis key and channel this stack uses, so stacks sharing one
+   * Redis (a test run beside a developer's) neither see nor flush each other's; default none.
+   */
+  REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]*$/, 'letters, digits and _ : . - only').default(''),
   /** INTERNAL_SECRET: key of the service-to-service credential; default from DATA_DIR/secrets.json. */
   INTERNAL_SECRET: z.string().min(16).optional(),
   /** WEBHOOK_SECRET: key of webhook signatures; default from DATA_DIR/secrets.json. */

@@ -1,4 +1,5 @@
 import { AppError, ErrorCode } from './errors';
+import { isUuid } from './input-ids';
 
 /**
  * `Customer.id` in the API: the system that first held the customer and its id there, e.g.
@@ -14,7 +15,6 @@ export interface ParsedCustomerId {
   localId: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ERP_NO = /^K-\d{4,10}$/;
 
 /** Builds the API id. */
@@ -25,7 +25,7 @@ export function customerId(origin: CustomerOrigin, localId: string): string {
 /** Parses an API id; a malformed one is BAD_USER_INPUT naming `field`. */
 export function parseCustomerId(id: string, field = 'customerId'): ParsedCustomerId {
   const [origin, localId, extra] = id.split(':');
-  if (extra === undefined && origin === 'crm' && UUID.test(localId ?? '')) return { origin, localId: localId.toLowerCase() };
+  if (extra === undefined && origin === 'crm' && isUuid(localId ?? '')) return { origin, localId: localId.toLowerCase() };
   if (extra === undefined && origin === 'erp' && ERP_NO.test(localId ?? '')) return { origin, localId };
   throw new AppError(ErrorCode.BAD_USER_INPUT, `${field} is not a customer id`, { field });
 }

@@ -23,6 +23,21 @@ export interface Database extends Queryable {
   execResult<Row = Record<string, unknown>>(sql: string): Promise<QueryResult<Row>>;
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * PGlite only: a count that grows whenever a statement changed rows, as far as its result tells
+   * (changed rows reported, or a writing statement that returned rows; any migration-style exec).
+   * An embedded database belongs to this one process, so a poller may read less often while the
+   * count stands still. A data-changing CTE can change rows and report none, so a poller still
+   * reads now and then. Undefined on PostgreSQL, which other processes write too.
+   */
+  readonly changes?: () => number;
+  /**
+   * Runs `fn` while this process holds the PostgreSQL advisory lock `name` (per schema), so
+   * processes sharing the database run it one at a time; the lock goes with the session, so a
+   * process that dies holding it frees it. `fn` queries through the pool, which therefore needs
+   * two connections or more. PGlite belongs to one process: `fn` just runs.
+   */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -84,12 +99,22 @@ function withStatementSpans(db: Database): Database {
 // int8 counts (count(*)) are parsed to numbers since they never approach 2^53 here.
 pg.types.setTypeParser(20, (value: string) => Number(value));
 
+/** An advisory lock's 64-bit key: a hash of the schema and the name, so each service's schema locks on its own. */
+const ADVISORY_KEY = "hashtextextended(current_schema() || ':' || $1, 0)";
+
+/** PostgreSQL's SQLSTATE for a duplicate key. */
+const UNIQUE_VIOLATION = '23505';
+
 async function openPostgres(url: string, service: string, poolSize: number): Promise<Database> {
   const schema = service.replace(/[^a-z0-9_]/gi, '_');
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {
     await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } catch (error) {
+    // Two instances starting together both find the schema missing; the one that loses the race
+    // is told the name is taken (23505 on pg_namespace), and the schema is there all the same.
+    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
   } finally {
     await admin.end();
   }
@@ -123,9 +148,27 @@ async function openPostgres(url: string, service: string, poolSize: number): Pro
         client.release();
       }
     },
+    async exclusive(name, fn) {
+      const session = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await session.query(`SELECT pg_advisory_lock(${ADVISORY_KEY})`, [name]);
+        try {
+          return await fn();
+        } finally {
+          await session.query(`SELECT pg_advisory_unlock(${ADVISORY_KEY})`, [name]).catch((error: Error) => (broken = error));
+        }
+      } finally {
+        // A session that could not unlock is closed instead of pooled: closing it frees the lock.
+        session.release(broken);
+      }
+    },
     close: () => pool.end(),
   };
 }
+
+// A statement that only reads (its rows say nothing of changes).
+const READ_ONLY_STATEMENT = /^\s*SELECT\b/i;
 
 /** How often an embedded database refreshes its planner statistics. */
 const PGLITE_ANALYZE_INTERVAL_MS = 5 * 60_000;
@@ -145,22 +188,33 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     queue = run.catch(() => undefined);
     return run;
   };
-  const normalise = <Row>(result: { rows: Row[] }): QueryResult<Row> => ({ rows: result.rows });
+  let changes = 0;
+  const normalise = <Row>(text: string, result: { rows: Row[]; affectedRows?: number }): QueryResult<Row> => {
+    if (result.affectedRows || (result.rows.length > 0 && !READ_ONLY_STATEMENT.test(text))) changes++;
+    return { rows: result.rows };
+  };
   // PGlite has no autovacuum, so nothing gathers planner statistics: without them a page of a large
   // list is planned as a scan and sort of every row. Analyze now and then (it samples, so it is quick).
   const analyze = setInterval(() => void serialise(() => db.exec('ANALYZE')).catch(() => undefined), PGLITE_ANALYZE_INTERVAL_MS);
   analyze.unref();
   return {
     kind: 'pglite',
-    query: (text, params) => serialise(async () => normalise(await db.query(text, params as unknown[]))) as never,
-    exec: (sql) => serialise(async () => void (await db.exec(sql))),
+    query: (text, params) => serialise(async () => normalise(text, await db.query(text, params as unknown[]))) as never,
+    exec: (sql) =>
+      serialise(async () => {
+        changes++;
+        await db.exec(sql);
+      }),
     execResult: (sql) =>
       serialise(async () => {
+        changes++;
         const results = await db.exec(sql);
         return { rows: (results[results.length - 1]?.rows ?? []) as never[] };
       }),
     transaction: (fn) =>
-      serialise(() => db.transaction((tx) => fn({ query: async (text, params) => normalise(await tx.query(text, params as unknown[])) as never }))),
+      serialise(() => db.transaction((tx) => fn({ query: async (text, params) => normalise(text, await tx.query(text, params as unknown[])) as never }))),
+    changes: () => changes,
+    exclusive: (_name, fn) => fn(),
     close: () => {
       clearInterval(analyze);
       return serialise(() => db.close());

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ErrorCode } from './errors';
 import { JsonHttpClient } from './http-client';
 import { createMetrics } from './metrics';
+import { deadlineFrom, runWithRequestContext } from './request-context';
 
 async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
   const server = createServer(handler);
@@ -35,6 +36,34 @@ describe('JsonHttpClient', () => {
     } finally {
       server.closeAllConnections();
       server.close();
+    }
+  });
+
+  it("gives up by the request's deadline: a backend that accepts and never answers costs the caller's budget, not every attempt's timeout", async () => {
+    let calls = 0;
+    // A frozen host: the connection is taken, no answer ever comes.
+    const { server, url } = await serve(() => {
+      calls++;
+    });
+    const client = new JsonHttpClient({ system: 'erp', baseUrl: url, serviceToken: () => 't', timeoutMs: 5000, retries: 2 });
+    try {
+      const started = Date.now();
+      // The caller waits 1 s: the answer must be ready a little before.
+      const deadlineAt = deadlineFrom('1000')!;
+      expect(deadlineAt - started).toBeLessThan(1000);
+      const call = runWithRequestContext({ requestId: 'r', deadlineAt }, () => client.call({ operation: 'listWarehouses', method: 'GET', path: '/warehouses' }));
+      await expect(call).rejects.toMatchObject({ code: ErrorCode.UPSTREAM_UNAVAILABLE, details: { system: 'erp' } });
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(calls).toBe(1);
+      // Past the deadline nothing is sent at all.
+      await expect(runWithRequestContext({ requestId: 'r', deadlineAt: Date.now() - 1 }, () => client.call({ operation: 'listWarehouses', method: 'GET', path: '/warehouses' }))).rejects.toMatchObject({
+        code: ErrorCode.UPSTREAM_UNAVAILABLE,
+      });
+      expect(calls).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await client.close();
     }
   });
 

@@ -37,7 +37,8 @@ export interface HttpCall {
 /**
  * A JSON client over a keep-alive pool. Reads and keyed writes are retried with backoff on
  * connection errors, timeouts and 5xx answers; an unkeyed write never is, since the backend may
- * have applied it. Failures become AppErrors carrying the backend's code when it sent one.
+ * have applied it. Within a request whose caller set a deadline (request-context.ts), attempts and
+ * retries end by it. Failures become AppErrors carrying the backend's code when it sent one.
  */
 export class JsonHttpClient {
   private readonly agent: Agent;
@@ -54,11 +55,21 @@ export class JsonHttpClient {
   async call<T>(call: HttpCall): Promise<T> {
     const safe = call.method === 'GET' || call.idempotencyKey !== undefined;
     const attempts = safe ? this.retries + 1 : 1;
-    let lastError: unknown;
+    const deadlineAt = currentRequestContext()?.deadlineAt;
+    let lastError: unknown = new AppError(ErrorCode.UPSTREAM_UNAVAILABLE, `${this.options.system} was not called: the request's time was up`, {
+      system: this.options.system,
+      operation: call.operation,
+    });
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await sleep(Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random()));
+      if (attempt > 0) {
+        const pause = Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random());
+        if (deadlineAt !== undefined && Date.now() + pause >= deadlineAt) break;
+        await sleep(pause);
+      }
+      const left = deadlineAt === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadlineAt - Date.now());
+      if (left <= 0) break;
       try {
-        return await this.once<T>(call);
+        return await this.once<T>(call, left);
       } catch (error) {
         lastError = error;
         if (!(error instanceof AppError) || error.code !== ErrorCode.UPSTREAM_UNAVAILABLE) throw error;
@@ -68,18 +79,18 @@ export class JsonHttpClient {
   }
 
   /** One attempt, counted, and a client span of the caller's trace when tracing is on. */
-  private async once<T>(call: HttpCall): Promise<T> {
+  private async once<T>(call: HttpCall, timeoutMs: number): Promise<T> {
     const { system, metrics } = this.options;
     metrics?.connectorRequests.inc({ system, operation: call.operation });
     try {
-      return await traced(`${system} ${call.operation}`, SpanKind.CLIENT, { 'http.request.method': call.method, 'peer.service': system }, () => this.attempt<T>(call));
+      return await traced(`${system} ${call.operation}`, SpanKind.CLIENT, { 'http.request.method': call.method, 'peer.service': system }, () => this.attempt<T>(call, timeoutMs));
     } catch (error) {
       metrics?.connectorErrors.inc({ system, operation: call.operation, code: isAppError(error) ? error.code : ErrorCode.INTERNAL_SERVER_ERROR });
       throw error;
     }
   }
 
-  private async attempt<T>(call: HttpCall): Promise<T> {
+  private async attempt<T>(call: HttpCall, timeoutMs: number): Promise<T> {
     const url = new URL(call.path, this.options.baseUrl);
     for (const [key, value] of Object.entries(call.query ?? {})) {
       if (value === undefined || value === null) continue;
@@ -105,9 +116,9 @@ export class JsonHttpClient {
         headers,
         body,
         dispatcher: this.agent,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw new AppError(ErrorCode.UPSTREAM_UNAVAILABLE, `${this.options.system} is unavailable (${describe(error)})`, {

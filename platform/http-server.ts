@@ -1,9 +1,10 @@
 import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { type DependencySource, type DependencyState, checkDependencies, registerDependencyGauge } from './dependency-health';
 import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
 import { AppError, ErrorCode, httpStatusOf, isAppError } from './errors';
-import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestContext } from './request-context';
+import { REQUEST_BUDGET_HEADER, REQUEST_ID_HEADER, deadlineFrom, requestIdFrom, runWithRequestContext } from './request-context';
 import { SERVICE_TOKEN_HEADER, verifyServiceToken } from './service-auth';
 import { type Span, SpanKind, contextFromHeaders, markFailed, startSpan, tracingEnabled, withSpan } from './tracing';
 
@@ -12,19 +13,26 @@ export interface HttpServiceOptions {
   service: string;
   logger: Logger;
   metrics: ServiceMetrics;
-  /** Resolves when the service's dependencies answer; rejects otherwise (drives `/ready`). */
+  /**
+   * Resolves when this service can answer: its own configuration, schema and state are loaded.
+   * Never another service (those are `dependencies`): a backend outage must leave the service
+   * answering partially, not take it out of its load balancer. Drives `/ready`.
+   */
   ready: () => Promise<void>;
   /** What `/ready` adds to its answer, e.g. a shared store the service runs without for now. */
   readyDetails?: () => Record<string, unknown>;
+  /** What it needs from others to answer in full: reported on `/health/dependencies` and as `dependency_up`. */
+  dependencies?: DependencySource;
   /** When set, every route but the open ones requires a valid `x-service-token`. */
   internalSecret?: string;
-  /** Routes reachable without the internal credential besides /health, /ready, /metrics. */
+  /** Routes reachable without the internal credential besides /health, /ready, /health/dependencies, /metrics. */
   openRoutes?: string[];
   /** Largest accepted request body in bytes; default 1 MiB. */
   bodyLimit?: number;
 }
 
-const ALWAYS_OPEN = ['/health', '/ready', '/metrics'];
+const DEPENDENCIES_PATH = '/health/dependencies';
+const ALWAYS_OPEN = ['/health', '/ready', DEPENDENCIES_PATH, '/metrics'];
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,15 +42,18 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The service's metrics, served on `/metrics` or on a private port (see `listen`). */
     serviceMetrics: ServiceMetrics;
-    /** True once `/metrics` moved to a private port: the public port then answers 404 there. */
-    metricsOnPrivatePort: boolean;
+    /** Checks the service's dependencies: the answer of `/health/dependencies`. */
+    dependencyReport(): Promise<DependencyReport>;
+    /** True once `/metrics` and `/health/dependencies` moved to a private port: the public port then answers 404 there. */
+    operationsOnPrivatePort: boolean;
   }
 }
 
 /**
  * Builds a Fastify app with what every service shares: request ids carried into the async
- * context, `/health`, `/ready`, `/metrics`, the internal-credential guard and coded JSON errors.
- * It never listens; `main.ts` does.
+ * context, `/health` (alive: the process answers), `/ready` (it can serve: `ready`),
+ * `/health/dependencies` (what it needs from others, each up or down), `/metrics`, the
+ * internal-credential guard and coded JSON errors. It never listens; `main.ts` does.
  */
 export function createHttpService(options: HttpServiceOptions): FastifyInstance {
   const app = Fastify({
@@ -61,7 +72,7 @@ export function createHttpService(options: HttpServiceOptions): FastifyInstance 
     if (tracingEnabled()) {
       req.traceSpan = startSpan(`${req.method} ${req.routeOptions.url ?? 'unmatched'}`, SpanKind.SERVER, { 'http.request.method': req.method, 'url.path': req.url.split('?', 1)[0] }, parent);
     }
-    const run = () => runWithRequestContext({ requestId: req.id }, () => {
+    const run = () => runWithRequestContext({ requestId: req.id, deadlineAt: deadlineFrom(req.headers[REQUEST_BUDGET_HEADER]) }, () => {
       const path = req.url.split('?', 1)[0];
       if (options.internalSecret && !open.has(path)) {
         const caller = verifyServiceToken(options.internalSecret, headerValue(req.headers[SERVICE_TOKEN_HEADER]));
@@ -121,10 +132,18 @@ export function createHttpService(options: HttpServiceOptions): FastifyInstance 
       return reply.code(503).send({ status: 'unavailable', service: options.service, reason: (error as Error).message });
     }
   });
+  const dependencies = options.dependencies ?? {};
+  if (options.dependencies) registerDependencyGauge(options.metrics, dependencies);
   app.decorate('serviceMetrics', options.metrics);
-  app.decorate('metricsOnPrivatePort', false);
+  app.decorate('dependencyReport', () => dependencyReport(options.service, dependencies));
+  app.decorate('operationsOnPrivatePort', false);
+  app.get(DEPENDENCIES_PATH, async (_req, reply) => {
+    if (app.operationsOnPrivatePort) return reply.callNotFound();
+    const report = await app.dependencyReport();
+    return reply.code(report.status === 'up' ? 200 : 503).send(report);
+  });
   app.get('/metrics', async (req, reply) => {
-    if (app.metricsOnPrivatePort) return reply.callNotFound();
+    if (app.operationsOnPrivatePort) return reply.callNotFound();
     reply.header('content-type', options.metrics.registry.contentType);
     return options.metrics.registry.metrics();
   });
@@ -137,33 +156,48 @@ export function required<T>(value: T | undefined | null, name: string): T {
   return value;
 }
 
+/** The answer of /health/dependencies: every dependency as just checked; `degraded` (503) when one is down. */
+export interface DependencyReport {
+  status: 'up' | 'degraded';
+  service: string;
+  dependencies: Record<string, DependencyState>;
+}
+
+async function dependencyReport(service: string, dependencies: DependencySource): Promise<DependencyReport> {
+  const states = await checkDependencies(dependencies);
+  return { status: Object.values(states).every((s) => s.up) ? ('up' as const) : ('degraded' as const), service, dependencies: states };
+}
+
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
 /**
  * Listens on `port` (0 for a free one) and returns the bound port. With `metricsPort`, `/metrics`
- * is served only there, so the port a load balancer or Ingress exposes never shows the service's
- * internals; scrapers reach the private port on the pod.
+ * and `/health/dependencies` are served only there, so the port a load balancer or Ingress
+ * exposes never shows the service's internals; scrapers and operators reach the private port on the pod.
  */
 export async function listen(app: FastifyInstance, port: number, host = '127.0.0.1', options: { metricsPort?: number } = {}): Promise<number> {
   if (options.metricsPort !== undefined) {
-    const metricsServer = createServer((req, res) => {
-      if (req.method !== 'GET' || req.url?.split('?', 1)[0] !== '/metrics') {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: ErrorCode.NOT_FOUND, message: 'only GET /metrics here' } }));
+    const operationsServer = createServer((req, res) => {
+      const path = req.url?.split('?', 1)[0];
+      const answer = (status: number, type: string, body: string) => res.writeHead(status, { 'content-type': type }).end(body);
+      if (req.method === 'GET' && path === '/metrics') {
+        app.serviceMetrics.registry.metrics().then((text) => answer(200, app.serviceMetrics.registry.contentType, text), () => res.writeHead(500).end());
         return;
       }
-      app.serviceMetrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': app.serviceMetrics.registry.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
+      if (req.method === 'GET' && path === DEPENDENCIES_PATH) {
+        app.dependencyReport().then((report) => answer(report.status === 'up' ? 200 : 503, 'application/json', JSON.stringify(report)), () => res.writeHead(500).end());
+        return;
+      }
+      answer(404, 'application/json', JSON.stringify({ error: { code: ErrorCode.NOT_FOUND, message: `only GET /metrics and ${DEPENDENCIES_PATH} here` } }));
     });
     await new Promise<void>((resolve, reject) => {
-      metricsServer.once('error', reject);
-      metricsServer.listen(options.metricsPort, host, () => resolve());
+      operationsServer.once('error', reject);
+      operationsServer.listen(options.metricsPort, host, () => resolve());
     });
-    app.metricsOnPrivatePort = true;
-    app.addHook('onClose', (_instance, done) => { metricsServer.close(() => done()); });
+    app.operationsOnPrivatePort = true;
+    app.addHook('onClose', (_instance, done) => { operationsServer.close(() => done()); });
   }
   await app.listen({ port, host });
   const address = app.server.address();

@@ -13,5 +13,12 @@ export function wellFormedId(value: unknown, field: string): string {
   return value;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a UUID in its text form (any case): what a `uuid` column accepts, so nothing else is sent to one. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
 /** The largest amount a `numeric(14,2)` column holds; larger money input is BAD_USER_INPUT. */
 export const MAX_AMOUNT = '999999999999.99';

@@ -34,8 +34,13 @@ export interface LiveEventPage {
   oldestId: string | null;
 }
 
-/** The Redis channel the integration publishes released events on, as `{previousId, events}`. */
-export const LIVE_EVENT_CHANNEL = 'live-events';
+/**
+ * The Redis channel the integration publishes released events on, as `{previousId, events}`, after
+ * the stack's REDIS_KEY_PREFIX (channels are not keys: ioredis's keyPrefix leaves them alone).
+ */
+export function liveEventChannel(redisKeyPrefix: string): string {
+  return `${redisKeyPrefix}live-events`;
+}
 
 /** Compares two event ids (decimal strings of a bigint sequence). */
 export function compareEventIds(a: string, b: string): number {

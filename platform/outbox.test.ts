@@ -76,6 +76,37 @@ describe('outbox dispatcher', () => {
     }
   });
 
+  it('on an embedded database, looks for due events after a change (or every idleCheckMs) instead of every interval, and still delivers each new event promptly', async () => {
+    const db = await openDatabase({ service: 'outbox-test' });
+    await db.exec(OUTBOX_TABLE_SQL);
+    const live = await receiver();
+    const dispatcher = new OutboxDispatcher({ db, source: 'erp', targets: [live.url], secret: 'outbox-test-secret-0123', logger: createLogger('t', 'silent'), intervalMs: 10, idleCheckMs: 60_000 });
+    let passes = 0;
+    const deliverDue = dispatcher.deliverDue.bind(dispatcher);
+    dispatcher.deliverDue = () => {
+      passes++;
+      return deliverDue();
+    };
+    const waitFor = async (done: () => boolean) => {
+      for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    try {
+      dispatcher.start();
+      await waitFor(() => passes >= 2);
+      const quiet = passes;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Nothing written: at most the pass that was already under way, not one every 10 ms.
+      expect(passes - quiet).toBeLessThanOrEqual(1);
+      await db.transaction((tx) => recordChange(tx, { entity: 'customer', entityId: 'K-10001', version: 1, action: 'updated' }));
+      await waitFor(() => live.events.length === 1);
+      expect(live.events.map((e) => e.version)).toEqual([1]);
+    } finally {
+      await dispatcher.stop();
+      live.server.close();
+      await db.close();
+    }
+  });
+
   it('sends at most a batch per delivery and the rest in the next, oldest first', async () => {
     const db = await openDatabase({ service: 'outbox-test' });
     await db.exec(OUTBOX_TABLE_SQL);

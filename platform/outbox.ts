@@ -49,6 +49,11 @@ export interface RecordedChange {
   entityId: string;
   version: number;
   action: ChangeEvent['action'];
+  /**
+   * The event's id when the change itself determines it (a poller that reads the same change twice
+   * records it once); a new random id otherwise.
+   */
+  eventId?: string;
 }
 
 /** Changes recorded inside `withBatchedChanges`, per transaction, not yet written. */
@@ -87,14 +92,21 @@ export async function recordChange(tx: Queryable, change: RecordedChange): Promi
   ]);
 }
 
-/** Records many changes in one statement (bulk writes), in the caller's transaction, in their order. */
-export async function recordChanges(tx: Queryable, changes: readonly RecordedChange[]): Promise<void> {
-  if (changes.length === 0) return;
-  await tx.query(
-    `INSERT INTO outbox_events (event_id, entity, entity_id, version, action)
-     SELECT e, n, i, v, a FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[]) WITH ORDINALITY AS c(e, n, i, v, a, position) ORDER BY position`,
-    [changes.map(() => randomUUID()), changes.map((c) => c.entity), changes.map((c) => c.entityId), changes.map((c) => c.version), changes.map((c) => c.action)],
+/**
+ * Records many changes in one statement (bulk writes), in the caller's transaction, in their order;
+ * a change whose event id is recorded already is left out. Returns how many were recorded.
+ */
+export async function recordChanges(tx: Queryable, changes: readonly RecordedChange[]): Promise<number> {
+  if (changes.length === 0) return 0;
+  const result = await tx.query<{ n: number }>(
+    `WITH recorded AS (
+       INSERT INTO outbox_events (event_id, entity, entity_id, version, action)
+       SELECT e, n, i, v, a FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[]) WITH ORDINALITY AS c(e, n, i, v, a, position) ORDER BY position
+       ON CONFLICT (event_id) DO NOTHING RETURNING 1)
+     SELECT count(*)::int8 AS n FROM recorded`,
+    [changes.map((c) => c.eventId ?? randomUUID()), changes.map((c) => c.entity), changes.map((c) => c.entityId), changes.map((c) => c.version), changes.map((c) => c.action)],
   );
+  return Number(result.rows[0].n);
 }
 
 /** Where and how the dispatcher delivers. */
@@ -107,6 +119,12 @@ export interface OutboxDispatcherOptions {
   logger: Logger;
   /** Poll interval in milliseconds; default 200. */
   intervalMs?: number;
+  /**
+   * On an embedded database (Database.changes, written by this process alone): the longest the
+   * dispatcher goes without looking while nothing changed since a pass that found nothing due;
+   * default 1000 ms. A new event is a change, so it is looked for at the next interval as before.
+   */
+  idleCheckMs?: number;
   /** Events per delivery (one signed POST); default 100. */
   batchSize?: number;
   /** When given, each subscriber's backlog and failed attempts are exported from it at scrape time. */
@@ -122,6 +140,11 @@ export class OutboxDispatcher {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = true;
+  /** The database's change count at the start of the last pass that found nothing due and nobody failing; -1 otherwise. */
+  private quietAt = -1;
+  private checkedAt = 0;
+  /** Subscribers whose last delivery failed (or that wait for their retry). */
+  private readonly failing = new Set<string>();
 
   constructor(private readonly options: OutboxDispatcherOptions) {
     if (options.metrics) this.exportBacklog(options.metrics);
@@ -209,7 +232,10 @@ export class OutboxDispatcher {
       'SELECT last_seq, attempts, next_attempt_at <= now() AS due FROM outbox_cursors WHERE target = $1',
       [target],
     )).rows[0];
-    if (!cursor.due) return 0;
+    if (!cursor.due) {
+      this.failing.add(target);
+      return 0;
+    }
     const due = await db.query<{ seq: string; event_id: string; entity: string; entity_id: string; version: number; action: ChangeEvent['action']; occurred_at: Date }>(
       `SELECT seq, event_id, entity, entity_id, version, action, occurred_at FROM outbox_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [cursor.last_seq, batchSize],
@@ -232,10 +258,12 @@ export class OutboxDispatcher {
         [target, error, delaySeconds],
       );
       await db.query('UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE seq = $1', [due.rows[0].seq, error]);
+      this.failing.add(target);
       // The whole batch is sent again, in order: this subscriber sees each record's events in order.
       return 0;
     }
     await db.query('UPDATE outbox_cursors SET last_seq = $2, attempts = 0, last_error = NULL, next_attempt_at = now() WHERE target = $1', [target, due.rows[due.rows.length - 1].seq]);
+    this.failing.delete(target);
     return due.rows.length;
   }
 
@@ -257,9 +285,17 @@ export class OutboxDispatcher {
 
   private schedule(delay: number): void {
     if (this.stopped) return;
+    const interval = this.options.intervalMs ?? 200;
     this.timer = setTimeout(() => {
+      const changes = this.options.db.changes?.();
+      // Nothing written since a quiet pass: nothing can be due (PGlite, one writer); look now and then anyway.
+      if (changes !== undefined && changes === this.quietAt && Date.now() - this.checkedAt < (this.options.idleCheckMs ?? 1000)) return this.schedule(interval);
+      this.checkedAt = Date.now();
       this.running = this.deliverDue()
-        .then((n) => this.schedule(n > 0 ? 0 : (this.options.intervalMs ?? 200)))
+        .then((n) => {
+          this.quietAt = n === 0 && this.failing.size === 0 && changes !== undefined ? changes : -1;
+          this.schedule(n > 0 ? 0 : interval);
+        })
         .catch((error) => {
           this.options.logger.warn({ err: error }, 'outbox delivery failed');
           this.schedule(1000);

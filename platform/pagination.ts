@@ -196,8 +196,11 @@ interface Cursor {
   stamp?: string;
 }
 
-/** A cursor of `length` sort values, optionally followed by the total and its stamp. */
-function parseCursor(after: string | null | undefined, length: number, keyPattern?: RegExp): Cursor | undefined {
+/**
+ * A cursor of `length` sort values, optionally followed by the total and its stamp; one that is not
+ * is BAD_USER_INPUT on `after`. The connectors' in-memory fakes read their cursors with it too.
+ */
+export function parseCursor(after: string | null | undefined, length: number, keyPattern?: RegExp): Cursor | undefined {
   const text = decodeCursor(after);
   if (text === undefined) return undefined;
   let values: unknown;

@@ -1,4 +1,4 @@
-import { type Context, type Span, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -66,15 +66,46 @@ export function withSpan<T>(span: Span, fn: () => T, parent: Context = context.a
 /** Runs `work` inside a span that ends with it, marking a thrown error on the span. */
 export async function traced<T>(name: string, kind: SpanKind, attributes: Record<string, string | number>, work: () => Promise<T>): Promise<T> {
   if (!enabled) return work();
-  const span = startSpan(name, kind, attributes);
+  return inSpan(startSpan(name, kind, attributes), context.active(), work);
+}
+
+/** Runs `work` with `span` active under `parent`, marks a thrown error on it and ends it. */
+async function inSpan<T>(span: Span, parent: Context, work: () => Promise<T>): Promise<T> {
   try {
-    return await withSpan(span, work);
+    return await withSpan(span, work, parent);
   } catch (error) {
     markFailed(span, error);
     throw error;
   } finally {
     span.end();
   }
+}
+
+/** The active span as a W3C `traceparent`, to continue its trace later (e.g. in a job); null when off. */
+export function currentTraceParent(): string | null {
+  if (!enabled) return null;
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent ?? null;
+}
+
+/**
+ * Runs `work` in a span that belongs to the trace `traceParent` names: as its child, or (`link`)
+ * as the root of a new trace that links to it, for work that repeats too often to sit in one trace.
+ * Without a traceParent the span is a root, as any work outside a request.
+ */
+export async function tracedFrom<T>(
+  traceParent: string | null,
+  relation: 'child' | 'link',
+  name: string,
+  attributes: Record<string, string | number>,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!enabled) return work();
+  const origin = traceParent ? trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent: traceParent })) : undefined;
+  const parent = origin && relation === 'child' ? trace.setSpanContext(ROOT_CONTEXT, origin) : ROOT_CONTEXT;
+  const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: SpanKind.INTERNAL, attributes, links: origin && relation === 'link' ? [{ context: origin }] : [] }, parent);
+  return inSpan(span, parent, work);
 }
 
 /** Records an error on a span. */

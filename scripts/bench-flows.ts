@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import pg from 'pg';
+import { processCpuSeconds } from '../bench/bench-stack';
 import { buildDemoDataset } from '../backends/demo-data/demo-dataset';
+import { tinyErpData } from '../backends/erp/erp-test-fixtures';
 import { OrderFlowDepartments } from '../subgraphs/integration/flows/order-to-cash/test-support/order-flow-departments';
-import { type DrivenFlow, type GatewayCall, OrderFlowDriver } from '../subgraphs/integration/flows/order-to-cash/test-support/order-flow-driver';
+import { type DrivenFlow, OrderFlowDriver, completedFlows } from '../subgraphs/integration/flows/order-to-cash/test-support/order-flow-driver';
 import { startTestStack } from '../test-support/stack';
+import { trytonSettings, trytondPidFile } from './tryton/tryton-setup';
 
 /**
  * Drives N order-to-cash flows through every step via the gateway against a stack it starts
@@ -14,7 +17,13 @@ import { startTestStack } from '../test-support/stack';
  * work their queues (one list query per pass, as many actions at once); `--driver per-flow` instead polls every flow on
  * its own, `--concurrency` flows at a time.
  *
- *   npm run bench:flows -- --flows 1000 --concurrency 50 [--poll-ms 250] [--driver departments|per-flow] [--postgres postgres://postgres@127.0.0.1:5432/postgres]
+ * With `--erp tryton` the stack's ERP is Tryton 6.0 on a copy of the Tryton test template
+ * (`npm run tryton:prepare` builds it), and trytond's CPU is counted beside the services'.
+ *
+ * `--timeout` bounds the run in seconds (default 600); `--poll-ms` is the departments' pause between
+ * passes (default 250, 2000 with Tryton).
+ *
+ *   npm run bench:flows -- --flows 1000 --concurrency 50 [--poll-ms 250] [--driver departments|per-flow] [--postgres postgres://postgres@127.0.0.1:5432/postgres] [--erp tryton] [--timeout 600]
  */
 function argument(name: string, fallback?: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -45,26 +54,6 @@ async function scratchDatabase(url: string): Promise<{ url: string; drop: () => 
   };
 }
 
-const COMPLETED = `query ($after: String) {
-  orderFlows(status: COMPLETED, first: 100, after: $after) {
-    nodes { id status error startedAt updatedAt salesOrder { id } steps { name status attempts startedAt finishedAt } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-
-/** Every COMPLETED flow with its steps, page by page. */
-async function completedFlows(gql: GatewayCall): Promise<(DrivenFlow & { startedAt: string; updatedAt: string })[]> {
-  const all = [];
-  let after: string | null = null;
-  do {
-    const answer = await gql(COMPLETED, { after }, { role: 'admin' });
-    if (answer.errors?.length) throw new Error(answer.errors.map((e) => e.message).join('; '));
-    all.push(...answer.data.orderFlows.nodes);
-    after = answer.data.orderFlows.pageInfo.hasNextPage ? answer.data.orderFlows.pageInfo.endCursor : null;
-  } while (after);
-  return all;
-}
-
 /** Requests each service served so far, by route ("service METHOD route" → count), from its /metrics. */
 async function servedRequests(urls: Record<string, string>): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
@@ -80,9 +69,10 @@ async function servedRequests(urls: Record<string, string>): Promise<Map<string,
   return counts;
 }
 
-/** CPU seconds each service used so far (process_cpu_seconds_total on its /metrics), and all postgres processes' from /proc. */
-async function cpuSeconds(urls: Record<string, string>): Promise<Map<string, number>> {
+/** CPU seconds each service used so far (process_cpu_seconds_total on its /metrics), trytond's and all postgres processes' from /proc. */
+async function cpuSeconds(urls: Record<string, string>, trytondPid?: number): Promise<Map<string, number>> {
   const used = new Map<string, number>();
+  if (trytondPid) used.set('trytond', processCpuSeconds(trytondPid));
   for (const [service, url] of Object.entries(urls)) {
     const match = /^process_cpu_seconds_total(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(await (await fetch(`${url}/metrics`)).text());
     if (match) used.set(service, Number(match[1]));
@@ -103,27 +93,53 @@ async function cpuSeconds(urls: Record<string, string>): Promise<Map<string, num
   return used;
 }
 
+/** Names the flows that have not ended and where each stands, so a stuck run says why. */
+async function printUnfinished(gql: (query: string) => Promise<{ data?: any; errors?: { message: string }[] }>): Promise<void> {
+  for (const status of ['RUNNING', 'WAITING', 'RETRYING']) {
+    const answer = await gql(`{ orderFlows(status: ${status}, first: 20) { totalCount nodes { id status retry { cause system } steps { name status attempts error } salesOrder { number productionOrders { number status } shipments { number status } } } } }`).catch(() => null);
+    const list = answer?.data?.orderFlows;
+    if (!list?.totalCount) continue;
+    console.error(`${list.totalCount} flow(s) ${status}:`);
+    for (const flow of list.nodes) {
+      const current = flow.steps.filter((s: { status: string }) => s.status !== 'COMPLETED' && s.status !== 'SKIPPED').map((s: { name: string; status: string; attempts: number; error: { code: string; message: string } | null }) => `${s.name} ${s.status}×${s.attempts}${s.error ? ` ${s.error.code}: ${s.error.message}` : ''}`);
+      console.error(`  ${flow.id} order ${flow.salesOrder?.number ?? '-'} productions ${JSON.stringify(flow.salesOrder?.productionOrders ?? [])} shipments ${JSON.stringify(flow.salesOrder?.shipments ?? [])}${flow.retry ? ` retrying on ${flow.retry.system} ${flow.retry.cause}` : ''}: ${current.join('; ')}`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const flows = Number(argument('flows', '1000'));
   const concurrency = Number(argument('concurrency', '50'));
   const postgres = argument('postgres');
+  const erp = argument('erp', 'reference');
+  if (erp !== 'reference' && erp !== 'tryton') throw new Error(`--erp is reference or tryton, not ${erp}`);
   process.env.LOG_LEVEL ??= 'warn';
   const database = postgres ? await scratchDatabase(postgres) : null;
-  console.log(`starting the stack on ${postgres ? 'PostgreSQL' : 'PGlite'}…`);
-  const stack = await startTestStack(postgres ? 'postgres' : 'pglite', database ? { databaseUrl: database.url } : {});
+  console.log(`starting the stack on ${postgres ? 'PostgreSQL' : 'PGlite'} with the ${erp === 'tryton' ? 'Tryton 6.0' : 'reference'} ERP…`);
+  const stack = await startTestStack(postgres ? 'postgres' : 'pglite', { ...(database ? { databaseUrl: database.url } : {}), erp });
   if (!stack) throw new Error('the stack did not start');
+  const trytondPid = stack.tryton ? Number(readFileSync(trytondPidFile(trytonSettings({ DATA_DIR: stack.dataDir }), Number(new URL(stack.tryton.url).port)), 'utf8')) : undefined;
+  // Stopped by a signal, the run still stops its stack (and trytond) and drops its database.
+  const stopped = (signal: NodeJS.Signals) => {
+    console.log(`\n${signal}: stopping the stack…`);
+    void Promise.allSettled([stack.dispose(), database?.drop()]).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopped);
+  process.once('SIGTERM', stopped);
   try {
-    const dataset = buildDemoDataset();
-    const stockOf = (sku: string) => dataset.erp.stock.filter((s) => s.sku === sku).reduce((sum, s) => sum + s.onHand, 0);
+    // Tryton runs on the test template, which holds the reference ERP's test fixtures.
+    const erpData = erp === 'tryton' ? tinyErpData() : buildDemoDataset().erp;
+    const stockOf = (sku: string) => erpData.stock.filter((s) => s.sku === sku).reduce((sum, s) => sum + s.onHand, 0);
     // Every flow goes through production: a manufactured product with nothing on hand.
-    const made = dataset.erp.products.filter((p) => p.manufactured && stockOf(p.sku) === 0);
+    const made = erpData.products.filter((p) => p.manufactured && stockOf(p.sku) === 0);
     const created = await stack.gql(`mutation { createCustomer(input: { name: "Bench Buyer AG", country: "DE", creditLimit: "900000000.00", paymentTerms: "NET30" }) { id } }`);
     if (created.errors) throw new Error(JSON.stringify(created.errors));
     const customerId: string = created.data.createCustomer.id;
-    const pollMs = Number(argument('poll-ms', '250'));
+    // A departments' pass reads every waiting flow's order: from Tryton that is seconds of trytond's time, not milliseconds.
+    const pollMs = Number(argument('poll-ms', erp === 'tryton' ? '2000' : '250'));
     const mode = argument('driver', 'departments');
     const requestsBefore = await servedRequests(stack.urls);
-    const cpuBefore = await cpuSeconds(stack.urls);
+    const cpuBefore = await cpuSeconds(stack.urls, trytondPid);
     const results: DrivenFlow[] = [];
     const flowSeconds: number[] = [];
     let failures = 0;
@@ -131,7 +147,8 @@ async function main(): Promise<void> {
     const progress = setInterval(() => console.log(`  ${results.length || finishedSoFar}/${flows} flows finished (${((Date.now() - started) / 1000).toFixed(0)} s)`), 5000);
     let finishedSoFar = 0;
     const lines = (n: number) => [{ sku: made[n % made.length].sku, quantity: 1 }];
-    const driver = new OrderFlowDriver((query, variables, options) => stack.gql(query, variables, options), { pollMs, timeoutMs: 600_000 });
+    const timeoutMs = Number(argument('timeout', '600')) * 1000;
+    const driver = new OrderFlowDriver((query, variables, options) => stack.gql(query, variables, options), { pollMs, timeoutMs });
     if (mode === 'per-flow') {
       // Each flow has its own client polling it: the watching costs as much as the flows.
       let next = 0;
@@ -178,7 +195,10 @@ async function main(): Promise<void> {
         }),
       );
       const watching = setInterval(() => void departments.finished().then((c) => (finishedSoFar = c.completed + c.compensated + c.failed - endedBefore), () => undefined), 5000);
-      const counts = await departments.workUntil(endedBefore + flows, 600_000).finally(() => clearInterval(watching));
+      const counts = await departments.workUntil(endedBefore + flows, timeoutMs).catch(async (error: unknown) => {
+        await printUnfinished(stack.gql.bind(stack));
+        throw error;
+      }).finally(() => clearInterval(watching));
       await placing;
       failures += counts.compensated - before.compensated + counts.failed - before.failed;
       const completed = (await completedFlows(stack.gql.bind(stack))).filter((flow) => Date.parse(flow.startedAt) >= started);
@@ -190,7 +210,7 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
 
     const requestsAfter = await servedRequests(stack.urls);
-    const cpuAfter = await cpuSeconds(stack.urls);
+    const cpuAfter = await cpuSeconds(stack.urls, trytondPid);
     const perStep = new Map<string, number[]>();
     for (const flow of results) {
       for (const step of flow.steps) {
@@ -202,7 +222,7 @@ async function main(): Promise<void> {
     }
     flowSeconds.sort((a, b) => a - b);
     const completed = results.filter((f) => f.status === 'COMPLETED').length;
-    console.log(`\n${completed} of ${flows} flows COMPLETED, ${failures} not, on ${postgres ? 'PostgreSQL' : 'PGlite'}, concurrency ${concurrency}, driver ${mode}`);
+    console.log(`\n${completed} of ${flows} flows COMPLETED, ${failures} not, on ${postgres ? 'PostgreSQL' : 'PGlite'} with the ${erp} ERP, concurrency ${concurrency}, driver ${mode}`);
     console.log(`${seconds.toFixed(1)} s: ${(results.length / seconds).toFixed(1)} flows/s`);
     console.log(`flow duration (placed → paid, queueing included): p50 ${percentile(flowSeconds, 50).toFixed(2)} s, p99 ${percentile(flowSeconds, 99).toFixed(2)} s`);
     console.log('step latency (started → finished; waits include the time until production, warehouse or finance acted):');

@@ -1,7 +1,7 @@
 /**
  * `npm run soak`: the stack at a fixed load for 5 minutes, the resident memory (RSS) of every
  * process sampled every 10 s, and a verdict on whether memory stays flat. The load cycles through
- * the bench scenarios (Customer 360, order list, pipeline, one customer) on our gateway, at a
+ * the bench's read scenarios (Customer 360, order list, pipeline, one customer, order export) on our gateway, at a
  * fixed request rate on 127.0.0.1.
  *
  *   npm run soak                          5 minutes at 3 requests/s on 1,000 customers / 10,000 orders
@@ -9,8 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { type BenchStack, postGraphql, startBenchStack } from '../bench/bench-stack';
-import { benchScenarios, pageCursors } from '../bench/scenarios';
+import { type BenchStack, startBenchStack } from '../bench/bench-stack';
+import { benchScenarios, readScenarioInputs } from '../bench/scenarios';
 
 const SAMPLE_EVERY_MS = 10_000;
 const MIB = 2 ** 20;
@@ -88,19 +88,9 @@ async function main(): Promise<void> {
   }
 }
 
-// The bench scenarios' bodies, over real pages and ids, interleaved.
+// The bench's read scenarios' bodies, over real pages and ids, interleaved.
 async function requestBodies(bench: BenchStack): Promise<string[]> {
-  const pageOf = (field: string) => async (after: string | null) => {
-    const body = (await postGraphql(bench.endpoints.gateway, bench.token, { query: `query($after: String) { ${field}(first: 50, after: $after) { pageInfo { hasNextPage endCursor } } }`, variables: { after } })) as { data: Record<string, { pageInfo: { hasNextPage: boolean; endCursor: string | null } }> };
-    return body.data[field].pageInfo;
-  };
-  const ids = (await postGraphql(bench.endpoints.gateway, bench.token, { query: '{ customers(first: 100) { nodes { id } } }' })) as { data: { customers: { nodes: { id: string }[] } } };
-  const scenarios = benchScenarios({
-    customerCursors: await pageCursors(pageOf('customers'), 20),
-    orderCursors: await pageCursors(pageOf('salesOrders'), 20),
-    opportunityCursors: await pageCursors(pageOf('opportunities'), 20),
-    customerIds: ids.data.customers.nodes.map((n) => n.id),
-  });
+  const scenarios = benchScenarios(await readScenarioInputs(bench, 20)).filter((scenario) => !scenario.writes);
   const bodies: string[] = [];
   for (let i = 0; i < 100; i++) {
     for (const scenario of scenarios) bodies.push(JSON.stringify({ query: scenario.query, variables: scenario.pool[i % scenario.pool.length] }));

@@ -29,20 +29,36 @@ export interface StackOptions {
   logFile?: string;
   /** Called with one line about each lifecycle event (started, crashed, restarting). */
   log?: (line: string) => void;
+  /**
+   * Scale-out: how many instances of each listed service to run. A listed service (even with 1)
+   * gets a load balancer (balancer/) on its port and its instances on `instancePort` ports; the
+   * others, and every service's address the stack hands out, stay as they are, so clients, the
+   * gateway's subgraph URLs and the backends' webhooks all go through the balancers.
+   */
+  instances?: Partial<Record<ServiceName, number>>;
+  /** With `instances`: the port of instance `index` (0-based) of a balanced service. */
+  instancePort?: (name: ServiceName, index: number) => number;
 }
 
 /** A running stack. */
 export interface RunningStack {
   urls: Record<ServiceName, string>;
+  /** Each service's instances: its own URL alone, or the URLs behind its load balancer. */
+  instanceUrls: Record<ServiceName, string[]>;
   /** The gateway's GraphQL endpoint. */
   graphqlUrl: string;
   dataDir: string;
-  /** Stops one service (SIGTERM, then SIGKILL after 5 s) and keeps it stopped. */
+  /** Stops every instance of one service (SIGTERM, then SIGKILL after 5 s) and keeps them stopped. */
   stopService(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
-  /** Starts a stopped service again. */
+  /** Starts a stopped service's instances again. */
   startService(name: ServiceName): void;
-  /** Kills a service's process as a crash would (the supervisor restarts it); returns the old pid. */
-  crashService(name: ServiceName): number | undefined;
+  /** Kills one instance's process (default the first) as a crash would (the supervisor restarts it); returns the old pid. */
+  crashService(name: ServiceName, instance?: number): number | undefined;
+  /**
+   * Sends a signal to one instance's process (default the first) and returns its pid: SIGSTOP
+   * freezes it as a hung host would (connections are accepted, nothing answers), SIGCONT lets it go on.
+   */
+  signalService(name: ServiceName, signal: NodeJS.Signals, instance?: number): number | undefined;
   /** Resolves when every service's /ready answers 200. */
   waitUntilReady(timeoutMs?: number): Promise<void>;
   /** Stops everything cleanly. */
@@ -84,50 +100,84 @@ export function startStack(options: StackOptions = {}): RunningStack {
     // The CRM's demo accounts link to the customers the Tryton demo database holds.
     if (name === 'crm-backend' && shared.ERP === 'tryton' && !shared.DEMO_SCALE_CUSTOMERS) Object.assign(env, trytonDemoScaleEnv());
     if (name === 'crm-backend') env.WEBHOOK_TARGETS = `${url('integration')}/webhooks/crm,${url('crm-subgraph')}/webhooks/crm`;
+    // With Tryton, changes arrive as the change events the ERP slot polls, so the integration's
+    // catch-up polls are only a safety net, and every read they make is a Tryton RPC costing tens of
+    // milliseconds of trytond's CPU: every 5 s for each waiting flow would keep trytond busy.
+    if (name === 'integration' && shared.ERP === 'tryton') {
+      env.FLOW_POLL_MS ??= '30000';
+      env.SYNC_POLL_INTERVAL_MS ??= '30000';
+    }
     return env;
   };
 
-  const children = new Map<ServiceName, ChildProcess>();
-  const wanted = new Set<ServiceName>();
+  // One process per instance, keyed "name" or "name#index"; a balanced service's balancer is "name balancer".
+  interface Process {
+    entry: string;
+    env: NodeJS.ProcessEnv;
+  }
+  const processes = new Map<string, Process>();
+  const instanceUrls = {} as Record<ServiceName, string[]>;
+  const keysOf = new Map<ServiceName, string[]>();
+  for (const service of SERVICES) {
+    // ERP=tryton: the ERP slot runs (or watches) Tryton instead of the reference ERP backend.
+    const entry = service.name === 'erp-backend' && shared.ERP === 'tryton' ? 'scripts/tryton/tryton-service.ts' : service.entry;
+    const count = options.instances?.[service.name];
+    if (count === undefined) {
+      processes.set(service.name, { entry, env: envFor(service.name) });
+      instanceUrls[service.name] = [url(service.name)];
+      keysOf.set(service.name, [service.name]);
+      continue;
+    }
+    if (!options.instancePort) throw new Error('startStack: instances needs instancePort');
+    const ports = Array.from({ length: count }, (_, i) => options.instancePort!(service.name, i));
+    ports.forEach((instancePort, i) => processes.set(`${service.name}#${i}`, { entry, env: { ...envFor(service.name), PORT: String(instancePort) } }));
+    instanceUrls[service.name] = ports.map((instancePort) => `http://127.0.0.1:${instancePort}`);
+    keysOf.set(service.name, ports.map((_, i) => `${service.name}#${i}`));
+    processes.set(`${service.name} balancer`, {
+      entry: 'balancer/main.ts',
+      env: { ...shared, PORT: String(port(service.name)), BALANCED_SERVICE: service.name, BALANCER_TARGETS: instanceUrls[service.name].join(',') },
+    });
+  }
+
+  const children = new Map<string, ChildProcess>();
+  const wanted = new Set<string>();
   let stopping = false;
 
-  const launch = (name: ServiceName) => {
-    const service = SERVICES.find((s) => s.name === name)!;
-    // ERP=tryton: the ERP slot runs (or watches) Tryton instead of the reference ERP backend.
-    const entry = name === 'erp-backend' && shared.ERP === 'tryton' ? 'scripts/tryton/tryton-service.ts' : service.entry;
+  const launch = (key: string) => {
+    const { entry, env } = processes.get(key)!;
     const output = options.logFile ? openSync(options.logFile, 'a') : (options.output ?? 'inherit');
     // STACK_NODE_ARGS passes Node flags to every service, e.g. "--cpu-prof --cpu-prof-dir=prof" to profile the stack.
     const nodeArgs = (process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, entry)], {
       cwd: ROOT,
-      env: envFor(name),
+      env,
       stdio: ['ignore', output, output],
     });
     // The child holds its own copy of the file descriptor.
     if (typeof output === 'number') closeSync(output);
-    children.set(name, child);
+    children.set(key, child);
     const startedAt = Date.now();
     child.on('exit', (code, signal) => {
-      if (children.get(name) === child) children.delete(name);
-      if (stopping || !wanted.has(name)) return;
-      log(`${name} exited (${signal ?? code}); ${restart ? 'restarting' : 'not restarting'}`);
+      if (children.get(key) === child) children.delete(key);
+      if (stopping || !wanted.has(key)) return;
+      log(`${key} exited (${signal ?? code}); ${restart ? 'restarting' : 'not restarting'}`);
       if (!restart) return;
       // A service that dies right after starting waits longer, so a broken one does not spin.
       const delay = Date.now() - startedAt < 5000 ? 2000 : 500;
       setTimeout(() => {
-        if (!stopping && wanted.has(name) && !children.has(name)) launch(name);
+        if (!stopping && wanted.has(key) && !children.has(key)) launch(key);
       }, delay);
     });
   };
 
-  for (const service of SERVICES) {
-    wanted.add(service.name);
-    launch(service.name);
+  for (const key of processes.keys()) {
+    wanted.add(key);
+    launch(key);
   }
 
-  const stopService = async (name: ServiceName, signal: NodeJS.Signals = 'SIGTERM') => {
-    wanted.delete(name);
-    const child = children.get(name);
+  const stopProcess = async (key: string, signal: NodeJS.Signals = 'SIGTERM') => {
+    wanted.delete(key);
+    const child = children.get(key);
     if (!child || child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
@@ -135,37 +185,51 @@ export function startStack(options: StackOptions = {}): RunningStack {
     await exited;
     clearTimeout(timer);
   };
+  const stopService = async (name: ServiceName, signal: NodeJS.Signals = 'SIGTERM') => {
+    await Promise.all(keysOf.get(name)!.map((key) => stopProcess(key, signal)));
+  };
+
+  const signalService = (name: ServiceName, signal: NodeJS.Signals, instance = 0) => {
+    const child = children.get(keysOf.get(name)![instance]);
+    child?.kill(signal);
+    return child?.pid;
+  };
 
   const urls = Object.fromEntries(SERVICES.map((s) => [s.name, url(s.name)])) as Record<ServiceName, string>;
   return {
     urls,
     graphqlUrl: `${url('gateway')}/graphql`,
     dataDir,
+    instanceUrls,
     stopService,
     startService(name) {
       stopping = false;
-      wanted.add(name);
-      if (!children.has(name)) launch(name);
+      for (const key of keysOf.get(name)!) {
+        wanted.add(key);
+        if (!children.has(key)) launch(key);
+      }
     },
-    crashService(name) {
-      const child = children.get(name);
-      child?.kill('SIGKILL');
-      return child?.pid;
+    crashService(name, instance) {
+      return signalService(name, 'SIGKILL', instance);
     },
+    signalService,
     async waitUntilReady(timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
+      // Every instance, then the service's own address (its balancer, when it has one).
       for (const service of SERVICES) {
-        for (;;) {
-          const ok = await fetch(`${url(service.name)}/ready`).then((r) => r.ok, () => false);
-          if (ok) break;
-          if (Date.now() > deadline) throw new Error(`${service.name} not ready after ${timeoutMs} ms`);
-          await new Promise((r) => setTimeout(r, 250));
+        for (const target of [...new Set([...instanceUrls[service.name], url(service.name)])]) {
+          for (;;) {
+            const ok = await fetch(`${target}/ready`).then((r) => r.ok, () => false);
+            if (ok) break;
+            if (Date.now() > deadline) throw new Error(`${service.name} at ${target} not ready after ${timeoutMs} ms`);
+            await new Promise((r) => setTimeout(r, 250));
+          }
         }
       }
     },
     async stop() {
       stopping = true;
-      await Promise.all([...children.keys()].map((name) => stopService(name)));
+      await Promise.all([...children.keys()].map((key) => stopProcess(key)));
     },
   };
 }

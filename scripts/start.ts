@@ -32,7 +32,11 @@ function main(): void {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  stack.waitUntilReady(300_000).then(
+  // A first start with ERP=tryton prepares Tryton's database first (trytond-admin, then the demo
+  // business): minutes, not seconds.
+  const tryton = process.env.ERP === 'tryton';
+  if (tryton) console.log('ERP=tryton: a first start prepares the Tryton database (up to half an hour on a small machine); later starts take seconds.');
+  stack.waitUntilReady(tryton ? 45 * 60_000 : 300_000).then(
     () => {
       const store = process.env.DATABASE_URL ? 'PostgreSQL' : `PGlite under ${stack.dataDir}`;
       const origin = new URL(stack.graphqlUrl).origin;

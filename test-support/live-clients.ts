@@ -131,11 +131,16 @@ export async function startSecondGateway(stack: RunningStack, env: NodeJS.Proces
     INTEGRATION_SUBGRAPH_URL: `${stack.urls.integration}/graphql`,
   };
   for (const [key, value] of Object.entries(childEnv)) if (value === '') delete childEnv[key];
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../../gateway/main.ts')], { env: childEnv, stdio: 'ignore' });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../gateway/main.ts')], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000;
   while (!(await fetch(`${base}/ready`).then((r) => r.ok, () => false))) {
-    if (Date.now() > deadline) throw new Error('the second gateway did not become ready');
+    if (child.exitCode !== null) throw new Error(`the second gateway exited with code ${child.exitCode}: ${stderr}`);
+    if (Date.now() > deadline) throw new Error(`the second gateway did not become ready: ${stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return {

@@ -7,7 +7,7 @@ import { loadOrCreateLocalSecrets } from '../platform/secrets';
 import { SERVICES, type ServiceName } from '../scripts/services';
 import { type RunningStack, startStack } from '../scripts/stack';
 import pg from 'pg';
-import { POSTGRES_URL, createScratchPostgres } from './databases';
+import { POSTGRES_URL, copyTrytonTestTemplate, createScratchPostgres } from './databases';
 import { SERVICE_URLS, type TestService, assertReachable } from './services';
 
 /** Which storage a test stack runs on. */
@@ -23,6 +23,8 @@ export interface TestStack extends RunningStack {
   gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { role?: string; customerId?: string; /** Token subject; default `e2e-<role>`. */ sub?: string }): Promise<GqlResponse<T>>;
   /** Reads one counter's total from a service's /metrics, summed over label sets matching `labels`. */
   counter(service: ServiceName, name: string, labels?: Record<string, string>): Promise<number>;
+  /** With the `tryton` ERP: where its trytond serves the stack's own Tryton database. */
+  tryton?: { url: string; database: string };
   /** Stops everything and deletes the data folder and database. */
   dispose(): Promise<void>;
 }
@@ -34,17 +36,35 @@ export interface GqlResponse<T> {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
 }
 
-/** Finds `count` free TCP ports on 127.0.0.1. */
+/**
+ * Ports for test stacks come from below the kernel's ephemeral range (32768 and up), so no outgoing
+ * connection takes one between being picked and being bound, and each Jest worker has a block of
+ * its own, so two suites running side by side never pick the same port: a stack that started on a
+ * port another suite had just let go would call that suite's services (CI once saw the integration
+ * subgraph's address answered by another stack's gateway). Processes outside Jest use block 0.
+ */
+const PORT_BLOCKS = { first: 20_000, size: 1_000, count: 12 } as const;
+const portBlockStart = PORT_BLOCKS.first + (Number(process.env.JEST_WORKER_ID ?? 0) % PORT_BLOCKS.count) * PORT_BLOCKS.size;
+// A random start: Jest loads this module afresh for each suite of a worker.
+let nextPortOffset = Math.floor(Math.random() * PORT_BLOCKS.size);
+
+/** Finds `count` free TCP ports on 127.0.0.1 in this process's block. */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
-      const server = net.createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  const ports: number[] = [];
+  for (let tried = 0; ports.length < count; tried++) {
+    if (tried === PORT_BLOCKS.size) throw new Error(`no ${count} free ports in ${portBlockStart}-${portBlockStart + PORT_BLOCKS.size - 1}`);
+    const port = portBlockStart + (nextPortOffset++ % PORT_BLOCKS.size);
+    if (await canListenOn(port)) ports.push(port);
+  }
   return ports;
+}
+
+function canListenOn(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /** Starts a stack of `kind` (guard PostgreSQL suites with describeOn and STACK_NEEDS). */
@@ -55,14 +75,39 @@ export async function startTestStack(
     databaseUrl?: string;
     /** Capture every service's output here. */ logFile?: string;
     /** Extra environment (e.g. LOG_LEVEL). */ env?: NodeJS.ProcessEnv;
+    /** Told of each service that exits and is restarted; default silent. */ log?: (line: string) => void;
     /** How long every service may take to be ready; default 180 s. */ readyTimeoutMs?: number;
     /** Seed this stack itself instead of starting from a copy of the run's seeded template. */ fresh?: boolean;
+    /**
+     * The ERP behind the stack: the reference backend (default) or Tryton on its own copy of the
+     * Tryton test template (guard such suites with describeTryton). A Tryton stack's CRM starts
+     * empty: the template's customers get their accounts through the sync.
+     */
+    erp?: 'reference' | 'tryton';
+    /** Fixed ports per service instead of free ones (a balanced service's balancer listens on its port). */
+    ports?: Partial<Record<ServiceName, number>>;
+    /** Scale-out: instances per service behind load balancers (see startStack). */
+    instances?: Partial<Record<ServiceName, number>>;
+    /** With `instances`: the port of each instance. */
+    instancePort?: (name: ServiceName, index: number) => number;
   } = {},
 ): Promise<TestStack> {
   // Suites drive many requests through a few tokens; the rate limit has its own tests (gateway/).
   let env: NodeJS.ProcessEnv = { LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn', NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '0', ...options.env };
   let dropDatabase = async () => {};
-  const template = options.fresh || options.dataDir || options.databaseUrl ? undefined : await seededTemplate(kind);
+  let dropTryton = async () => {};
+  let trytonTarget: TestStack['tryton'];
+  const tryton = options.erp === 'tryton';
+  // The run's seeded template holds the reference ERP's data: a Tryton stack seeds its own CRM.
+  const template = tryton || options.fresh || options.dataDir || options.databaseUrl ? undefined : await seededTemplate(kind);
+  if (tryton) {
+    const copy = await copyTrytonTestTemplate();
+    dropTryton = copy.drop;
+    const [trytonPort] = await freePorts(1);
+    // The CRM's demo accounts name customers the template does not hold: the sync would create each in Tryton.
+    env = { ...env, ERP: 'tryton', TRYTON_DB: copy.database, TRYTON_PORT: String(trytonPort), TRYTON_URL: '', SEED: 'false' };
+    trytonTarget = { url: `http://127.0.0.1:${trytonPort}`, database: copy.database };
+  }
   if (kind === 'postgres') {
     assertReachable('redis');
     const redisUrl = SERVICE_URLS.redis;
@@ -86,8 +131,10 @@ export async function startTestStack(
     env,
     output: process.env.E2E_OUTPUT === 'inherit' ? 'inherit' : 'ignore',
     logFile: options.logFile,
-    ports: Object.fromEntries(SERVICES.map((s, i) => [s.name, ports[i]])),
-    log: () => undefined,
+    ports: { ...Object.fromEntries(SERVICES.map((s, i) => [s.name, ports[i]])), ...options.ports },
+    instances: options.instances,
+    instancePort: options.instancePort,
+    log: options.log ?? (() => undefined),
   });
   try {
     await stack.waitUntilReady(options.readyTimeoutMs ?? 180_000);
@@ -96,6 +143,7 @@ export async function startTestStack(
     await stack.stop();
     if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     await dropDatabase();
+    await dropTryton();
     throw error;
   }
   const jwtSecret = new TextEncoder().encode(loadOrCreateLocalSecrets(dataDir).jwtSecret);
@@ -116,6 +164,7 @@ export async function startTestStack(
   return {
     ...stack,
     kind,
+    tryton: trytonTarget,
     async gql(query, variables, options = {}) {
       const response = await fetch(stack.graphqlUrl, {
         method: 'POST',
@@ -141,6 +190,7 @@ export async function startTestStack(
       await stack.stop();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
       await dropDatabase();
+      await dropTryton();
     },
   };
 }

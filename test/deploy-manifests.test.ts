@@ -59,8 +59,9 @@ describe('deploy/ manifests', () => {
     for (const container of pod.containers) {
       expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
       expect(container.lifecycle?.preStop?.exec?.command?.[0]).toBe('sleep');
-      // Liveness asks the process only; readiness may look further.
+      // Liveness asks the process only, readiness whether the pod can answer: neither asks another service.
       expect(container.livenessProbe.httpGet.path).toBe('/health');
+      expect(container.readinessProbe.httpGet.path).toBe('/ready');
       expect(container.resources.requests).toBeDefined();
       expect(container.resources.limits.memory).toBeDefined();
     }

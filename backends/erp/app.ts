@@ -32,9 +32,9 @@ export function buildErpApp(deps: ErpAppDeps): FastifyInstance {
     logger: deps.logger,
     metrics: deps.metrics,
     internalSecret: deps.internalSecret,
-    ready: async () => {
-      await deps.db.query('SELECT 1');
-    },
+    // Its database was migrated before it listens; whether it still answers is a dependency.
+    ready: async () => {},
+    dependencies: { database: () => deps.db.query('SELECT 1') },
   });
   const credit = deps.credit ?? DEFAULT_CREDIT_POLICY;
   registerCustomerRoutes(app, deps.db, credit);

@@ -46,6 +46,7 @@ export const salesOrderInputSchema = z.strictObject({
     .max(200),
   status: z.enum(['DRAFT', 'CONFIRMED']).optional(),
   externalRef: text(100).nullish(),
+  creditApprovedBy: text(200).nullish(),
 });
 
 /** Every sales order status. */

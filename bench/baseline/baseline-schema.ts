@@ -1,12 +1,17 @@
 import { Supergraph } from '@apollo/federation-internals';
 import {
   type DirectiveNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
   type GraphQLFieldResolver,
   type GraphQLResolveInfo,
   type GraphQLSchema,
   Kind,
   type ObjectTypeDefinitionNode,
   type ObjectTypeExtensionNode,
+  type SelectionSetNode,
+  getNamedType,
+  isNonNullType,
   isObjectType,
   parse,
 } from 'graphql';
@@ -75,6 +80,47 @@ export function buildBaselineSchema(supergraphSdl: string, graphs: Record<GraphN
     return work;
   };
 
+  // Per selection of an entity-valued field: the other graphs its subfields come from, and whether
+  // one of them is non-null there (the entity cannot stand without that graph's record).
+  const neededGraphsBySelection = new WeakMap<readonly FieldNode[], { from: GraphName | undefined; graphs: GraphName[] }[]>();
+  const neededGraphs = (entityType: string, from: GraphName | undefined, info: GraphQLResolveInfo): GraphName[] => {
+    let perOrigin = neededGraphsBySelection.get(info.fieldNodes);
+    if (!perOrigin) neededGraphsBySelection.set(info.fieldNodes, (perOrigin = []));
+    const known = perOrigin.find((entry) => entry.from === from);
+    if (known) return known.graphs;
+    const objectType = schema.getType(entityType);
+    const graphs: GraphName[] = [];
+    if (isObjectType(objectType)) {
+      for (const name of selectedFieldNames(info.fieldNodes, info.fragments)) {
+        const field = objectType.getFields()[name];
+        const fieldOwners = ownership.owners.get(entityType)?.get(name) ?? [];
+        if (!field || fieldOwners.length === 0 || (from && fieldOwners.includes(from)) || !isNonNullType(field.type)) continue;
+        if (!graphs.includes(fieldOwners[0])) graphs.push(fieldOwners[0]);
+      }
+    }
+    perOrigin.push({ from, graphs });
+    return graphs;
+  };
+  /**
+   * An entity another graph must complete (a won opportunity's order, read from the ERP) is null
+   * when that graph has no such record and a non-null field of it is selected: the gateway's
+   * entity fetch returns null there and the object's missing non-null field nulls it (Apollo
+   * reports that in extensions.valueCompletion, not as an error). Without this the baseline would
+   * answer each of the object's fields with a non-null error.
+   */
+  const completeEntities = (value: unknown, entityType: string, context: BaselineContext, info: GraphQLResolveInfo): unknown => {
+    if (value === null || value === undefined) return value;
+    if (typeof (value as PromiseLike<unknown>).then === 'function') return (value as Promise<unknown>).then((v) => completeEntities(v, entityType, context, info));
+    if (Array.isArray(value)) {
+      const items = value.map((item) => completeEntities(item, entityType, context, info));
+      return items.some((item) => item && typeof (item as PromiseLike<unknown>).then === 'function') ? Promise.all(items) : items;
+    }
+    const object = value as Record<string, unknown>;
+    const graphs = neededGraphs(entityType, origin.get(object), info);
+    if (graphs.length === 0) return value;
+    return Promise.all(graphs.map((graph) => representationFor(object, entityType, graph, context, info))).then((natives) => (natives.includes(null) ? null : value));
+  };
+
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     const owners = ownership.owners.get(type.name);
@@ -83,7 +129,8 @@ export function buildBaselineSchema(supergraphSdl: string, graphs: Record<GraphN
     for (const field of Object.values(type.getFields())) {
       const fieldOwners = owners?.get(field.name) ?? [];
       if (fieldOwners.length === 0) continue;
-      const resolve: GraphQLFieldResolver<unknown, BaselineContext> = (parent, args, context, info) => {
+      const returnsEntity = ownership.keys.has(getNamedType(field.type).name) ? getNamedType(field.type).name : undefined;
+      const resolveOwn: GraphQLFieldResolver<unknown, BaselineContext> = (parent, args, context, info) => {
         const parentObject = parent as Record<string, unknown> | undefined;
         const from = parentObject && typeof parentObject === 'object' ? origin.get(parentObject) : undefined;
         const graph = from && fieldOwners.includes(from) ? from : fieldOwners[0];
@@ -97,10 +144,24 @@ export function buildBaselineSchema(supergraphSdl: string, graphs: Record<GraphN
         if (isRoot || !isEntity || from === graph || !parentObject || (fieldOwners.length > 1 && parentObject[field.name] !== undefined)) return run(parentObject);
         return (representationFor(parentObject, type.name, graph, context, info) as Promise<unknown>).then((native) => (native === null ? null : run(native)));
       };
-      field.resolve = resolve;
+      field.resolve = returnsEntity ? (parent, args, context, info) => completeEntities(resolveOwn(parent, args, context, info), returnsEntity, context, info) : resolveOwn;
     }
   }
   return schema;
+}
+
+// The names of the fields selected directly under these field nodes, through fragments.
+function selectedFieldNames(fieldNodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>): Set<string> {
+  const names = new Set<string>();
+  const visit = (selectionSet: SelectionSetNode | undefined) => {
+    for (const selection of selectionSet?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet);
+      else visit(fragments[selection.name.value]?.selectionSet);
+    }
+  };
+  for (const node of fieldNodes) visit(node.selectionSet);
+  return names;
 }
 
 /** One request's contexts, one per subgraph. */

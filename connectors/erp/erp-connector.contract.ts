@@ -99,6 +99,22 @@ export function erpConnectorContract(target: ErpContractTarget): void {
     expect((await erp().getSalesOrders([order.id]))[0].lines[0].reservedQuantity).toBe(1);
   });
 
+  it('cancels a pending shipment once and refuses to cancel a shipped one', async () => {
+    const order = await erp().createSalesOrder({ customerNo: 'K-20001', lines: [{ sku: 'BOLT-1', quantity: 5 }] }, 'so-cancel-shipment');
+    await erp().reserveStock(order.id, 'reserve-cancel-shipment');
+    const shipment = await erp().createShipment(order.id, 'ship-cancel-shipment');
+    expect(shipment.status).toBe('PENDING');
+    expect((await erp().cancelShipment(shipment.id, 'cancel-shipment')).status).toBe('CANCELLED');
+    expect((await erp().cancelShipment(shipment.id, 'cancel-shipment')).status).toBe('CANCELLED');
+    expect((await erp().cancelShipment(shipment.id)).status).toBe('CANCELLED');
+    expect((await erp().getShipments([shipment.id]))[0].status).toBe('CANCELLED');
+    const [invoiced] = await erp().listSalesOrdersByCustomers(['K-20002'], { perCustomer: 1 });
+    const [shipped] = await erp().listShipmentsBySalesOrders([invoiced.id]);
+    expect((await failure(erp().cancelShipment(shipped.id))).code).toBe('CONFLICT');
+    expect((await erp().getShipments([shipped.id]))[0].status).toBe('SHIPPED');
+    expect((await failure(erp().cancelShipment('999999'))).code).toBe('NOT_FOUND');
+  });
+
   it('turns refusals into AppErrors with the API’s codes', async () => {
     const missing = await failure(erp().updateCustomer('K-99999', { name: 'Nobody' }));
     expect(missing.code).toBe('NOT_FOUND');

@@ -191,6 +191,12 @@ export interface ErpSalesOrderInput {
   /** Initial status, DRAFT or CONFIRMED; default CONFIRMED. */
   status?: 'DRAFT' | 'CONFIRMED';
   externalRef?: string | null;
+  /**
+   * Who in finance approved this order over the customer's credit (the integration keeps the
+   * review): the ERP confirms it without its credit-limit check. Not part of what an idempotency
+   * key stands for, so an order first refused on credit is confirmed under the same key once approved.
+   */
+  creditApprovedBy?: string | null;
 }
 
 export type ErpProductionOrderStatus = 'PLANNED' | 'RELEASED' | 'IN_PROGRESS' | 'COMPLETED' | 'CANCELLED';

@@ -1,3 +1,4 @@
+import { createClient } from 'graphql-sse';
 /** The console's only way to the product: the public GraphQL API and the gateway's export/import routes, with the user's token. */
 
 const TOKEN_KEY = 'console.token';
@@ -50,6 +51,7 @@ export function storeToken(token: string | null): void {
 /** What each role may do, from the API's field rules; used to leave out what a role cannot see. */
 export const can = {
   changeFlows: (role: Role) => role === 'admin' || role === 'sales',
+  reviewCredit: (role: Role) => role === 'admin' || role === 'finance',
   seeInvoices: (role: Role) => role === 'admin' || role === 'finance' || role === 'partner',
   seeSync: (role: Role) => role !== 'partner',
   seeDataQuality: (role: Role) => role === 'admin',
@@ -104,6 +106,22 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
     throw new ApiFailure(first?.message ?? `the API answered HTTP ${response.status}`, first?.extensions?.code, response.status);
   }
   return { data: body.data, errors };
+}
+
+/**
+ * Follows a subscription over graphql-sse on /graphql with the user's token and calls `onEvent`
+ * for each event (the pages re-read what they show). The client reconnects by itself; returns
+ * the way to stop.
+ */
+export function follow(query: string, variables: Record<string, unknown>, onEvent: () => void): () => void {
+  const session = storedSession();
+  if (!session) return () => undefined;
+  const client = createClient({ url: '/graphql', headers: { authorization: `Bearer ${session.token}` }, retryAttempts: 20 });
+  const stop = client.subscribe({ query, variables }, { next: onEvent, error: () => undefined, complete: () => undefined });
+  return () => {
+    stop();
+    client.dispose();
+  };
 }
 
 /** Downloads a file from the gateway with the token (a plain link cannot carry it) and saves it. */

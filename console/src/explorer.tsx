@@ -1,6 +1,6 @@
 import { GraphiQL } from 'graphiql';
 import 'graphiql/style.css';
-import { type ExecutionResult, type GraphQLSchema, type IntrospectionQuery, buildSchema, getIntrospectionQuery } from 'graphql';
+import { type ExecutionResult, type GraphQLSchema, type IntrospectionQuery, buildClientSchema, buildSchema, getIntrospectionQuery } from 'graphql';
 import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import publishedSchema from '../../schema/api.graphql?raw';
@@ -60,20 +60,23 @@ function Explorer() {
   const session = storedSession();
   const headers = JSON.stringify({ authorization: session ? `Bearer ${session.token}` : 'Bearer PASTE-A-TOKEN (npm run -s token -- --role admin)' }, null, 2);
   // The served schema when it can be introspected (development); in production, where
-  // introspection is off, the published contract shipped with this page.
-  const [schema, setSchema] = useState<GraphQLSchema | IntrospectionQuery | null>(null);
+  // introspection is off, the published contract shipped with this page. Always handed over
+  // built: GraphiQL introspects again by itself when given an introspection result, without the
+  // token, and then shows "Error fetching schema".
+  const [schema, setSchema] = useState<GraphQLSchema | null>(null);
   useEffect(() => {
     const fallback = () => setSchema(buildSchema(publishedSchema));
     if (!session) return fallback();
     post({ query: getIntrospectionQuery() }, { authorization: `Bearer ${session.token}` }).then(
-      (r) => (r.data && !r.errors ? setSchema(r.data as unknown as IntrospectionQuery) : fallback()),
+      (r) => (r.data && !r.errors ? setSchema(buildClientSchema(r.data as unknown as IntrospectionQuery)) : fallback()),
       fallback,
     );
   }, []);
   if (!schema) return <p style={{ padding: 24, fontFamily: 'system-ui' }}>Loading the schema…</p>;
   return (
     <GraphiQL
-      fetcher={async (params, options) => post(params, (options?.headers ?? {}) as Record<string, string>)}
+      // GraphiQL's own schema reload sends no editor headers: it goes with the signed-in token.
+      fetcher={async (params, options) => post(params, { ...(session ? { authorization: `Bearer ${session.token}` } : {}), ...((options?.headers ?? {}) as Record<string, string>) })}
       schema={schema}
       defaultTabs={EXAMPLES.map((e) => ({ ...e, headers }))}
       defaultHeaders={headers}

@@ -1,7 +1,8 @@
 import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import { follow } from './api';
 import { titleCase } from './format';
 
-/** Reads data now and again every `intervalMs` while the page is open (subscriptions come later). */
+/** Reads data now and again every `intervalMs` while the page is open (useLive re-reads it sooner on events). */
 export function usePoll<T>(load: () => Promise<T>, intervalMs: number, deps: unknown[]): { data: T | undefined; error: string | null; loading: boolean; reload: () => void } {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<string | null>(null);
@@ -39,11 +40,36 @@ export function usePoll<T>(load: () => Promise<T>, intervalMs: number, deps: unk
   return { data, error, loading, reload };
 }
 
+/**
+ * Calls `reload` when the subscription reports a change (at most every `throttleMs`), so a page
+ * follows the API live; its poll stays as the fallback when the stream is away.
+ */
+export function useLive(query: string | null, variables: Record<string, unknown>, reload: () => void, deps: unknown[], throttleMs = 500): void {
+  const reloadRef = useRef(reload);
+  reloadRef.current = reload;
+  useEffect(() => {
+    if (!query) return undefined;
+    let timer: number | undefined;
+    const stop = follow(query, variables, () => {
+      if (timer === undefined) timer = window.setTimeout(() => {
+        timer = undefined;
+        reloadRef.current();
+      }, throttleMs);
+    });
+    return () => {
+      window.clearTimeout(timer);
+      stop();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [query, ...deps]);
+}
+
 const TONES: Record<string, string> = {
   FAILED: 'bad',
   ERROR: 'bad',
   CONFLICT: 'warn',
   COMPENSATING: 'warn',
+  RETRYING: 'warn',
   COMPENSATED: 'muted',
   CANCELLED: 'muted',
   SKIPPED: 'muted',

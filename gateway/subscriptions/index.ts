@@ -44,7 +44,7 @@ export interface LiveUpdates {
  */
 export function registerLiveUpdates(deps: LiveUpdatesDeps): LiveUpdates {
   const { config } = deps;
-  const hub = new LiveEventHub({ integrationUrl: config.INTEGRATION_SUBGRAPH_URL, serviceToken: deps.serviceToken, logger: deps.logger, redisUrl: config.REDIS_URL });
+  const hub = new LiveEventHub({ integrationUrl: config.INTEGRATION_SUBGRAPH_URL, serviceToken: deps.serviceToken, logger: deps.logger, redisUrl: config.REDIS_URL, redisKeyPrefix: config.REDIS_KEY_PREFIX });
   const subscriptions = new LiveSubscriptions({
     server: deps.server,
     schema: deps.schema,

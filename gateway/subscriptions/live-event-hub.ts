@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { request } from 'undici';
 import type { Logger } from '../../platform/logger';
-import { LIVE_EVENT_CHANNEL, type LiveEvent, type LiveEventPage, type LiveEventType, compareEventIds } from '../../platform/live-event';
+import { type LiveEvent, type LiveEventPage, type LiveEventType, compareEventIds, liveEventChannel } from '../../platform/live-event';
 import { SERVICE_TOKEN_HEADER } from '../../platform/service-auth';
 
 /** What the hub follows. */
@@ -12,6 +12,8 @@ export interface LiveEventHubOptions {
   logger: Logger;
   /** When set, new events arrive by Redis pub/sub and the feed only fills gaps; else the feed is long-polled. */
   redisUrl?: string;
+  /** REDIS_KEY_PREFIX of the stack, before the channel's name; default none. */
+  redisKeyPrefix?: string;
   /** Longest wait of one long-poll; default 20 s. */
   longPollMs?: number;
 }
@@ -80,7 +82,7 @@ export class LiveEventHub {
         }
         this.serialized(() => this.accept(parsed.previousId, parsed.events));
       });
-      await this.redis.subscribe(LIVE_EVENT_CHANNEL);
+      await this.redis.subscribe(liveEventChannel(this.options.redisKeyPrefix ?? ''));
       this.safetyTimer = setInterval(() => this.serialized(() => this.catchUp()), SAFETY_POLL_MS);
       // Events released between reading the position and subscribing.
       this.serialized(() => this.catchUp());

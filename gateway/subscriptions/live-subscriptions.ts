@@ -102,6 +102,8 @@ interface PreparedSubscription {
   variables: Record<string, unknown>;
   argument: unknown;
   outcome: AuthorizationOutcome;
+  /** Subscribers whose events read alike: same scope (role, partner's customer), query and variables. */
+  group: string;
 }
 
 /**
@@ -111,13 +113,16 @@ interface PreparedSubscription {
  * the bus that concerns it that query runs through the same Apollo server and query planner with
  * the subscriber's principal: any field of the entity from every system, the role's field rules,
  * the partner's scope. Subscribers with the same operation, variables and role share one execution
- * per event.
+ * per event, and the events of one entity share executions while one runs: a flow's steps raise
+ * a burst of events, and an execution that starts after an event arrived answers it (it reads the
+ * entity as it is then), so each event still gets its message without one query per event.
  */
 export class LiveSubscriptions {
   private readonly perToken = new Map<string, number>();
   private open = 0;
   // One execution per event, operation, variables and principal scope, shared by its subscribers.
-  private readonly shared = new Map<string, Promise<FormattedExecutionResult>>();
+  private readonly shared = new Map<string, Promise<LiveMessage | null>>();
+  private readonly perEntity = new OneRunningOneQueued<FormattedExecutionResult>();
 
   constructor(private readonly deps: LiveSubscriptionsDeps) {}
 
@@ -192,7 +197,9 @@ export class LiveSubscriptions {
     const argumentNode = field.filter && root.arguments?.find((a) => a.name.value === field.filter!.argument);
     const argument = argumentNode ? valueFromAST(argumentNode.value, this.deps.schema.getSubscriptionType()!.getFields()[root.name.value].args.find((a) => a.name === field.filter!.argument)!.type, variables) : undefined;
     const queryDocument = toQuery(authorized.document, operation.name?.value, field, responseKey);
-    return { field, responseKey, queryText: print(queryDocument), variables, argument: argument ?? undefined, outcome: authorized.outcome };
+    const queryText = print(queryDocument);
+    const group = `${principal.role}\u0000${principal.customerId ?? ''}\u0000${queryText}\u0000${JSON.stringify(variables)}`;
+    return { field, responseKey, queryText, variables, argument: argument ?? undefined, outcome: authorized.outcome, group };
   }
 
   private stream(subscriber: Subscriber, prepared: PreparedSubscription, lastEventId: string | undefined, release: () => void): LiveStream {
@@ -247,11 +254,11 @@ export class LiveSubscriptions {
         if (compareEventIds(event.id, delivered) <= 0) continue;
         delivered = event.id;
         inFlight++;
-        const result = this.resultFor(event, subscriber, prepared);
+        const result = this.messageFor(event, subscriber, prepared);
         tail = tail.then(async () => {
-          const answer = await result;
+          const message = await result;
           inFlight--;
-          if (answer) push({ eventId: event.id, result: withEventExtensions(answer, event) });
+          if (message) push(message);
         });
       }
     };
@@ -306,22 +313,27 @@ export class LiveSubscriptions {
     return iterator;
   }
 
-  // Runs the subscription's query for one event; null when the subscriber may not see the entity.
-  private async resultFor(event: LiveEvent, subscriber: Subscriber, prepared: PreparedSubscription): Promise<FormattedExecutionResult | null> {
-    const { principal } = subscriber;
-    const variables = { ...prepared.variables, [KEY_VARIABLE]: event.key };
-    const key = `${event.id}\u0000${principal.role}\u0000${principal.customerId ?? ''}\u0000${prepared.queryText}\u0000${JSON.stringify(variables)}`;
-    let execution = this.shared.get(key);
-    if (!execution) {
-      execution = this.execute(prepared, variables, subscriber);
-      this.shared.set(key, execution);
+  /**
+   * The subscription's message for one event (null when the subscriber may not see the entity):
+   * one object per event and group, shared by the group's subscribers, so a transport can encode
+   * it once for all of them.
+   */
+  private messageFor(event: LiveEvent, subscriber: Subscriber, prepared: PreparedSubscription): Promise<LiveMessage | null> {
+    const entity = `${prepared.group}\u0000${event.key}`;
+    const key = `${event.id}\u0000${entity}`;
+    let message = this.shared.get(key);
+    if (!message) {
+      const variables = { ...prepared.variables, [KEY_VARIABLE]: event.key };
+      message = this.perEntity.run(entity, () => this.execute(prepared, variables, subscriber)).then((result) => {
+        const data = result.data as Record<string, unknown> | null | undefined;
+        if ((!data || data[prepared.responseKey] === null) && !result.errors?.length) return null;
+        return { eventId: event.id, result: withEventExtensions(result, event) };
+      });
+      this.shared.set(key, message);
       // Subscribers of this event take it within moments; later ones (a replay) run it again.
       setTimeout(() => this.shared.delete(key), 10_000).unref();
     }
-    const result = await execution;
-    const data = result.data as Record<string, unknown> | null | undefined;
-    if ((!data || data[prepared.responseKey] === null) && !result.errors?.length) return null;
-    return result;
+    return message;
   }
 
   private async execute(prepared: PreparedSubscription, variables: Record<string, unknown>, subscriber: Subscriber): Promise<FormattedExecutionResult> {
@@ -339,6 +351,40 @@ export class LiveSubscriptions {
     }
   }
 }
+
+/**
+ * Runs the tasks of a lane one at a time, and at most one more behind the one running: a task
+ * asked for while one runs is answered by the queued one, which starts when the running one ends.
+ * Every answer comes from a run that started after it was asked for.
+ */
+export class OneRunningOneQueued<T> {
+  private readonly lanes = new Map<string, { ended: Promise<void>; queued: Promise<T> | null }>();
+
+  run(lane: string, task: () => Promise<T>): Promise<T> {
+    const current = this.lanes.get(lane);
+    if (!current) return this.start(lane, task);
+    current.queued ??= current.ended.then(() => this.start(lane, task));
+    return current.queued;
+  }
+
+  /** Lanes with a run under way (for tests). */
+  get size(): number {
+    return this.lanes.size;
+  }
+
+  private start(lane: string, task: () => Promise<T>): Promise<T> {
+    const result = task();
+    const entry = { ended: result.then(noop, noop), queued: null as Promise<T> | null };
+    this.lanes.set(lane, entry);
+    // Runs before a queued task's start (registered first), which replaces the entry itself.
+    void entry.ended.then(() => {
+      if (this.lanes.get(lane) === entry && entry.queued === null) this.lanes.delete(lane);
+    });
+    return result;
+  }
+}
+
+function noop(): void {}
 
 /** A refusal with one coded error. */
 function refusal(message: string, code: ErrorCode): LiveRefusal {

@@ -75,8 +75,16 @@ async function serve(req: FastifyRequest, reply: FastifyReply, live: LiveSubscri
   return reply;
 }
 
+// A message is shared by every subscriber of its group (live-subscriptions.ts): encoded once for all.
+const frames = new WeakMap<LiveMessage, string>();
+
 function frame(message: LiveMessage): string {
-  return `${message.eventId ? `id: ${message.eventId}\n` : ''}event: next\ndata: ${JSON.stringify(message.result)}\n\n`;
+  let text = frames.get(message);
+  if (text === undefined) {
+    text = `${message.eventId ? `id: ${message.eventId}\n` : ''}event: next\ndata: ${JSON.stringify(message.result)}\n\n`;
+    frames.set(message, text);
+  }
+  return text;
 }
 
 function readRequest(req: FastifyRequest): LiveRequest | null {

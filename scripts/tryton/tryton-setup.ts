@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -89,6 +89,7 @@ export async function ensureSeededDatabase(settings: TrytonSettings, database: s
   await dropDatabase(settings, building);
   await copyDatabase(settings, settings.baseDb, building);
   const started = Date.now();
+  log(`tryton: seeding ${building} with the demo business (orders driven through Tryton's workflow: a few minutes)…`);
   const server = await startTrytond(settings);
   try {
     const erp = new TrytonErpConnector({ url: server.url, database: building, login: settings.login, password: settings.password, timeoutMs: 120_000 });
@@ -123,11 +124,18 @@ export async function databaseExists(settings: TrytonSettings, database: string)
   }
 }
 
-/** A trytond serving every database of the server, on `port` (a free one by default). */
+/**
+ * A trytond serving every database of the server, on `port` (a free one by default). A trytond
+ * this folder started on that port before and that outlived its parent (killed without a chance to
+ * stop it) is stopped first: it would hold the port.
+ */
 export async function startTrytond(settings: TrytonSettings, port?: number): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
   const listenPort = port ?? (await freePort());
   const conf = writeTrytondConfig(settings, listenPort);
+  const pidFile = trytondPidFile(settings, listenPort);
+  await stopLeftoverTrytond(pidFile, conf);
   const child = spawn('trytond', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (child.pid !== undefined) writeFileSync(pidFile, String(child.pid));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -153,12 +161,44 @@ export async function startTrytond(settings: TrytonSettings, port?: number): Pro
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        const done = () => {
+          rmSync(pidFile, { force: true });
+          resolve();
+        };
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', done);
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
       }),
   };
+}
+
+/** Where the pid of the trytond serving `port` is kept while it runs (benches read its CPU time). */
+export function trytondPidFile(settings: TrytonSettings, port: number): string {
+  return path.join(settings.dir, `trytond-${port}.pid`);
+}
+
+/** Stops the trytond whose pid `pidFile` names if it still runs with `conf` (a pid reused by another program is left alone). */
+async function stopLeftoverTrytond(pidFile: string, conf: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8'));
+  } catch {
+    return;
+  }
+  const runsConf = () => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(conf);
+    } catch {
+      return false;
+    }
+  };
+  if (Number.isInteger(pid) && pid > 0 && runsConf()) {
+    process.kill(pid, 'SIGTERM');
+    for (let waited = 0; runsConf() && waited < 5000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (runsConf()) process.kill(pid, 'SIGKILL');
+  }
+  rmSync(pidFile, { force: true });
 }
 
 function freePort(): Promise<number> {

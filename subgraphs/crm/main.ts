@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const serviceToken = serviceTokenSigner(config.INTERNAL_SECRET, 'crm-subgraph');
   const crm = new HttpCrmConnector({ baseUrl: config.CRM_BACKEND_URL, serviceToken, timeoutMs: config.BACKEND_TIMEOUT_MS, metrics });
   const erp = createErpConnector({ baseUrl: config.ERP_BACKEND_URL, serviceToken, timeoutMs: config.BACKEND_TIMEOUT_MS, metrics });
-  const cache = config.ENTITY_CACHE ? createCache({ redisUrl: config.REDIS_URL, prefix: 'crm-subgraph:entity:', maxEntries: config.ENTITY_CACHE_MAX_ENTRIES }) : undefined;
+  const cache = config.ENTITY_CACHE ? createCache({ redisUrl: config.REDIS_URL, prefix: `${config.REDIS_KEY_PREFIX}crm-subgraph:entity:`, maxEntries: config.ENTITY_CACHE_MAX_ENTRIES }) : undefined;
   const subgraph = await createCrmSubgraph({
     entityCache: cache ? new EntityCache(cache) : undefined,
     webhookSecret: config.WEBHOOK_SECRET,

@@ -1,11 +1,12 @@
+import { InMemoryCrmConnector } from '../../connectors/crm/test-support/in-memory-crm.connector';
+import { InMemoryErpConnector } from '../../connectors/erp/test-support/in-memory-erp.connector';
+import { ConnectorFaults } from '../../connectors/test-support/connector-faults';
 import { listen } from '../../platform/http-server';
 import { createLogger } from '../../platform/logger';
 import { createMetrics } from '../../platform/metrics';
 import { signServiceToken } from '../../platform/service-auth';
 import { erpFixture } from '../erp/test-support/erp-fixtures';
-import { InMemoryErpConnector } from '../erp/test-support/in-memory-erp.connector';
 import { createCrmSubgraph, type CrmSubgraph } from './server';
-import { InMemoryCrmConnector } from './test-support/in-memory-crm.connector';
 import { LAST_LINKED_ACCOUNT, accountIdOf, crmFixture } from './test-support/crm-fixtures';
 
 const SECRET = 'crm-subgraph-test-secret-0123456789';
@@ -16,15 +17,18 @@ interface GraphQLAnswer {
 }
 
 let crm: InMemoryCrmConnector;
-let erp: InMemoryErpConnector;
+let crmFaults: ConnectorFaults;
+let erpFaults: ConnectorFaults;
 let subgraph: CrmSubgraph;
 let baseUrl: string;
 
 // Real HTTP on a free port: Fastify's inject pulls in an ESM-only module that jest does not transform.
 beforeEach(async () => {
   crm = new InMemoryCrmConnector(crmFixture(50));
-  erp = new InMemoryErpConnector({ products: erpFixture(0).products });
-  subgraph = await createCrmSubgraph({ crm, erp, logger: createLogger('crm-subgraph', 'silent'), metrics: createMetrics('crm-subgraph'), internalSecret: SECRET, development: true });
+  crmFaults = new ConnectorFaults('crm');
+  erpFaults = new ConnectorFaults('erp');
+  const erp = new InMemoryErpConnector({ products: erpFixture(0).products });
+  subgraph = await createCrmSubgraph({ crm: crmFaults.wrap(crm), erp: erpFaults.wrap(erp), logger: createLogger('crm-subgraph', 'silent'), metrics: createMetrics('crm-subgraph'), internalSecret: SECRET, development: true });
   baseUrl = `http://127.0.0.1:${await listen(subgraph.app, 0)}`;
 });
 
@@ -74,13 +78,13 @@ describe('CRM subgraph: customers', () => {
 
     expect(answer.errors).toBeUndefined();
     expect(answer.data?._entities).toHaveLength(50);
-    expect(Object.fromEntries(crm.calls)).toEqual({
+    expect(crmFaults.callCounts()).toEqual({
       listContactsByAccounts: 1,
       listOpportunitiesByAccounts: 1,
       listActivitiesByAccounts: 1,
       listCasesByAccounts: 1,
     });
-    expect(erp.totalCalls()).toBe(0);
+    expect(erpFaults.calls.length).toBe(0);
   });
 
   it('shows contacts, opportunities with exact money, the newest activities and cases', async () => {
@@ -123,7 +127,7 @@ describe('CRM subgraph: customers', () => {
     const answer = await graphql(CUSTOMER_360, { representations: [{ __typename: 'Customer', crmAccountId: null }] });
     expect(answer.errors).toBeUndefined();
     expect(answer.data?._entities).toEqual([{ crmAccountId: null, contacts: [], opportunities: [], activities: [], cases: [] }]);
-    expect(crm.totalCalls()).toBe(0);
+    expect(crmFaults.calls.length).toBe(0);
   });
 
   it('filters opportunities by stage and cases by status', async () => {
@@ -152,7 +156,7 @@ describe('CRM subgraph: customers', () => {
       { id: 'SO-100021', opportunity: { name: 'Pumps for customer 2', stage: 'CLOSED_WON' } },
       { id: 'SO-999999', opportunity: null },
     ]);
-    expect(crm.callsOf('findOpportunitiesBySalesOrders')).toBe(1);
+    expect(crmFaults.callsOf('findOpportunitiesBySalesOrders')).toHaveLength(1);
   });
 });
 
@@ -174,7 +178,7 @@ describe('CRM subgraph: queries', () => {
   it('refuses a page larger than 100 with BAD_USER_INPUT on first', async () => {
     const answer = await graphql(`{ opportunities(first: 101) { totalCount } }`);
     expect(answer.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'first' });
-    expect(crm.totalCalls()).toBe(0);
+    expect(crmFaults.calls.length).toBe(0);
   });
 
   it('lists the opportunities of a customer given by its CRM or its ERP id', async () => {
@@ -189,7 +193,7 @@ describe('CRM subgraph: queries', () => {
     });
     const byErp = (await graphql(query, { c: 'erp:K-10003' })).data?.opportunities;
     expect(byErp).toEqual(byCrm);
-    expect(crm.callsOf('findAccountsByErpCustomerNos')).toBe(1);
+    expect(crmFaults.callsOf('findAccountsByErpCustomerNos')).toHaveLength(1);
   });
 
   it('answers an empty list for an ERP customer without CRM account, and BAD_USER_INPUT for a malformed id', async () => {
@@ -205,7 +209,7 @@ describe('CRM subgraph: queries', () => {
   });
 
   it('reports an unreachable CRM on the affected field and keeps the rest of the answer', async () => {
-    crm.down.add('getOpportunities');
+    crmFaults.failNext('getOpportunities', { times: Infinity });
     const answer = await graphql(`{ opportunity(id: "e0000001-0000-4000-8000-000000000001") { id } opportunities(first: 1) { totalCount } }`);
     expect(answer.data).toEqual({ opportunity: null, opportunities: { totalCount: 100 } });
     expect(answer.errors).toHaveLength(1);
@@ -240,7 +244,7 @@ describe('CRM subgraph: mutations', () => {
         { product: { sku: 'P-300' }, quantity: 10, unitPrice: { amount: '0.10', currency: 'EUR' } },
       ],
     });
-    expect(erp.callsOf('getProducts')).toBe(1);
+    expect(erpFaults.callsOf('getProducts')).toHaveLength(1);
   });
 
   it.each([
@@ -255,7 +259,7 @@ describe('CRM subgraph: mutations', () => {
     const input = { customerId: `crm:${accountIdOf(1)}`, name: 'Refit', lines: [{ sku: 'P-100', quantity: 1 }], ...change };
     const answer = await graphql(CREATE_OPPORTUNITY, { input });
     expect(answer.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field });
-    expect(crm.callsOf('createOpportunity')).toBe(0);
+    expect(crmFaults.callsOf('createOpportunity')).toHaveLength(0);
   });
 
   it('refuses an opportunity for a product the ERP does not sell, naming the sku', async () => {
@@ -278,10 +282,10 @@ describe('CRM subgraph: mutations', () => {
   });
 
   it('answers UPSTREAM_UNAVAILABLE and writes nothing when the ERP catalogue is down', async () => {
-    erp.down.add('getProducts');
+    erpFaults.failNext('getProducts', { times: Infinity });
     const answer = await graphql(CREATE_OPPORTUNITY, { input: { customerId: `crm:${accountIdOf(1)}`, name: 'Refit', lines: [{ sku: 'P-100', quantity: 1 }] } });
     expect(answer.errors?.[0].extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
-    expect(crm.callsOf('createOpportunity')).toBe(0);
+    expect(crmFaults.callsOf('createOpportunity')).toHaveLength(0);
   });
 
   it('moves an opportunity to another stage and answers NOT_FOUND for an unknown one', async () => {
@@ -297,13 +301,13 @@ describe('CRM subgraph: mutations', () => {
       { input: { customerId: 'erp:K-10005', type: 'MEETING', subject: '  Plant visit ', salesOrderId: 'SO-100051' } },
     );
     expect(logged.data?.logActivity).toEqual({ type: 'MEETING', subject: 'Plant visit', salesOrder: { id: 'SO-100051' } });
-    expect(crm.activities.at(-1)?.accountId).toBe(accountIdOf(5));
+    expect([...crm.activities.values()].at(-1)?.accountId).toBe(accountIdOf(5));
 
     const system = await graphql(`mutation ($input: LogActivityInput!) { logActivity(input: $input) { id } }`, {
       input: { customerId: 'erp:K-10005', type: 'SYSTEM', subject: 'Order shipped' },
     });
     expect(system.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input.type' });
-    expect(crm.callsOf('createActivity')).toBe(1);
+    expect(crmFaults.callsOf('createActivity')).toHaveLength(1);
   });
 
   it('opens a case for a CRM-only customer', async () => {
@@ -312,7 +316,7 @@ describe('CRM subgraph: mutations', () => {
       input: { customerId: `crm:${accountId}`, subject: 'Invoice address wrong', priority: 'LOW' },
     });
     expect(answer.data?.openCase).toEqual({ subject: 'Invoice address wrong', status: 'OPEN', priority: 'LOW', salesOrder: null });
-    expect(crm.cases.at(-1)?.accountId).toBe(accountId);
+    expect([...crm.cases.values()].at(-1)?.accountId).toBe(accountId);
   });
 });
 
@@ -324,9 +328,17 @@ describe('CRM subgraph: service', () => {
     expect(await (await fetch(`${baseUrl}/metrics`)).text()).toContain('connector_requests_total');
   });
 
-  it('is ready while the CRM answers and unavailable when it does not', async () => {
-    expect((await fetch(`${baseUrl}/ready`)).status).toBe(200);
-    crm.down.add('listAccounts');
-    expect((await fetch(`${baseUrl}/ready`)).status).toBe(503);
+  it('stays ready while the CRM does not answer, and says so on /health/dependencies and in dependency_up', async () => {
+    expect((await fetch(`${baseUrl}/health/dependencies`)).status).toBe(200);
+    crmFaults.failNext('listAccounts', { times: Infinity });
+    try {
+      expect((await fetch(`${baseUrl}/ready`)).status).toBe(200);
+      const down = await fetch(`${baseUrl}/health/dependencies`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ status: 'degraded', service: 'crm-subgraph', dependencies: { crm: { up: false }, erp: { up: true } } });
+      expect(await (await fetch(`${baseUrl}/metrics`)).text()).toMatch(/^dependency_up\{dependency="crm"[^}]*\} 0$/m);
+    } finally {
+      crmFaults.clear();
+    }
   });
 });

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CrmConnector } from '../../connectors/crm/crm.connector';
 import type { ErpConnector } from '../../connectors/erp/erp.connector';
 import { type EntityCache, cacheWebhookPath, registerCacheInvalidationWebhooks } from '../../platform/entity-cache';
+import { crmAnswers, erpAnswers } from '../../connectors/backend-probes';
 import { createHttpService } from '../../platform/http-server';
 import type { Logger } from '../../platform/logger';
 import type { ServiceMetrics } from '../../platform/metrics';
@@ -39,7 +40,7 @@ export interface CrmSubgraph {
   close(): Promise<void>;
 }
 
-/** Builds the CRM subgraph's HTTP service with /graphql, /health, /ready and /metrics; never listens. */
+/** Builds the CRM subgraph's HTTP service with /graphql, /health, /ready, /health/dependencies and /metrics; never listens. */
 export async function createCrmSubgraph(deps: CrmSubgraphDeps): Promise<CrmSubgraph> {
   const app = createHttpService({
     service: 'crm-subgraph',
@@ -47,8 +48,11 @@ export async function createCrmSubgraph(deps: CrmSubgraphDeps): Promise<CrmSubgr
     metrics: deps.metrics,
     internalSecret: deps.internalSecret,
     openRoutes: deps.entityCache && deps.webhookSecret ? [cacheWebhookPath('crm')] : [],
-    // Ready means the CRM answers; without the ERP only new opportunities fail, reads still work.
-    ready: async () => void (await deps.crm.listAccounts({ first: 1 })),
+    // Ready once it listens (its schema is mounted before): without the CRM it still answers, each
+    // field with a coded error, so a backend outage never takes it out of its Service.
+    ready: async () => {},
+    // Without the ERP only new opportunities fail; reads still work.
+    dependencies: { crm: () => crmAnswers(deps.crm), erp: () => erpAnswers(deps.erp) },
   });
   if (deps.entityCache && deps.webhookSecret) {
     await registerCacheInvalidationWebhooks(app, { secret: deps.webhookSecret, cache: deps.entityCache, rules: { crm: crmInvalidationRule }, logger: deps.logger });

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     timeoutMs: config.BACKEND_TIMEOUT_MS,
     metrics,
   });
-  const cache = config.ENTITY_CACHE ? createCache({ redisUrl: config.REDIS_URL, prefix: 'erp-subgraph:entity:', maxEntries: config.ENTITY_CACHE_MAX_ENTRIES }) : undefined;
+  const cache = config.ENTITY_CACHE ? createCache({ redisUrl: config.REDIS_URL, prefix: `${config.REDIS_KEY_PREFIX}erp-subgraph:entity:`, maxEntries: config.ENTITY_CACHE_MAX_ENTRIES }) : undefined;
   const subgraph = await createErpSubgraph({
     entityCache: cache ? new EntityCache(cache) : undefined,
     webhookSecret: config.WEBHOOK_SECRET,

@@ -3,7 +3,8 @@ import { createLogger } from '../../platform/logger';
 import { createMetrics } from '../../platform/metrics';
 import { signServiceToken } from '../../platform/service-auth';
 import { createErpSubgraph, type ErpSubgraph } from './server';
-import { InMemoryErpConnector } from './test-support/in-memory-erp.connector';
+import { InMemoryErpConnector } from '../../connectors/erp/test-support/in-memory-erp.connector';
+import { ConnectorFaults } from '../../connectors/test-support/connector-faults';
 import { crmAccountIdOf, customerNoOf, erpFixture } from './test-support/erp-fixtures';
 
 const SECRET = 'erp-subgraph-test-secret-0123456789';
@@ -14,13 +15,16 @@ interface GraphQLAnswer {
 }
 
 let erp: InMemoryErpConnector;
+let erpFaults: ConnectorFaults;
 let subgraph: ErpSubgraph;
 let baseUrl: string;
 
 // Real HTTP on a free port: Fastify's inject pulls in an ESM-only module that jest does not transform.
 beforeEach(async () => {
-  erp = new InMemoryErpConnector(erpFixture(50));
-  subgraph = await createErpSubgraph({ erp, logger: createLogger('erp-subgraph', 'silent'), metrics: createMetrics('erp-subgraph'), internalSecret: SECRET, development: true });
+  // Writes are stamped at one instant, so an answer's timestamps can be asserted.
+  erp = new InMemoryErpConnector(erpFixture(50), { now: () => '2026-03-02T09:00:00.000Z' });
+  erpFaults = new ConnectorFaults('erp');
+  subgraph = await createErpSubgraph({ erp: erpFaults.wrap(erp), logger: createLogger('erp-subgraph', 'silent'), metrics: createMetrics('erp-subgraph'), internalSecret: SECRET, development: true });
   baseUrl = `http://127.0.0.1:${await listen(subgraph.app, 0)}`;
 });
 
@@ -74,7 +78,7 @@ describe('ERP subgraph: customers', () => {
 
     expect(answer.errors).toBeUndefined();
     expect(answer.data?._entities).toHaveLength(50);
-    const perOperation = Object.fromEntries(erp.calls);
+    const perOperation = erpFaults.callCounts();
     expect(perOperation).toEqual({
       getCustomers: 1,
       getOpenBalances: 1,
@@ -91,10 +95,10 @@ describe('ERP subgraph: customers', () => {
 
   it('costs the same backend calls for 50 customers as for 5', async () => {
     await graphql(CUSTOMER_360, { representations: customerRepresentations(5) });
-    const forFive = erp.totalCalls();
-    erp.calls.clear();
+    const forFive = erpFaults.calls.length;
+    erpFaults.calls.length = 0;
     await graphql(CUSTOMER_360, { representations: customerRepresentations(50) });
-    expect(erp.totalCalls()).toBe(forFive);
+    expect(erpFaults.calls.length).toBe(forFive);
   });
 
   it('shows credit, balance, orders with lines, stock and invoices with exact money', async () => {
@@ -140,7 +144,7 @@ describe('ERP subgraph: customers', () => {
     expect(answer.data?._entities).toEqual([
       { erpCustomerNo: null, creditLimit: null, paymentTerms: null, openBalance: { amount: '0.00', currency: 'EUR' }, orders: [], invoices: [] },
     ]);
-    expect(erp.totalCalls()).toBe(0);
+    expect(erpFaults.calls.length).toBe(0);
   });
 
   it('filters a customer\'s orders and invoices by status', async () => {
@@ -176,22 +180,23 @@ describe('ERP subgraph: queries', () => {
   it('refuses a page larger than 100 with BAD_USER_INPUT on first', async () => {
     const answer = await graphql(`{ salesOrders(first: 101) { totalCount } }`);
     expect(answer.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'first' });
-    expect(erp.totalCalls()).toBe(0);
+    expect(erpFaults.calls.length).toBe(0);
   });
 
   it('lists the sales orders of a customer given by its ERP or its CRM id', async () => {
     const query = `query ($c: ID) { salesOrders(customerId: $c) { nodes { id customer { erpCustomerNo } } totalCount } }`;
     const byErp = (await graphql(query, { c: 'erp:K-10003' })).data?.salesOrders;
     expect(byErp).toEqual({
+      // Newest first, as the ERP lists orders.
       nodes: [
-        { id: 'SO-100031', customer: { erpCustomerNo: 'K-10003' } },
         { id: 'SO-100032', customer: { erpCustomerNo: 'K-10003' } },
+        { id: 'SO-100031', customer: { erpCustomerNo: 'K-10003' } },
       ],
       totalCount: 2,
     });
     const byCrm = (await graphql(query, { c: `crm:${crmAccountIdOf(3)}` })).data?.salesOrders;
     expect(byCrm).toEqual(byErp);
-    expect(erp.callsOf('findCustomersByExternalRefs')).toBe(1);
+    expect(erpFaults.callsOf('findCustomersByExternalRefs')).toHaveLength(1);
   });
 
   it('answers an empty list for a CRM customer the ERP does not hold, and BAD_USER_INPUT for a malformed id', async () => {
@@ -208,7 +213,7 @@ describe('ERP subgraph: queries', () => {
   });
 
   it('reports an unreachable ERP on the affected field and keeps the rest of the answer', async () => {
-    erp.down.add('getSalesOrders');
+    erpFaults.failNext('getSalesOrders', { times: Infinity });
     const answer = await graphql(`{ salesOrder(id: "SO-100011") { id } products(first: 1) { nodes { sku } } }`);
     expect(answer.data).toEqual({ salesOrder: null, products: { nodes: [{ sku: 'P-100' }] } });
     expect(answer.errors).toHaveLength(1);
@@ -217,7 +222,7 @@ describe('ERP subgraph: queries', () => {
   });
 
   it('reports unreachable stock on each product\'s stock list and reads it once, with products and lines kept', async () => {
-    erp.down.add('getStockLevels');
+    erpFaults.failNext('getStockLevels', { times: Infinity });
     const answer = await graphql(
       `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Customer { orders(first: 1) { lines { product { sku stock { warehouse { code } } } } } } } }`,
       { representations: customerRepresentations(2) },
@@ -226,11 +231,11 @@ describe('ERP subgraph: queries', () => {
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line.product.stock).toEqual([]);
     expect(answer.errors?.map((e) => [e.path?.slice(-2), e.extensions?.code])).toEqual(lines.map(() => [['product', 'stock'], 'UPSTREAM_UNAVAILABLE']));
-    expect(Object.fromEntries(erp.calls)).toEqual({ listSalesOrdersByCustomers: 1, getProducts: 1, getStockLevels: 1 });
+    expect(erpFaults.callCounts()).toEqual({ listSalesOrdersByCustomers: 1, getProducts: 1, getStockLevels: 1 });
   });
 
   it('reports an unreachable catalogue on each line\'s product and reads it once', async () => {
-    erp.down.add('getProducts');
+    erpFaults.failNext('getProducts', { times: Infinity });
     const answer = await graphql(
       `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Customer { orders(first: 1) { lines { product { sku available } } } } } }`,
       { representations: customerRepresentations(2) },
@@ -240,7 +245,7 @@ describe('ERP subgraph: queries', () => {
     const errors = answer.errors ?? [];
     expect(errors.every((e) => e.extensions?.code === 'UPSTREAM_UNAVAILABLE' && /^_entities\.[01]\.orders\.0\.lines\.\d+\.product$/.test((e.path ?? []).join('.')))).toBe(true);
     expect(new Set(errors.map((e) => e.path?.[1]))).toEqual(new Set([0, 1]));
-    expect(Object.fromEntries(erp.calls)).toEqual({ listSalesOrdersByCustomers: 1, getProducts: 1 });
+    expect(erpFaults.callCounts()).toEqual({ listSalesOrdersByCustomers: 1, getProducts: 1 });
   });
 
   it('resolves sales order, invoice and production order references', async () => {
@@ -290,11 +295,11 @@ describe('ERP subgraph: mutations', () => {
     const answer = await graphql(`mutation ($amount: Decimal!) { recordPayment(invoiceId: "INV-30011", amount: $amount) { id } }`, { amount });
     expect(answer.data).toBeNull();
     expect(answer.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'amount' });
-    expect(erp.callsOf('recordPayment')).toBe(0);
+    expect(erpFaults.callsOf('recordPayment')).toHaveLength(0);
   });
 
   it('confirms a shipment with the carrier and tracking number trimmed', async () => {
-    erp.shipments.push({ ...erp.shipments[0], id: 'SH-79999', number: 'SH-79999', status: 'PENDING', carrier: null, trackingNumber: null, shippedAt: null });
+    erp.shipments.set('SH-79999', { ...erp.shipments.get('SH-70011')!, id: 'SH-79999', number: 'SH-79999', status: 'PENDING', carrier: null, trackingNumber: null, shippedAt: null });
     const answer = await graphql(`mutation { confirmShipment(id: "SH-79999", carrier: "  DHL Express ", trackingNumber: " 00340434 ") { status carrier trackingNumber shippedAt } }`);
     expect(answer.data?.confirmShipment).toEqual({ status: 'SHIPPED', carrier: 'DHL Express', trackingNumber: '00340434', shippedAt: '2026-03-02T09:00:00.000Z' });
   });
@@ -304,7 +309,7 @@ describe('ERP subgraph: mutations', () => {
     expect(blank.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'carrier' });
     const long = await graphql(`mutation ($t: String!) { confirmShipment(id: "SH-70011", carrier: "DHL", trackingNumber: $t) { id } }`, { t: 'X'.repeat(101) });
     expect(long.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'trackingNumber' });
-    expect(erp.callsOf('confirmShipment')).toBe(0);
+    expect(erpFaults.callsOf('confirmShipment')).toHaveLength(0);
   });
 
   it('completes a production order and passes the ERP\'s NOT_FOUND through', async () => {
@@ -330,9 +335,24 @@ describe('ERP subgraph: service', () => {
     expect(health.status).toBe(200);
   });
 
-  it('is ready while the ERP answers and unavailable when it does not', async () => {
-    expect((await fetch(`${baseUrl}/ready`)).status).toBe(200);
-    erp.down.add('listWarehouses');
-    expect((await fetch(`${baseUrl}/ready`)).status).toBe(503);
+  it('stays ready while the ERP does not answer, and says so on /health/dependencies and in dependency_up', async () => {
+    const dependencies = async () => {
+      const response = await fetch(`${baseUrl}/health/dependencies`);
+      return { status: response.status, body: (await response.json()) as { status: string; dependencies: Record<string, { up: boolean; reason?: string }> } };
+    };
+    const up = await dependencies();
+    expect(up).toMatchObject({ status: 200, body: { status: 'up', dependencies: { erp: { up: true } } } });
+    expect(await (await fetch(`${baseUrl}/metrics`)).text()).toMatch(/^dependency_up\{dependency="erp"[^}]*\} 1$/m);
+
+    erpFaults.failNext('listWarehouses', { times: Infinity });
+    try {
+      expect((await fetch(`${baseUrl}/ready`)).status).toBe(200);
+      expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
+      const down = await dependencies();
+      expect(down).toMatchObject({ status: 503, body: { status: 'degraded', dependencies: { erp: { up: false, reason: expect.any(String) } } } });
+      expect(await (await fetch(`${baseUrl}/metrics`)).text()).toMatch(/^dependency_up\{dependency="erp"[^}]*\} 0$/m);
+    } finally {
+      erpFaults.clear();
+    }
   });
 });

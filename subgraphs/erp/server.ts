@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ErpConnector } from '../../connectors/erp/erp.connector';
 import { type EntityCache, cacheWebhookPath, registerCacheInvalidationWebhooks } from '../../platform/entity-cache';
+import { erpAnswers } from '../../connectors/backend-probes';
 import { createHttpService } from '../../platform/http-server';
 import type { Logger } from '../../platform/logger';
 import type { ServiceMetrics } from '../../platform/metrics';
@@ -36,7 +37,7 @@ export interface ErpSubgraph {
   close(): Promise<void>;
 }
 
-/** Builds the ERP subgraph's HTTP service with /graphql, /health, /ready and /metrics; never listens. */
+/** Builds the ERP subgraph's HTTP service with /graphql, /health, /ready, /health/dependencies and /metrics; never listens. */
 export async function createErpSubgraph(deps: ErpSubgraphDeps): Promise<ErpSubgraph> {
   const app = createHttpService({
     service: 'erp-subgraph',
@@ -44,8 +45,10 @@ export async function createErpSubgraph(deps: ErpSubgraphDeps): Promise<ErpSubgr
     metrics: deps.metrics,
     internalSecret: deps.internalSecret,
     openRoutes: deps.entityCache && deps.webhookSecret ? [cacheWebhookPath('erp')] : [],
-    // The warehouse list is the cheapest read that proves the ERP answers.
-    ready: async () => void (await deps.erp.listWarehouses()),
+    // Ready once it listens (its schema is mounted before): without the ERP it still answers, each
+    // field with a coded error, so a backend outage never takes it out of its Service.
+    ready: async () => {},
+    dependencies: { erp: () => erpAnswers(deps.erp) },
   });
   if (deps.entityCache && deps.webhookSecret) {
     await registerCacheInvalidationWebhooks(app, { secret: deps.webhookSecret, cache: deps.entityCache, rules: { erp: erpInvalidationRule }, logger: deps.logger });

@@ -17,14 +17,30 @@ const integrationConfigSchema = baseConfigSchema.extend({
   SYNC_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
   /** RECONCILIATION_INTERVAL_MS: interval of the scheduled reconciliation; default 900000 (15 minutes). */
   RECONCILIATION_INTERVAL_MS: z.coerce.number().int().positive().default(900_000),
-  /** FLOW_STEP_MAX_ATTEMPTS: attempts of a flow step on transient failures before the flow is FAILED; default 5. */
-  FLOW_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
-  /** FLOW_RETRY_BASE_MS: first retry delay of a flow step, doubled per attempt plus jitter; default 500. */
+  /**
+   * FLOW_RETRY_WINDOW_MS: how long a flow step keeps being retried after transient failures (a
+   * backend unreachable, timing out or overloaded), counted from its first failure in a row; the
+   * flow is RETRYING meanwhile and FAILED after it (retryOrderFlow resumes it); default 3600000 (1 hour).
+   */
+  FLOW_RETRY_WINDOW_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** FLOW_RETRY_BASE_MS: first retry delay of a flow step, doubled per attempt, less up to half as jitter; default 500. */
   FLOW_RETRY_BASE_MS: z.coerce.number().int().positive().default(500),
+  /** FLOW_RETRY_MAX_DELAY_MS: longest delay between two retries of a flow step; default 60000. */
+  FLOW_RETRY_MAX_DELAY_MS: z.coerce.number().int().positive().default(60_000),
+  /**
+   * FLOW_PROBE_MS: while flows retry on a backend, how often it is checked (a cheap read); the first
+   * answer wakes them at once instead of after their backoff; default 2000.
+   */
+  FLOW_PROBE_MS: z.coerce.number().int().positive().default(2000),
   /** FLOW_LEASE_MS: how long a worker owns a flow it advances; a crashed worker's flows resume after it; default 30000. */
   FLOW_LEASE_MS: z.coerce.number().int().positive().default(30_000),
   /** FLOW_POLL_MS: interval of the catch-up poll that re-checks waiting flows (lost webhooks); default 5000. */
   FLOW_POLL_MS: z.coerce.number().int().positive().default(5000),
+  /**
+   * CREDIT_REVIEW_WINDOW_HOURS: how long an order over the customer's credit waits for finance to
+   * approve or reject it before it is refused (CREDIT_LIMIT_EXCEEDED, and undone); default 72.
+   */
+  CREDIT_REVIEW_WINDOW_HOURS: z.coerce.number().positive().max(24 * 90).default(72),
   /**
    * FLOW_WORKERS: job queue workers per process, each advancing up to 4 flows at once; default 24 on
    * PostgreSQL (advancing mostly waits on the backends, so many run at once) and 4 on the embedded

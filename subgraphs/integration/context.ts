@@ -9,6 +9,7 @@ import type { OrderFlowService } from './flows/order-to-cash/order-flow.service'
 import type { IntegrationCrm, IntegrationErp } from './ports';
 import type { WebhookService } from './partner-webhooks/webhook.service';
 import type { ReconciliationService } from './reconciliation/reconciliation.service';
+import type { SyncRepository } from './sync/sync.repository';
 
 /** Per-request context of the integration subgraph: fresh loaders and the services resolvers call. */
 export interface IntegrationContext {
@@ -28,6 +29,8 @@ export interface IntegrationContext {
   auditLog: AuditLogRepository | null;
   /** Partner webhook endpoints and deliveries; null when the service runs without them. */
   webhooks: WebhookService | null;
+  /** The sync's own records (its lag per hour); null when the service runs without them. */
+  sync: SyncRepository | null;
 }
 
 /** What lives for the life of the service and is shared by every request. */
@@ -42,6 +45,7 @@ export interface IntegrationServices {
   logger: Logger;
   auditLog?: AuditLogRepository;
   webhooks?: WebhookService;
+  sync?: SyncRepository;
 }
 
 /** Builds one request's context; loaders are never shared between requests. */
@@ -57,5 +61,6 @@ export function createContext(services: IntegrationServices, requestId: string, 
     principal,
     auditLog: services.auditLog ?? null,
     webhooks: services.webhooks ?? null,
+    sync: services.sync ?? null,
   };
 }

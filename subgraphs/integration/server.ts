@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../platform/db';
+import { crmAnswers, erpAnswers } from '../../connectors/backend-probes';
 import { createHttpService } from '../../platform/http-server';
 import { principalFromHeaders } from '../../platform/subgraph-principal';
 import { AuditLogRepository } from './audit/audit-log.repository';
@@ -29,6 +30,7 @@ import { type PayloadRenderer, WebhookSender } from './partner-webhooks/webhook-
 import { WebhookService } from './partner-webhooks/webhook.service';
 import { LiveEventRepository } from './live/live-event.repository';
 import { registerLiveEventRoutes } from './live/live-events.routes';
+import { SyncRepository } from './sync/sync.repository';
 import { ChangeEventBus } from './webhooks/change-event-bus';
 import { ReceivedEventRepository } from './webhooks/received-event.repository';
 import { WEBHOOK_ROUTES, registerWebhookRoutes } from './webhooks/webhook.routes';
@@ -61,7 +63,7 @@ export interface IntegrationSubgraphDeps {
   /** Order-to-cash flows: the connectors they drive and their tuning; absent, the flow fields answer NOT_IMPLEMENTED. */
   orderFlows?: { erp: OrderFlowErp; crm: OrderFlowCrm; settings: OrderFlowSettings };
   /** The live event feed's tuning and its Redis (see live/live-event-feed.ts); defaults when absent. */
-  liveEvents?: { pollMs?: number; retentionMs?: number; gapWaitMs?: number; redisUrl?: string };
+  liveEvents?: { pollMs?: number; retentionMs?: number; gapWaitMs?: number; redisUrl?: string; redisKeyPrefix?: string };
   /** Partner webhooks: how bodies are rendered (through the gateway) and the endpoint policy; absent, the webhook fields answer NOT_IMPLEMENTED. */
   partnerWebhooks?: { render: PayloadRenderer; production: boolean; resolve?: Resolver; retryScheduleMs?: number[]; intervalMs?: number };
 }
@@ -116,7 +118,7 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
     ? await startOrderFlows({ db, links, linker, boss, events, logger, metrics: deps.metrics, ...deps.orderFlows })
     : null;
 
-  const liveEvents = new LiveEventFeed({ repository: new LiveEventRepository(db), logger, ...deps.liveEvents });
+  const liveEvents = new LiveEventFeed({ repository: new LiveEventRepository(db), logger, changes: db.changes, ...deps.liveEvents });
   await liveEvents.start();
   const policy = { production: deps.partnerWebhooks?.production ?? !deps.development };
   const webhooks = deps.partnerWebhooks ? new WebhookService({ db, policy, masterKey: deps.webhookSecret, resolve: deps.partnerWebhooks.resolve }) : undefined;
@@ -135,18 +137,21 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
     : null;
   webhookSender?.start();
 
+  let baselineTaken = false;
   const app = createHttpService({
     service: 'integration',
     logger,
     metrics: deps.metrics,
     internalSecret: deps.internalSecret,
     openRoutes: Object.values(WEBHOOK_ROUTES),
+    // Ready once its own state exists: the customer links (built once, from both systems, on a
+    // first start; found in its database on every later one) and the sync's baseline, so it can tell
+    // a new change from old data. Both stay taken, so a backend outage later changes nothing here.
     ready: async () => {
-      await db.query('SELECT 1');
       if (!bootstrap.isDone()) throw new Error('customer links are not built yet (waiting for the ERP and CRM)');
-      // Ready only once the sync can tell a new change from old data (its first poll takes the baseline).
-      if (!(await sync.hasBaseline())) throw new Error('customer sync baseline not taken yet');
+      if (!baselineTaken && !(baselineTaken = await sync.hasBaseline())) throw new Error('customer sync baseline not taken yet');
     },
+    dependencies: { database: () => db.query('SELECT 1'), erp: () => erpAnswers(erp), crm: () => crmAnswers(crm) },
   });
   registerResyncRoutes(app, resync);
   registerLiveEventRoutes(app, liveEvents);
@@ -157,7 +162,7 @@ export async function createIntegrationSubgraph(deps: IntegrationSubgraphDeps): 
     app,
     typeDefs: readFileSync(SCHEMA_FILE, 'utf8'),
     resolvers,
-    context: async (request) => createContext({ links, customerWrites, reconciliation, orderFlows: orderFlows?.service, erp, crm, logger, auditLog, webhooks }, request.id, principalFromHeaders(request.headers)),
+    context: async (request) => createContext({ links, customerWrites, reconciliation, orderFlows: orderFlows?.service, erp, crm, logger, auditLog, webhooks, sync: new SyncRepository(db) }, request.id, principalFromHeaders(request.headers)),
     logger,
     development: deps.development,
   });

@@ -1,3 +1,6 @@
+import { type IncomingHttpHeaders, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { buildDemoDataset } from '../../backends/demo-data/demo-dataset';
 import { OrderFlowDriver } from '../../subgraphs/integration/flows/order-to-cash/test-support/order-flow-driver';
 import { type LiveCollector, type LiveResult, signToken, sseSubscribe, startSecondGateway, wsSubscribe } from '../../test-support/live-clients';
@@ -66,6 +69,9 @@ describeOn<StackKind>(['pglite', 'postgres'], 'live updates through the gateway 
     const flowId = await place();
     await driver.driveToEnd(flowId);
     await Promise.all([sse.until(completed(flowId)), ws.until(completed(flowId))]);
+    // The last step's own event may trail the COMPLETED one on either stream: compare once both hold the same number.
+    const settledCount = (results: LiveResult[]) => ofFlow(results, flowId).length;
+    await Promise.all([sse.until((r) => settledCount(r) >= settledCount(ws.results)), ws.until((r) => settledCount(r) >= settledCount(sse.results))]);
 
     const overSse = ofFlow(sse.results, flowId);
     const overWs = ofFlow(ws.results, flowId);
@@ -149,17 +155,66 @@ describeOn<StackKind>(['pglite', 'postgres'], 'live updates through the gateway 
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const flowId = await place();
       await driver.driveToEnd(flowId);
-      await Promise.all([onFirst, onSecond, onSecondSse].map((c) => c.until(completed(flowId))));
+      const collectors = [onFirst, onSecond, onSecondSse];
+      await Promise.all(collectors.map((c) => c.until(completed(flowId))));
+      // The flow's last event any subscriber has seen; each stream may still be a step behind the
+      // others, so every one is awaited up to it before the streams are compared.
+      const lastOf = (results: LiveResult[]) => ofFlow(results, flowId).reduce((max, r) => (BigInt(r.eventId!) > max ? BigInt(r.eventId!) : max), 0n);
+      const last = collectors.map((c) => lastOf(c.results)).reduce((a, b) => (a > b ? a : b));
+      await Promise.all(collectors.map((c) => c.until((results) => results.some((r) => r.eventId !== null && BigInt(r.eventId) >= last))));
       // Every event from the flow's first to its last, whatever each gateway's answer was (a busy
       // backend may answer one gateway's query with an error and not the other's).
-      const flowIds = ofFlow(onFirst.results, flowId).map((r) => BigInt(r.eventId!));
-      const span = (results: LiveResult[]) => ids(results.filter((r) => r.eventId && BigInt(r.eventId) >= flowIds[0] && BigInt(r.eventId) <= flowIds[flowIds.length - 1]));
+      const firstId = BigInt(ofFlow(onFirst.results, flowId)[0].eventId!);
+      const span = (results: LiveResult[]) => ids(results.filter((r) => r.eventId && BigInt(r.eventId) >= firstId && BigInt(r.eventId) <= last));
       const first = span(onFirst.results);
       expect(new Set(first).size).toBe(first.length);
       expect(span(onSecond.results)).toEqual(first);
       expect(span(onSecondSse.results)).toEqual(first);
     } finally {
       await second.stop();
+    }
+  }, 240_000);
+
+  it("signs order.shipped and invoice.issued for a partner's own customer only, retried while its endpoint is down", async () => {
+    // The partner's endpoint: down (503) for its first two calls, then verifying every delivery with the reference library.
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    let calls = 0;
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        calls++;
+        if (calls <= 2) return res.writeHead(503).end();
+        received.push({ headers: req.headers, body });
+        return res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/erp-events`;
+      const created = await stack.gql(`mutation ($url: String!) { createWebhookSubscription(url: $url, events: [ORDER_SHIPPED, INVOICE_ISSUED]) { secret subscription { id status } } }`, { url }, { role: 'partner', sub: 'webhook-partner', customerId });
+      expect(created.errors).toBeUndefined();
+      const { secret } = created.data.createWebhookSubscription;
+
+      const [mine, theirs] = await Promise.all([place(customerId), place(otherCustomerId)]);
+      const [mineDone] = await Promise.all([driver.driveToEnd(mine), driver.driveToEnd(theirs)]);
+      // The first retry comes 5 s after a failed attempt; two failures, then both deliveries.
+      const deadline = Date.now() + 90_000;
+      while (received.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
+      const verifier = new Webhook(secret);
+      const events = received.map((r) => verifier.verify(r.body, { 'webhook-id': String(r.headers['webhook-id']), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']) }) as { type: string; data: { salesOrder: { id: string; customer: { id: string } } } });
+      expect(events.map((e) => e.type).sort()).toEqual(['invoice.issued', 'order.shipped']);
+      for (const event of events) expect(event.data.salesOrder).toMatchObject({ id: mineDone.salesOrder!.id, customer: { id: customerId } });
+      expect(calls).toBe(4);
+
+      const log = await stack.gql(`{ webhookDeliveries(first: 10) { nodes { eventType status attempts lastResponseCode } } }`, {}, { role: 'partner', sub: 'webhook-partner', customerId });
+      expect(log.errors).toBeUndefined();
+      const delivered = log.data.webhookDeliveries.nodes.filter((d: { status: string }) => d.status === 'DELIVERED');
+      expect(delivered).toHaveLength(2);
+      expect(delivered.reduce((sum: number, d: { attempts: number }) => sum + d.attempts, 0)).toBe(4);
+      expect(delivered.every((d: { lastResponseCode: number }) => d.lastResponseCode === 204)).toBe(true);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
     }
   }, 240_000);
 

@@ -71,15 +71,27 @@ describe('money and writes through the gateway (embedded stack)', () => {
     return (await ok(`query ($id: ID!) { orderFlow(id: $id) { ${FLOW_FIELDS} } }`, { id }, { role })).orderFlow;
   }
 
+  /** The flow once it waits (for finance, or with its order created: production, shipment or payment pending) or ended. */
   async function settled(id: string, timeoutMs = 120_000): Promise<FlowView> {
+    return flowUntil(id, (f) => SETTLED.has(f.status), timeoutMs);
+  }
+
+  async function flowUntil(id: string, done: (f: FlowView) => boolean, timeoutMs = 120_000): Promise<FlowView> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const current = await flow(id);
-      // A flow that is waiting has created its order (production, shipment or payment pending).
-      if (SETTLED.has(current.status)) return current;
+      if (done(current)) return current;
       if (Date.now() > deadline) throw new Error(`flow ${id} still ${current.status}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+
+  /** True while the flow waits for finance's credit review. */
+  const awaitingFinance = (f: FlowView) => f.status === 'WAITING' && f.steps.some((s) => s.status === 'WAITING' && s.error === 'waiting for finance to review the credit');
+
+  async function reject(id: string, reason = 'over the limit'): Promise<FlowView> {
+    await ok(`mutation ($id: ID!, $reason: String!) { rejectOrderCredit(id: $id, reason: $reason) { id } }`, { id, reason }, { role: 'finance' });
+    return flowUntil(id, (f) => f.status === 'COMPENSATED' || f.status === 'FAILED');
   }
 
   async function place(customerId: string, lines: { sku: string; quantity: number }[], options: { role?: string; sub?: string; idempotencyKey?: string } = {}): Promise<FlowView> {
@@ -130,10 +142,31 @@ describe('money and writes through the gateway (embedded stack)', () => {
       const customer = await newCustomer(`Cleared Limit ${Date.now()} GmbH`, '90000000.00');
       await ok(`mutation ($id: ID!) { updateCustomer(id: $id, input: { creditLimit: null }) { id } }`, { id: customer.id }, { role: 'finance' });
       const quantity = new Money(DEFAULT_LIMIT).div(product.price).floor().plus(1).toNumber();
-      const ended = await settled((await place(customer.id, [{ sku: product.sku, quantity }])).id);
+      const waiting = await settled((await place(customer.id, [{ sku: product.sku, quantity }])).id);
+      expect(awaitingFinance(waiting)).toBe(true);
+      expect(waiting.salesOrder).toBeNull();
+      const review = await ok(`query ($id: ID!) { orderFlow(id: $id) { creditReview { status creditLimit } } }`, { id: waiting.id }, { role: 'finance' });
+      expect(review.orderFlow.creditReview).toEqual({ status: 'PENDING', creditLimit: DEFAULT_LIMIT });
+      const ended = await reject(waiting.id);
       expect(ended.status).toBe('COMPENSATED');
       expect(ended.salesOrder).toBeNull();
       expect((await flow(ended.id, 'finance')).error).toMatch(new RegExp(`^CREDIT_LIMIT_EXCEEDED: .*${DEFAULT_LIMIT.replace('.', '\\.')}`));
+    }, 180_000);
+
+    it('with a limit of 0 every order waits for finance; only finance or admin approves it, and it goes on', async () => {
+      const product = await manufacturedProduct();
+      const customer = await newCustomer(`Zero Limit ${Date.now()} GmbH`, '0.00');
+      const waiting = await settled((await place(customer.id, [{ sku: product.sku, quantity: 1 }])).id);
+      expect(awaitingFinance(waiting)).toBe(true);
+      expect(waiting.salesOrder).toBeNull();
+      const bySales = await stack.gql(`mutation ($id: ID!) { approveOrderCredit(id: $id) { id } }`, { id: waiting.id }, { role: 'sales' });
+      expect(bySales.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      const queue = await ok(`{ creditReviews(first: 100) { nodes { orderFlow { id } orderTotal exposure creditLimit } } }`, {}, { role: 'finance' });
+      expect(queue.creditReviews.nodes).toContainEqual({ orderFlow: { id: waiting.id }, orderTotal: product.price, exposure: '0.00', creditLimit: '0.00' });
+      const approved = await ok(`mutation ($id: ID!) { approveOrderCredit(id: $id, note: "prepaid", idempotencyKey: "zero-1") { creditReview { status decidedBy } } }`, { id: waiting.id }, { role: 'finance', sub: 'finance-anna' });
+      expect(approved.approveOrderCredit.creditReview).toEqual({ status: 'APPROVED', decidedBy: 'finance-anna' });
+      const going = await flowUntil(waiting.id, (f) => f.salesOrder !== null);
+      expect(going.steps.find((s) => s.name === 'create-sales-order')?.status).toBe('DONE');
     }, 180_000);
 
     it('lets 20 concurrent orders of one customer jointly stay within its limit, open orders counted', async () => {
@@ -144,10 +177,12 @@ describe('money and writes through the gateway (embedded stack)', () => {
       const started = await Promise.all(Array.from({ length: 20 }, () => place(customer.id, [{ sku: product.sku, quantity: 1 }])));
       const ended = await Promise.all(started.map((f) => settled(f.id, 240_000)));
       const accepted = ended.filter((f) => f.salesOrder !== null && f.status !== 'COMPENSATED');
-      const refused = ended.filter((f) => f.status === 'COMPENSATED');
+      const held = ended.filter(awaitingFinance);
       expect(accepted).toHaveLength(fits);
-      expect(refused).toHaveLength(20 - fits);
-      for (const f of refused) expect(f.error).toMatch(/^CREDIT_LIMIT_EXCEEDED/);
+      expect(held).toHaveLength(20 - fits);
+      for (const f of held) expect(f.salesOrder).toBeNull();
+      const refused = await Promise.all(held.map((f) => reject(f.id)));
+      for (const f of refused) expect(f).toMatchObject({ status: 'COMPENSATED', error: expect.stringMatching(/^CREDIT_LIMIT_EXCEEDED/) });
       // What the ERP holds for the customer: open orders worth the limit, not more.
       const orders = await ok(`query ($id: ID!) { salesOrders(first: 100, customerId: $id) { nodes { status total { amount } } } }`, { id: customer.id }, { role: 'finance' });
       const open = orders.salesOrders.nodes.filter((o: any) => o.status !== 'CANCELLED');
@@ -169,7 +204,7 @@ describe('money and writes through the gateway (embedded stack)', () => {
     it('tells sales and partners a refused order’s code and a generic reason, never the limit, the balance or internals', async () => {
       const product = await manufacturedProduct();
       const customer = await newCustomer(`Quiet Refusal ${Date.now()} GmbH`, '1.00');
-      const ended = await settled((await place(customer.id, [{ sku: product.sku, quantity: 1 }])).id);
+      const ended = await reject((await settled((await place(customer.id, [{ sku: product.sku, quantity: 1 }])).id)).id);
       expect(ended.status).toBe('COMPENSATED');
       const forFinance = await flow(ended.id, 'finance');
       expect(forFinance.error).toContain('1.00');

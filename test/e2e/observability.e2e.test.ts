@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { buildDemoDataset } from '../../backends/demo-data/demo-dataset';
 import { SERVICES } from '../../scripts/services';
 import { type TestStack, freePorts, startTestStack } from '../../test-support/stack';
 
@@ -40,6 +41,22 @@ function startCollector(port: number): { server: Server; spans: CollectedSpan[] 
   server.listen(port, '127.0.0.1');
   return { server, spans };
 }
+
+/** Every span under `root` in `trace`. */
+function descendants(trace: CollectedSpan[], root: CollectedSpan): CollectedSpan[] {
+  const below: CollectedSpan[] = [];
+  let frontier = [root.spanId];
+  while (frontier.length > 0) {
+    const children = trace.filter((s) => s.parentSpanId && frontier.includes(s.parentSpanId));
+    below.push(...children);
+    frontier = children.map((s) => s.spanId);
+  }
+  return below;
+}
+
+// A purchased product in stock: the placed order's flow creates its sales order without production.
+const dataset = buildDemoDataset();
+const BOUGHT = dataset.erp.products.find((p) => !p.manufactured && dataset.erp.stock.filter((s) => s.sku === p.sku).reduce((sum, s) => sum + s.onHand, 0) >= 5)!;
 
 const OBSERVABILITY = path.resolve(__dirname, '..', '..', 'deploy', 'observability');
 
@@ -129,6 +146,41 @@ describe('what an operator sees: traces, access logs, metrics', () => {
       expect(String(statement?.attributes['db.query.text'] ?? '')).toMatch(/select/i);
     }
     expect(trace.some((s) => s.service === 'erp-subgraph' && s.kind === 3 /* CLIENT */ && s.name.startsWith('erp '))).toBe(true);
+  }, 60_000);
+
+  it('follows a placed order from the gateway into the flow steps the job queue runs later, down to the ERP backend', async () => {
+    const created = await stack!.gql(`mutation { createCustomer(input: { name: "Traced Orders GmbH", country: "DE", creditLimit: "900000.00", paymentTerms: "NET30" }) { id } }`);
+    expect(created.errors).toBeUndefined();
+    const placed = await stack!.gql(`mutation ($input: PlaceOrderInput!) { placeOrder(input: $input, idempotencyKey: "traced-order-1") { id } }`, {
+      input: { customerId: created.data.createCustomer.id, lines: [{ sku: BOUGHT.sku, quantity: 1 }] },
+    });
+    expect(placed.errors).toBeUndefined();
+    const runId = placed.data.placeOrder.id as string;
+
+    // The steps run in the integration's job queue after the mutation answered; they carry the run's id.
+    let trace: CollectedSpan[] = [];
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const salesOrderStep = collector.spans.find((s) => s.attributes['flow.run_id'] === runId && s.name === 'flow step create-sales-order');
+      trace = salesOrderStep ? collector.spans.filter((s) => s.traceId === salesOrderStep.traceId) : [];
+      const underStep = salesOrderStep && descendants(trace, salesOrderStep);
+      // Each service exports in its own batches: wait for the gateway's root as well as the SQL.
+      const rooted = trace.some((s) => s.service === 'gateway' && !s.parentSpanId);
+      if (rooted && underStep?.some((s) => s.service === 'erp-backend' && s.attributes['db.system'])) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // One trace: the gateway's request at its root, the integration's resolver, then the steps.
+    const roots = trace.filter((s) => !s.parentSpanId);
+    expect(roots.map((s) => `${s.service} ${s.name}`)).toEqual(['gateway POST /graphql']);
+    const steps = trace.filter((s) => s.service === 'integration' && s.name.startsWith('flow step ')).map((s) => s.name);
+    expect(steps).toEqual(expect.arrayContaining(['flow step ensure-customer', 'flow step check-credit', 'flow step create-sales-order']));
+    const ids = new Set(trace.map((s) => s.spanId));
+    expect(trace.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId)).map((s) => `${s.service} ${s.name}`)).toEqual([]);
+    // The sales order step's connector call reaches the ERP backend and its SQL.
+    const salesOrderStep = trace.find((s) => s.name === 'flow step create-sales-order')!;
+    const below = descendants(trace, salesOrderStep);
+    expect(below.some((s) => s.service === 'integration' && s.kind === 3 /* CLIENT */)).toBe(true);
+    expect(String(below.find((s) => s.service === 'erp-backend' && s.attributes['db.system'])?.attributes['db.query.text'] ?? '')).toMatch(/insert/i);
   }, 60_000);
 
   it('writes one access log line per request in every service, with route, status, duration, request id and trace id', async () => {

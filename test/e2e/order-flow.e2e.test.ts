@@ -9,8 +9,8 @@ const stockOf = (sku: string) => dataset.erp.stock.filter((s) => s.sku === sku).
 const MADE = dataset.erp.products.find((p) => p.manufactured && stockOf(p.sku) === 0)!;
 const BOUGHT = dataset.erp.products.find((p) => !p.manufactured && stockOf(p.sku) >= 300)!;
 
-// Short leases and polls so a killed worker's flows resume within seconds; retries outlast an ERP restart.
-Object.assign(process.env, { FLOW_LEASE_MS: '3000', FLOW_POLL_MS: '1000', FLOW_RETRY_BASE_MS: '200', FLOW_STEP_MAX_ATTEMPTS: '12' });
+// Short leases and polls so a killed worker's flows resume within seconds; retries (an hour by default) outlast an ERP restart.
+Object.assign(process.env, { FLOW_LEASE_MS: '3000', FLOW_POLL_MS: '1000', FLOW_RETRY_BASE_MS: '200' });
 
 describeOn<StackKind>(['pglite', 'postgres'], 'order-to-cash through the gateway on %s', (kind) => {
   let stack: TestStack;

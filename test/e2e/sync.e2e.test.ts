@@ -80,8 +80,12 @@ describe('customer sync and reconciliation on the embedded stack', () => {
     });
     expect(partner).toMatchObject({ name: 'E2E Olsen Logistics AS', country: 'NO' });
 
-    const answer = await stack.gql(`query ($id: ID!) { customer(id: $id) { crmAccountId erpCustomerNo name sync { inCrm inErp state lastSyncedAt } } }`, { id: `erp:${created.customerNo}` });
-    expect(answer.data.customer).toMatchObject({ crmAccountId: partner.id, erpCustomerNo: created.customerNo, name: 'E2E Olsen Logistics AS', sync: { inCrm: true, inErp: true, state: 'IN_SYNC' } });
+    // The CRM account exists a moment before the link that pairs it is marked in step.
+    const customer = await until(async () => {
+      const answer = await stack.gql(`query ($id: ID!) { customer(id: $id) { crmAccountId erpCustomerNo name sync { inCrm inErp state lastSyncedAt } } }`, { id: `erp:${created.customerNo}` });
+      return answer.data.customer?.sync.state !== 'PENDING' && answer.data.customer;
+    });
+    expect(customer).toMatchObject({ crmAccountId: partner.id, erpCustomerNo: created.customerNo, name: 'E2E Olsen Logistics AS', sync: { inCrm: true, inErp: true, state: 'IN_SYNC' } });
   }, 60_000);
 
   it('propagates every CRM change to the ERP with one ERP write per change and no echo, and prints the delay', async () => {
@@ -114,6 +118,13 @@ describe('customer sync and reconciliation on the embedded stack', () => {
     process.stderr.write(`sync propagation CRM → ERP over ${changes} changes (client-observed): p50 ${p50} ms, p99 ${p99} ms, max ${sorted[sorted.length - 1]} ms\n`);
     // The figure is printed, not asserted: timing on a shared machine is for benchmarks, not tests.
     expect(await stack.counter('integration', 'sync_propagation_seconds_count')).toBeGreaterThanOrEqual(changes);
+    // The same lag through the API, per hour, for the console's chart (operations may read it).
+    const lag = await stack.gql<{ syncLag: { hour: string; source: string; changes: number; p50Seconds: number; p95Seconds: number; maxSeconds: number }[] }>(`{ syncLag(hours: 2) { hour source changes p50Seconds p95Seconds maxSeconds } }`, {}, { role: 'operations' });
+    expect(lag.errors).toBeUndefined();
+    const fromCrm = lag.data!.syncLag.filter((h) => h.source === 'CRM');
+    expect(fromCrm.reduce((sum, h) => sum + h.changes, 0)).toBeGreaterThanOrEqual(changes);
+    for (const h of fromCrm) expect(h.p50Seconds).toBeLessThanOrEqual(h.p95Seconds);
+    expect((await stack.gql(`{ syncLag(hours: 1000) { hour } }`)).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   }, 120_000);
 
   it('restores a CRM-owned field changed in the ERP and shows the conflict', async () => {
@@ -133,6 +144,13 @@ describe('customer sync and reconciliation on the embedded stack', () => {
     const conflict = report.data!.runReconciliation.issues.find((i) => i.customer?.crmAccountId === account.id);
     expect(conflict).toMatchObject({ kind: 'FIELD_MISMATCH', field: 'email' });
     expect(conflict!.detail).toMatch(/^conflict: email was changed in the ERP to "billing@conflict-e2e.example"/);
+
+    // Sales settles it through the API with the ERP's value: the customer is in sync and the next report is clean.
+    const resolved = await stack.gql(`mutation ($id: ID!) { updateCustomer(id: $id, input: { email: "billing@conflict-e2e.example" }) { email sync { state } } }`, { id: `crm:${account.id}` }, { role: 'sales' });
+    expect(resolved.errors).toBeUndefined();
+    expect(resolved.data.updateCustomer).toEqual({ email: 'billing@conflict-e2e.example', sync: { state: 'IN_SYNC' } });
+    const after = await stack.gql<{ runReconciliation: { issues: Issue[] } }>(`mutation { runReconciliation { issues { kind field detail customer { id crmAccountId erpCustomerNo } } } }`);
+    expect(after.data!.runReconciliation.issues.filter((i) => i.customer?.crmAccountId === account.id)).toEqual([]);
   }, 60_000);
 
   it('onboards what existed before with npm run sync -- --full: nobody missing afterwards, mismatches kept as conflicts', async () => {

@@ -112,6 +112,34 @@ describeOn<StackKind>(['pglite', 'postgres'], 'writes, outages and restarts on %
     }
   });
 
+  it('stays ready with the ERP backend stopped and answers a Customer 360 partially: the CRM fields, the ERP fields null or empty with UPSTREAM_UNAVAILABLE', async () => {
+    const account = dataset.crm.accounts.find((a) => a.erpCustomerNo && dataset.crm.contacts.some((c) => c.accountId === a.id))!;
+    await stack.stopService('erp-backend');
+    try {
+      for (const service of ['gateway', 'erp-subgraph', 'crm-subgraph', 'integration'] as const) {
+        expect({ service, ready: (await fetch(`${stack.urls[service]}/ready`)).status }).toEqual({ service, ready: 200 });
+      }
+      const started = Date.now();
+      // Nullable ERP fields and lists: openBalance is non-null in the contract, so asking for it nulls the customer.
+      const result = await stack.gql(`query($id: ID!) { customer(id: $id) { id name contacts { name } creditLimit { amount } paymentTerms orders(first: 3) { number } } }`, { id: `crm:${account.id}` });
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(result.data?.customer).toMatchObject({ id: `crm:${account.id}`, name: account.name, creditLimit: null, paymentTerms: null, orders: [] });
+      expect(result.data?.customer?.contacts.length).toBeGreaterThan(0);
+      expect(result.errors?.length).toBeGreaterThan(0);
+      for (const error of result.errors!) expect(error.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', serviceName: 'erp' });
+      expect(result.errors!.map((e) => e.path?.join('.'))).toEqual(expect.arrayContaining(['customer.creditLimit', 'customer.orders']));
+      // What is down is told apart from what cannot answer: on the dependency report and in metrics.
+      const dependencies = await fetch(`${stack.urls['erp-subgraph']}/health/dependencies`);
+      expect(dependencies.status).toBe(503);
+      expect(await dependencies.json()).toMatchObject({ status: 'degraded', dependencies: { erp: { up: false } } });
+      expect(await stack.counter('integration', 'dependency_up', { dependency: 'erp' })).toBe(0);
+      expect(await stack.counter('integration', 'dependency_up', { dependency: 'crm' })).toBe(1);
+    } finally {
+      stack.startService('erp-backend');
+      await stack.waitUntilReady();
+    }
+  });
+
   it('keeps every write across a restart of the whole stack', async () => {
     const created = await stack.gql(`mutation { createCustomer(input: { name: "Persistent Parts Ltd", country: "GB" }) { id } }`);
     const id = created.data.createCustomer.id;

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import { recordCrmChange } from '../events';
-import { findAccountsByErpCustomerNos, findAccountsByIds, insertAccount, listAccounts, updateAccount } from '../repositories/account.repository';
+import { findAccountsByErpCustomerNos, findAccountsByIds, listAccounts } from '../repositories/account.repository';
 import { findContactsByAccounts, findContactsByIds } from '../repositories/contact.repository';
-import { findUsersByIds, listUsers, userExists } from '../repositories/user.repository';
+import { findUsersByIds, listUsers } from '../repositories/user.repository';
+import { changeAccount, createAccount } from '../services/account.service';
+import { notFound } from '../services/not-found';
 import { accountInputSchema, accountPatchSchema, parseInput } from '../validation';
-import { MAX_BATCH, batchParam, idParam, listQuery, notFound, oneBatch, pageRequest, wholePage } from './route-helpers';
+import { MAX_BATCH, batchParam, idParam, listQuery, oneBatch, pageRequest, wholePage } from './route-helpers';
 import { idempotentWrite } from '../../../platform/idempotency';
 
 /** Accounts, their contacts and the users who own them. */
@@ -33,25 +34,14 @@ export function registerAccountRoutes(app: FastifyInstance, db: Database): void 
 
   app.post('/accounts', async (req, reply) => {
     const input = parseInput(accountInputSchema, req.body, 'account');
-    return idempotentWrite(db, req, reply, 201, async (tx) => {
-      if (input.ownerId && !(await userExists(tx, input.ownerId))) throw notFound('user', input.ownerId, 'ownerId');
-      const account = await insertAccount(tx, input);
-      await recordCrmChange(tx, 'account', account, 'created');
-      return account;
-    });
+    return idempotentWrite(db, req, reply, 201, (tx) => createAccount(tx, input));
   });
 
   app.patch('/accounts/:id', async (req, reply) => {
     const id = idParam(req);
     const patch = parseInput(accountPatchSchema, req.body, 'account');
     if (patch.name === null) throw new AppError(ErrorCode.BAD_USER_INPUT, 'invalid account: name cannot be removed', { field: 'name' });
-    return idempotentWrite(db, req, reply, 200, async (tx) => {
-      if (patch.ownerId && !(await userExists(tx, patch.ownerId))) throw notFound('user', patch.ownerId, 'ownerId');
-      const result = await updateAccount(tx, id, patch);
-      if (!result) throw notFound('account', id);
-      if (result.changed) await recordCrmChange(tx, 'account', result.account, 'updated');
-      return result.account;
-    });
+    return idempotentWrite(db, req, reply, 200, (tx) => changeAccount(tx, id, patch));
   });
 
   app.get('/contacts', async (req) => {

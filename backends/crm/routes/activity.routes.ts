@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../../platform/db';
 import { AppError, ErrorCode } from '../../../platform/errors';
-import { recordCrmChange } from '../events';
-import { accountExists } from '../repositories/account.repository';
-import { findActivitiesByIds, findLatestActivitiesByAccounts, insertActivity } from '../repositories/activity.repository';
-import { findCasesByAccounts, findCasesByIds, insertCase } from '../repositories/case.repository';
+import { findActivitiesByIds, findLatestActivitiesByAccounts } from '../repositories/activity.repository';
+import { findCasesByAccounts, findCasesByIds } from '../repositories/case.repository';
+import { logActivity, openCase } from '../services/activity.service';
 import { activityInputSchema, caseInputSchema, parseInput } from '../validation';
-import { listQuery, notFound, oneBatch, wholePage } from './route-helpers';
+import { listQuery, oneBatch, wholePage } from './route-helpers';
 import { idempotentWrite } from '../../../platform/idempotency';
 
 const DEFAULT_LAST = 20;
@@ -23,13 +22,7 @@ export function registerActivityRoutes(app: FastifyInstance, db: Database): void
 
   app.post('/activities', async (req, reply) => {
     const input = parseInput(activityInputSchema, req.body, 'activity');
-    return idempotentWrite(db, req, reply, 201, async (tx) => {
-      const inserted = await insertActivity(tx, input);
-      if (!inserted) throw notFound('account', input.accountId, 'accountId');
-      const { version, ...activity } = inserted;
-      await recordCrmChange(tx, 'activity', { id: activity.id, version }, 'created');
-      return activity;
-    });
+    return idempotentWrite(db, req, reply, 201, (tx) => logActivity(tx, input));
   });
 
   app.get('/cases', async (req) => {
@@ -42,11 +35,6 @@ export function registerActivityRoutes(app: FastifyInstance, db: Database): void
 
   app.post('/cases', async (req, reply) => {
     const input = parseInput(caseInputSchema, req.body, 'case');
-    return idempotentWrite(db, req, reply, 201, async (tx) => {
-      if (!(await accountExists(tx, input.accountId))) throw notFound('account', input.accountId, 'accountId');
-      const { version, ...found } = await insertCase(tx, input);
-      await recordCrmChange(tx, 'case', { id: found.id, version }, 'created');
-      return found;
-    });
+    return idempotentWrite(db, req, reply, 201, (tx) => openCase(tx, input));
   });
 }

@@ -1,18 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../../platform/db';
-import { recordCrmChange } from '../events';
-import { accountExists } from '../repositories/account.repository';
-import {
-  findOpportunitiesByAccounts,
-  findOpportunitiesByIds,
-  findOpportunitiesBySalesOrders,
-  insertOpportunity,
-  listOpportunities,
-  updateOpportunity,
-} from '../repositories/opportunity.repository';
-import { userExists } from '../repositories/user.repository';
+import { findOpportunitiesByAccounts, findOpportunitiesByIds, findOpportunitiesBySalesOrders, listOpportunities } from '../repositories/opportunity.repository';
+import { notFound } from '../services/not-found';
+import { changeOpportunity, createOpportunity } from '../services/opportunity.service';
 import { opportunityInputSchema, opportunityPatchSchema, parseInput } from '../validation';
-import { idParam, listQuery, notFound, oneBatch, pageRequest, wholePage } from './route-helpers';
+import { idParam, listQuery, oneBatch, pageRequest, wholePage } from './route-helpers';
 import { idempotentWrite } from '../../../platform/idempotency';
 
 /** Opportunities with their lines; the amount is always the exact sum of the lines. */
@@ -35,23 +27,12 @@ export function registerOpportunityRoutes(app: FastifyInstance, db: Database): v
 
   app.post('/opportunities', async (req, reply) => {
     const input = parseInput(opportunityInputSchema, req.body, 'opportunity');
-    return idempotentWrite(db, req, reply, 201, async (tx) => {
-      if (!(await accountExists(tx, input.accountId))) throw notFound('account', input.accountId, 'accountId');
-      if (input.ownerId && !(await userExists(tx, input.ownerId))) throw notFound('user', input.ownerId, 'ownerId');
-      const opportunity = await insertOpportunity(tx, input);
-      await recordCrmChange(tx, 'opportunity', opportunity, 'created');
-      return opportunity;
-    });
+    return idempotentWrite(db, req, reply, 201, (tx) => createOpportunity(tx, input));
   });
 
   app.patch('/opportunities/:id', async (req, reply) => {
     const id = idParam(req);
     const patch = parseInput(opportunityPatchSchema, req.body, 'opportunity');
-    return idempotentWrite(db, req, reply, 200, async (tx) => {
-      const result = await updateOpportunity(tx, id, patch);
-      if (!result) throw notFound('opportunity', id);
-      if (result.changed) await recordCrmChange(tx, 'opportunity', result.opportunity, 'updated');
-      return result.opportunity;
-    });
+    return idempotentWrite(db, req, reply, 200, (tx) => changeOpportunity(tx, id, patch));
   });
 }

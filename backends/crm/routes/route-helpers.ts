@@ -52,8 +52,3 @@ export function idParam(req: FastifyRequest): string {
   }
   return id.toLowerCase();
 }
-
-/** Refuses a reference to a record that does not exist, naming the field. */
-export function notFound(what: string, id: string, field?: string): AppError {
-  return new AppError(ErrorCode.NOT_FOUND, `no ${what} ${id}`, field ? { field, id } : { id });
-}

@@ -50,6 +50,9 @@ const KEY_PREFIX = 'key:';
 /** The party identifier holding the CRM account id. */
 const EXTERNAL_REF_PREFIX = 'crm:';
 
+/** The parties that are customers: the ones numbered by the customer sequence (not the company, not employees). */
+export const CUSTOMER_DOMAIN: readonly unknown[] = [['code', 'like', 'K-%']];
+
 type Row = Record<string, unknown>;
 
 /**
@@ -63,11 +66,22 @@ type Row = Record<string, unknown>;
  * this process also run one at a time. Workflow buttons are only pressed from the states they
  * leave, so a replayed step changes nothing.
  *
+ * Tryton's `assign_try` gives a waiting shipment whatever is on stock, so a production's output
+ * could be taken by another sale's reservation between the production's `done` and its own sale's
+ * reservation, leaving that sale waiting for units that were made for it. So a reservation leaves
+ * alone what finished productions made for other sales still waiting for it (it tries nothing
+ * when that output is all there is, and gives back what it took when such a production finished
+ * while it ran: the sale then plans production for its own need). In one process, reservations and
+ * a production's completion with its sale's reservation also run one at a time; across processes
+ * (the ERP subgraph completes productions, the integration reserves) the check above holds.
+ *
  * Ids are Tryton's record ids as strings; numbers are Tryton's document numbers.
  */
 export class TrytonErpConnector implements ErpConnector {
   readonly rpc: TrytonRpc;
   private readonly keys = new KeyedMutex();
+  /** Serialises reservations (see above): a production's output goes to its own sale first. */
+  private readonly stockAssignment = new KeyedMutex();
   private companyCurrency?: Promise<string>;
 
   private readonly defaultCreditLimit: string;
@@ -100,7 +114,7 @@ export class TrytonErpConnector implements ErpConnector {
   }
 
   async listCustomers(params: ListParams & { search?: string }): Promise<Page<ErpCustomer>> {
-    const domain: unknown[] = [['code', 'like', 'K-%']];
+    const domain: unknown[] = [...CUSTOMER_DOMAIN];
     if (params.search) domain.push(['OR', ['name', 'ilike', `%${escapeLike(params.search)}%`], ['code', 'ilike', `%${escapeLike(params.search)}%`]]);
     return this.page('listCustomers', 'party.party', domain, params, (rows) => this.customersOf('listCustomers', rows));
   }
@@ -298,7 +312,10 @@ export class TrytonErpConnector implements ErpConnector {
   async createSalesOrder(input: ErpSalesOrderInput, idempotencyKey?: string): Promise<ErpSalesOrder> {
     return this.once(idempotencyKey, async () => {
       const operation = 'createSalesOrder';
-      const keyed = idempotencyKey ? keyMark(idempotencyKey, input) : null;
+      // Finance's approval is not part of the request a key stands for: the order refused on credit
+      // is confirmed under the same key once approved.
+      const { creditApprovedBy, ...request } = input;
+      const keyed = idempotencyKey ? keyMark(idempotencyKey, request) : null;
       const keyDomain = keyed ? [['description', 'like', keyed.like]] : null;
       let [sale] = keyDomain ? await this.rpc.searchRead<Row>(operation, 'sale.sale', keyDomain, ['id', 'state', 'description'], { order: [['id', 'ASC']] }) : [];
       if (sale && keyed && sale.description !== keyed.mark) throw reusedKey(operation);
@@ -335,7 +352,7 @@ export class TrytonErpConnector implements ErpConnector {
         if (keyDomain) await this.keepOldest(operation, 'sale.sale', keyDomain, id);
         [sale] = await this.rpc.searchRead<Row>(operation, 'sale.sale', keyDomain ?? [['id', '=', id]], ['id', 'state'], { order: [['id', 'ASC']] });
       }
-      if ((input.status ?? 'CONFIRMED') === 'CONFIRMED') await this.confirmSale(operation, sale.id as number);
+      if ((input.status ?? 'CONFIRMED') === 'CONFIRMED') await this.confirmSale(operation, sale.id as number, creditApprovedBy ?? null);
       const [order] = await this.getSalesOrders([String(sale.id)]);
       return order;
     });
@@ -344,11 +361,118 @@ export class TrytonErpConnector implements ErpConnector {
   async reserveStock(salesOrderId: string, idempotencyKey?: string): Promise<ErpSalesOrder> {
     return this.once(idempotencyKey, async () => {
       const operation = 'reserveStock';
-      const shipments = await this.shipmentsOfSale(operation, salesOrderId);
-      const waiting = shipments.filter((s) => s.state === 'waiting').map((s) => s.id as number);
-      if (waiting.length) await this.rpc.model(operation, 'stock.shipment.out', 'assign_try', [waiting]);
+      await this.assigningStock(() => this.assignWaitingShipments(operation, salesOrderId));
       return this.mustGetOrder(operation, salesOrderId);
     });
+  }
+
+  /** Runs `task` while no other reservation of this connector runs (see the class comment). */
+  private assigningStock<T>(task: () => Promise<T>): Promise<T> {
+    return this.stockAssignment.run('stock', task);
+  }
+
+  /** Tries to reserve a sale's waiting shipments; only inside assigningStock. */
+  private async assignWaitingShipments(operation: string, salesOrderId: string): Promise<void> {
+    const shipments = await this.shipmentsOfSale(operation, salesOrderId);
+    await this.assignShipments(operation, salesOrderId, shipments.filter((s) => s.state === 'waiting').map((s) => s.id as number));
+  }
+
+  /**
+   * `assign_try` on a sale's waiting shipments, leaving other sales' production output alone (see
+   * the class comment): not tried when this sale would take some of it, undone (`wait`) when a
+   * production of another sale finished while it ran and its sale is now short of its output (or
+   * when that cannot be told: the sale then plans production, which costs stock, not an order).
+   * A sale with finished output of its own is not held back by others' when what is free covers
+   * it: units lost some other way must not leave every waiting sale of a product waiting.
+   */
+  private async assignShipments(operation: string, salesOrderId: string, shipmentIds: number[]): Promise<void> {
+    if (!shipmentIds.length) return;
+    const picks = await this.unreservedPicks(operation, shipmentIds);
+    if (!picks.length) return;
+    const need = new Map<string, number>();
+    for (const pick of picks) {
+      const key = `${pick.product as number}@${pick.from_location as number}`;
+      need.set(key, (need.get(key) ?? 0) + Number(pick.quantity));
+    }
+    const [before, ownOutput] = await Promise.all([this.othersOutput(operation, salesOrderId, picks), this.finishedOutputOf(operation, salesOrderId)]);
+    const heldBack = ([key, quantity]: [string, number]) => {
+      const stock = before.get(key);
+      if (!stock || stock.spokenFor === 0) return false;
+      if (ownOutput.has(Number(key.split('@')[0])) && stock.free >= quantity) return false;
+      return stock.free - stock.spokenFor < quantity;
+    };
+    if ([...need].some(heldBack)) return;
+    await this.rpc.model(operation, 'stock.shipment.out', 'assign_try', [shipmentIds]);
+    if (ownOutput.size > 0) return;
+    const after = await this.othersOutput(operation, salesOrderId, picks).catch(() => null);
+    if (after === null || [...after.values()].some((stock) => stock.free < stock.spokenFor)) await this.rpc.model(operation, 'stock.shipment.out', 'wait', [shipmentIds]);
+  }
+
+  /** The products of which finished productions made output for this sale. */
+  private async finishedOutputOf(operation: string, salesOrderId: string): Promise<Set<number>> {
+    const rows = await this.rpc.searchRead<Row>(operation, 'production', [['reference', 'like', `sale:${escapeLike(salesOrderId)}|%`], ['state', '=', 'done']], ['product']);
+    return new Set(rows.map((r) => r.product as number));
+  }
+
+  /**
+   * The storage-to-output moves not yet reserved (the moves `assign_try` assigns) of those of the
+   * shipments still waiting, each with the id of its shipment.
+   */
+  private async unreservedPicks(operation: string, shipmentIds: number[]): Promise<(Row & { shipmentId: number })[]> {
+    const shipments = await this.readAll(operation, 'stock.shipment.out', chunked(shipmentIds, (chunk) => [['id', 'in', chunk], ['state', '=', 'waiting']]), ['inventory_moves']);
+    const shipmentOfMove = new Map(shipments.flatMap((s) => (s.inventory_moves as number[]).map((id) => [id, s.id as number] as const)));
+    const moves = await this.readAll(operation, 'stock.move', chunked([...shipmentOfMove.keys()], (chunk) => [['id', 'in', chunk], ['state', 'in', ['draft', 'waiting']]]), ['product', 'quantity', 'from_location']);
+    return moves.map((move) => ({ ...move, shipmentId: shipmentOfMove.get(move.id as number)! }));
+  }
+
+  /**
+   * Per product and storage location of `picks`: what is free there (on hand, less what is
+   * reserved) and how much of it finished productions made for other sales whose shipments still
+   * wait for it. Productions finished in the last week count: a sale that waited longer for its
+   * own output has been looked at by someone.
+   */
+  private async othersOutput(operation: string, salesOrderId: string, picks: Row[]): Promise<Map<string, { free: number; spokenFor: number }>> {
+    const productIds = [...new Set(picks.map((m) => m.product as number))];
+    const since = new Date(Date.now() - 7 * 86_400_000);
+    const productions = await this.rpc.searchRead<Row>(operation, 'production', [
+      ['product', 'in', productIds],
+      ['state', '=', 'done'],
+      ['write_date', '>=', datetime(since)],
+      ['reference', 'like', 'sale:%'],
+      ['reference', 'not like', `sale:${escapeLike(salesOrderId)}|%`],
+    ], ['reference', 'product', 'quantity']);
+    const result = new Map<string, { free: number; spokenFor: number }>();
+    if (!productions.length) return result;
+    const made = new Map<string, number>();
+    for (const p of productions) {
+      const key = `${saleOfReference(p.reference)}|${p.product as number}`;
+      made.set(key, (made.get(key) ?? 0) + Number(p.quantity));
+    }
+    const sales = await this.rpc.searchRead<Row>(operation, 'sale.sale', [['id', 'in', [...new Set(productions.map((p) => Number(saleOfReference(p.reference))))]]], ['shipments']);
+    const saleOfShipment = new Map(sales.flatMap((s) => (s.shipments as number[]).map((id) => [id, String(s.id)] as const)));
+    // What each such sale still needs of a product, up to what was made for it.
+    const owed = new Map<string, number>();
+    for (const move of await this.unreservedPicks(operation, [...saleOfShipment.keys()])) {
+      const key = `${saleOfShipment.get(move.shipmentId)}|${move.product as number}`;
+      owed.set(key, (owed.get(key) ?? 0) + Number(move.quantity));
+    }
+    const locations = [...new Set(picks.map((m) => m.from_location as number))];
+    const today = date(new Date().toISOString());
+    for (const location of locations) {
+      const [onHand, assigned] = await Promise.all([
+        this.rpc.searchRead<Row>(operation, 'product.product', [['id', 'in', productIds]], ['quantity'], { context: { locations: [location], stock_date_end: today, with_childs: true } }),
+        this.rpc.searchRead<Row>(operation, 'stock.move', [['product', 'in', productIds], ['state', '=', 'assigned'], ['from_location', 'child_of', [location], 'parent']], ['product', 'quantity']),
+      ]);
+      for (const product of onHand) {
+        const reserved = assigned.filter((m) => m.product === product.id).reduce((sum, m) => sum + Number(m.quantity), 0);
+        let spokenFor = 0;
+        for (const [key, quantity] of owed) {
+          if (key.endsWith(`|${product.id as number}`)) spokenFor += Math.min(quantity, made.get(key) ?? 0);
+        }
+        result.set(`${product.id as number}@${location}`, { free: Number(product.quantity) - reserved, spokenFor });
+      }
+    }
+    return result;
   }
 
   async releaseReservations(salesOrderId: string, idempotencyKey?: string): Promise<ErpSalesOrder> {
@@ -441,10 +565,13 @@ export class TrytonErpConnector implements ErpConnector {
         if (state !== 'assigned') throw new AppError(ErrorCode.OUT_OF_STOCK, `the inputs of production order ${row.number} are not on stock`, { system: 'erp', operation });
       }
       if (state === 'assigned') await this.rpc.model(operation, 'production', 'run', [ids]);
-      if (state !== 'done') await this.rpc.model(operation, 'production', 'done', [ids]);
       const salesOrderId = saleOfReference(row.reference);
-      // The output is on stock now: reserve it for the order it was made for.
-      if (salesOrderId) await this.reserveStock(salesOrderId);
+      // The output goes on stock at `done`: reserved for the order it was made for before any other
+      // reservation of this connector can take it.
+      await this.assigningStock(async () => {
+        if (state !== 'done') await this.rpc.model(operation, 'production', 'done', [ids]);
+        if (salesOrderId) await this.assignWaitingShipments(operation, salesOrderId);
+      });
       return productionOf(await this.mustGetProduction(operation, id));
     });
   }
@@ -482,7 +609,7 @@ export class TrytonErpConnector implements ErpConnector {
       const shipments = (await this.shipmentsOfSale(operation, salesOrderId)).filter((s) => s.state !== 'cancelled');
       if (!shipments.length) throw new AppError(ErrorCode.CONFLICT, `sales order ${salesOrderId} has nothing to ship`, { system: 'erp', operation });
       const open = shipments.find((s) => s.state !== 'done') ?? shipments[0];
-      if (open.state === 'waiting') await this.rpc.model(operation, 'stock.shipment.out', 'assign_try', [[open.id]]);
+      if (open.state === 'waiting') await this.assigningStock(() => this.assignShipments(operation, salesOrderId, [open.id as number]));
       const [shipment] = await this.getShipments([String(open.id)]);
       return shipment;
     });
@@ -499,7 +626,8 @@ export class TrytonErpConnector implements ErpConnector {
       if (state !== 'done') {
         await this.rpc.model(operation, 'stock.shipment.out', 'write', [ids, { reference: `${input.carrier}|${input.trackingNumber}` }]);
         if (state === 'waiting') {
-          await this.rpc.model(operation, 'stock.shipment.out', 'assign_try', [ids]);
+          const [shipment] = await this.getShipments([id]);
+          await this.assigningStock(() => this.assignShipments(operation, shipment.salesOrderId, ids));
           [{ state }] = (await this.rpc.searchRead<Row>(operation, 'stock.shipment.out', [['id', '=', Number(id)]], ['state'])).map((r) => ({ state: String(r.state) }));
           if (state === 'waiting') throw new AppError(ErrorCode.OUT_OF_STOCK, `shipment ${row.number} is not fully reserved`, { system: 'erp', operation });
         }
@@ -548,9 +676,20 @@ export class TrytonErpConnector implements ErpConnector {
   async createInvoice(salesOrderId: string, idempotencyKey?: string): Promise<ErpInvoice> {
     return this.once(idempotencyKey ?? `create-invoice:${salesOrderId}`, async () => {
       const operation = 'createInvoice';
-      const [sale] = await this.rpc.searchRead<Row>(operation, 'sale.sale', [['id', '=', Number(salesOrderId)]], ['invoices', 'number']);
-      if (!sale) throw new AppError(ErrorCode.NOT_FOUND, `sales order ${salesOrderId} not found`, { system: 'erp', operation });
-      const invoices = await this.rpc.searchRead<Row>(operation, 'account.invoice', [['id', 'in', sale.invoices as number[]], ['state', '!=', 'cancelled']], ['state'], { order: [['id', 'ASC']] });
+      const id = Number(salesOrderId);
+      const liveInvoices = async () => {
+        const [sale] = await this.rpc.searchRead<Row>(operation, 'sale.sale', [['id', '=', id]], ['invoices', 'number', 'state']);
+        if (!sale) throw new AppError(ErrorCode.NOT_FOUND, `sales order ${salesOrderId} not found`, { system: 'erp', operation });
+        return { sale, invoices: await this.rpc.searchRead<Row>(operation, 'account.invoice', [['id', 'in', sale.invoices as number[]], ['state', '!=', 'cancelled']], ['state'], { order: [['id', 'ASC']] }) };
+      };
+      let { sale, invoices } = await liveInvoices();
+      if (!invoices.length && sale.state === 'processing') {
+        // Tryton drafts the invoice when it processes the sale after its shipment is done, in a task
+        // of its own once that commits: whoever heard of the shipment can be here first. Processing
+        // the sale now does it (under the sale's lock; the task then finds nothing left to do).
+        await this.rpc.model(operation, 'sale.sale', 'process', [[id]]);
+        ({ sale, invoices } = await liveInvoices());
+      }
       if (!invoices.length) throw new AppError(ErrorCode.CONFLICT, `sales order ${String(sale.number ?? salesOrderId)} has nothing shipped to invoice`, { system: 'erp', operation });
       // Tryton drafted the invoice when the shipment was done; issuing it is posting it.
       const draft = invoices.find((i) => i.state === 'draft' || i.state === 'validated');
@@ -720,8 +859,12 @@ export class TrytonErpConnector implements ErpConnector {
             sku: String((l['product.'] as Row | null)?.code ?? ''),
             quantity: Number(l.quantity),
             unitPrice: money(String(l.unit_price)),
-            // Reserved: picked to the output zone or assigned there; shipped: delivered to the customer.
-            reservedQuantity: sum(picks, 'assigned') + sum(outgoing, 'assigned'),
+            // Reserved: assigned in storage, or picked to the output zone and not shipped yet (a
+            // picked unit is no longer on an assigned move, but it is still the order's); without a
+            // picking step, the outgoing moves hold it. Shipped: delivered to the customer.
+            reservedQuantity: picks.length
+              ? sum(picks, 'assigned') + Math.max(0, sum(picks, 'done') - sum(outgoing, 'done'))
+              : sum(outgoing, 'assigned'),
             shippedQuantity: sum(outgoing, 'done'),
           };
         });
@@ -833,10 +976,28 @@ export class TrytonErpConnector implements ErpConnector {
     return row;
   }
 
-  private async confirmSale(operation: string, id: number): Promise<void> {
+  /**
+   * Quotes, confirms and processes a sale from whatever state it was left in. Over the credit limit
+   * Tryton (sale_credit_limit) refuses the confirmation: the quotation is cancelled, so a refused
+   * order is not left open in Tryton, and CREDIT_LIMIT_EXCEEDED goes to the caller. With finance's
+   * approval the refusal is acknowledged the way Tryton's own client does: a one-time
+   * res.user.warning for this sale's credit-limit warning, then the confirmation.
+   */
+  private async confirmSale(operation: string, id: number, creditApprovedBy: string | null = null): Promise<void> {
     const [sale] = await this.rpc.searchRead<Row>(operation, 'sale.sale', [['id', '=', id]], ['state']);
-    if (sale.state === 'draft') await this.rpc.model(operation, 'sale.sale', 'quote', [[id]]);
-    if (sale.state === 'draft' || sale.state === 'quotation') await this.rpc.model(operation, 'sale.sale', 'confirm', [[id]]);
+    if (sale.state === 'cancelled') await this.rpc.model(operation, 'sale.sale', 'draft', [[id]]);
+    if (sale.state === 'draft' || sale.state === 'cancelled') await this.rpc.model(operation, 'sale.sale', 'quote', [[id]]);
+    if (sale.state === 'draft' || sale.state === 'quotation' || sale.state === 'cancelled') {
+      if (creditApprovedBy) {
+        await this.rpc.model(operation, 'res.user.warning', 'create', [[{ user: await this.rpc.userId(), name: `credit_limit_amount_sale.sale,${id}`, always: false }]]);
+      }
+      try {
+        await this.rpc.model(operation, 'sale.sale', 'confirm', [[id]]);
+      } catch (error) {
+        if (error instanceof AppError && error.code === ErrorCode.CREDIT_LIMIT_EXCEEDED) await this.rpc.model(operation, 'sale.sale', 'cancel', [[id]]);
+        throw error;
+      }
+    }
     const [after] = await this.rpc.searchRead<Row>(operation, 'sale.sale', [['id', '=', id]], ['state']);
     // Without a queue worker Tryton processes a confirmed sale at once; with one, this does it now.
     if (after.state === 'confirmed') await this.rpc.model(operation, 'sale.sale', 'process', [[id]]);

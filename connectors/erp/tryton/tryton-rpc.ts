@@ -99,13 +99,18 @@ export function codeOfTrytonError(kind: string, message: string): ErrorCode {
  */
 export class TrytonRpc {
   private readonly agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
-  private session?: Promise<{ authorization: string; context: Record<string, unknown> }>;
+  private session?: Promise<{ uid: number; authorization: string; context: Record<string, unknown> }>;
   private sequence = 0;
 
   constructor(private readonly options: TrytonRpcOptions) {}
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  /** The id of the user the calls run as (res.user). */
+  async userId(): Promise<number> {
+    return (await this.login()).uid;
   }
 
   /** `model.<model>.<method>(...args, context)`. */
@@ -162,13 +167,13 @@ export class TrytonRpc {
     }
   }
 
-  private login(): Promise<{ authorization: string; context: Record<string, unknown> }> {
+  private login(): Promise<{ uid: number; authorization: string; context: Record<string, unknown> }> {
     this.session ??= (async () => {
       const { login, password } = this.options;
       const [uid, key] = await this.post<[number, string]>('login', 'common.db.login', [login, { password }], null);
       const authorization = `Session ${Buffer.from(`${login}:${uid}:${key}`).toString('base64')}`;
       const context = await this.post<Record<string, unknown>>('login', 'model.res.user.get_preferences', [true, {}], authorization);
-      return { authorization, context };
+      return { uid, authorization, context };
     })().catch((error: unknown) => {
       this.session = undefined;
       throw error;

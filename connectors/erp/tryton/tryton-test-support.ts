@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request } from 'node:http';
-import { TRYTON_TEST_TEMPLATE_DB } from '../../../scripts/tryton/tryton-names';
-import { copyDatabase, databaseExists, dropDatabase, startTrytond, trytonSettings, type TrytonSettings } from '../../../scripts/tryton/tryton-setup';
+import pg from 'pg';
+import { startTrytond, trytonSettings, type TrytonSettings } from '../../../scripts/tryton/tryton-setup';
+import { copyTrytonTestTemplate } from '../../../test-support/databases';
 
 /**
  * Tryton suites run under `npm run test:tryton` (TRYTON_TESTS=1), which CI runs after installing
@@ -25,21 +25,29 @@ export interface TrytonTestDatabase {
 
 export async function openTrytonTestDatabase(): Promise<TrytonTestDatabase> {
   const settings = trytonSettings();
-  if (!(await databaseExists(settings, TRYTON_TEST_TEMPLATE_DB))) {
-    throw new Error(`the Tryton test template ${TRYTON_TEST_TEMPLATE_DB} does not exist: build it with \`npm run tryton:prepare\``);
-  }
-  const database = `tryton_t_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  await copyDatabase(settings, TRYTON_TEST_TEMPLATE_DB, database);
+  const copy = await copyTrytonTestTemplate();
   const server = await startTrytond(settings);
   return {
     settings,
-    database,
+    database: copy.database,
     url: server.url,
     async dispose() {
       await server.stop();
-      await dropDatabase(settings, database);
+      await copy.drop();
     },
   };
+}
+
+/**
+ * A PostgreSQL session on the test database itself, for what no RPC can do: end every session as an
+ * expiry would, or hold a write transaction open the way a slow Tryton request does.
+ */
+export async function connectToTrytonDatabase(tryton: TrytonTestDatabase): Promise<pg.Client> {
+  const url = new URL(tryton.settings.databaseUri.replace(/^postgresql:/, 'postgres:'));
+  url.pathname = `/${tryton.database}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  return client;
 }
 
 /**

@@ -1,7 +1,8 @@
+import { useState } from 'react';
 import { type Session, can, gql } from '../api';
 import { dateTime, duration, errorInWords, money, stepDuration, stepName } from '../format';
 import { Link } from '../router';
-import { Card, ConfirmButton, Empty, Notice, PageHeader, StatusBadge, usePoll } from '../ui';
+import { Card, ConfirmButton, Empty, Notice, PageHeader, StatusBadge, useLive, usePoll } from '../ui';
 
 interface Step {
   name: string;
@@ -29,6 +30,19 @@ interface Flow {
     invoices: { id: string; number: string; status: string; total: { amount: string; currency: string }; amountDue: { amount: string; currency: string }; dueDate: string }[] | null;
   } | null;
   steps: Step[];
+  creditReview: CreditReview | null;
+}
+
+interface CreditReview {
+  status: 'PENDING' | 'APPROVED' | 'REJECTED';
+  currency: string;
+  orderTotal: string;
+  exposure: string | null;
+  creditLimit: string | null;
+  requestedAt: string;
+  decidedAt: string | null;
+  decidedBy: string | null;
+  note: string | null;
 }
 
 // Invoices are non-null lists: asked by a role that may not see them, the whole sales order would
@@ -42,6 +56,7 @@ const flowQuery = (invoices: boolean) => `query ConsoleFlow($id: ID!) {
       shipments { id number status carrier trackingNumber shippedAt }
       ${invoices ? 'invoices { id number status total { amount currency } amountDue { amount currency } dueDate }' : ''} }
     steps { name status attempts startedAt finishedAt error }
+    creditReview { status currency orderTotal exposure creditLimit requestedAt decidedAt decidedBy note }
   }
 }`;
 
@@ -49,7 +64,8 @@ const ENDED = ['COMPLETED', 'COMPENSATED'];
 
 /** One order flow: its steps as a timeline, what it is linked to, and retry or cancel. */
 export function FlowPage({ id, session }: { id: string; session: Session }) {
-  const flow = usePoll(() => gql<{ orderFlow: Flow | null }>(flowQuery(can.seeInvoices(session.role)), { id }, { partial: true }).then((r) => r.data.orderFlow), 2000, [id]);
+  const flow = usePoll(() => gql<{ orderFlow: Flow | null }>(flowQuery(can.seeInvoices(session.role)), { id }, { partial: true }).then((r) => r.data.orderFlow), 10_000, [id]);
+  useLive(`subscription ConsoleFlowUpdated($id: ID) { orderFlowUpdated(id: $id) { id status } }`, { id }, flow.reload, [id]);
   const f = flow.data;
 
   const retry = async () => {
@@ -58,6 +74,11 @@ export function FlowPage({ id, session }: { id: string; session: Session }) {
   };
   const cancel = async () => {
     await gql(`mutation ConsoleCancel($order: ID!) { cancelOrder(salesOrderId: $order, reason: "cancelled in the operations console") { id status } }`, { order: f!.salesOrder!.id });
+    flow.reload();
+  };
+  const decideCredit = async (decision: 'approve' | 'reject', text: string) => {
+    if (decision === 'approve') await gql(`mutation ConsoleApproveCredit($id: ID!, $note: String) { approveOrderCredit(id: $id, note: $note) { id status } }`, { id, note: text || null });
+    else await gql(`mutation ConsoleRejectCredit($id: ID!, $reason: String!) { rejectOrderCredit(id: $id, reason: $reason) { id status } }`, { id, reason: text });
     flow.reload();
   };
   const canChange = can.changeFlows(session.role);
@@ -105,6 +126,7 @@ export function FlowPage({ id, session }: { id: string; session: Session }) {
               )
             }
           />
+          {f.creditReview && <CreditReviewCard review={f.creditReview} mayDecide={can.reviewCredit(session.role)} onDecide={decideCredit} />}
           {f.status === 'FAILED' && f.error && (
             <Notice tone="bad">
               <strong>Why it failed:</strong> {errorInWords(f.error)?.meaning ?? ''} {f.error}
@@ -129,7 +151,7 @@ export function FlowPage({ id, session }: { id: string; session: Session }) {
                           {step.finishedAt && ` · finished ${dateTime(step.finishedAt)}`}
                         </div>
                         {error && (
-                          <p className="timeline-error">
+                          <p className={step.status === 'WAITING' ? 'timeline-waiting-note' : 'timeline-error'}>
                             {error.meaning && <strong>{error.meaning} </strong>}
                             {error.detail}
                           </p>
@@ -222,5 +244,64 @@ export function FlowPage({ id, session }: { id: string; session: Session }) {
         </>
       )}
     </>
+  );
+}
+
+/**
+ * The order exceeded the customer's credit: what finance is asked to decide, and for finance and
+ * admins the decision itself (approve, or reject with a reason the flow keeps).
+ */
+function CreditReviewCard({ review, mayDecide, onDecide }: { review: CreditReview; mayDecide: boolean; onDecide: (decision: 'approve' | 'reject', text: string) => Promise<void> }) {
+  const [text, setText] = useState('');
+  const amount = (value: string | null) => (value === null ? 'not visible to your role' : money({ amount: value, currency: review.currency }));
+  return (
+    <Card title="Credit review">
+      <p>
+        <StatusBadge status={review.status} />{' '}
+        {review.status === 'PENDING' ? 'The order exceeds the customer’s credit and waits for finance.' : `Decided ${dateTime(review.decidedAt)}${review.decidedBy ? ` by ${review.decidedBy}` : ''}.`}
+      </p>
+      <dl className="facts">
+        <dt>Order total</dt>
+        <dd>{amount(review.orderTotal)}</dd>
+        <dt>Exposure when asked</dt>
+        <dd>{amount(review.exposure)}</dd>
+        <dt>Credit limit</dt>
+        <dd>{amount(review.creditLimit)}</dd>
+        <dt>Asked</dt>
+        <dd>{dateTime(review.requestedAt)}</dd>
+        {review.note && (
+          <>
+            <dt>Note</dt>
+            <dd>{review.note}</dd>
+          </>
+        )}
+      </dl>
+      {mayDecide && review.status === 'PENDING' && (
+        <>
+          <div className="field">
+            <label htmlFor="credit-review-note">Note or reason (a rejection needs one)</label>
+            <input id="credit-review-note" type="text" value={text} maxLength={500} onChange={(e) => setText(e.target.value)} />
+          </div>
+          <div className="dialog-actions">
+            <ConfirmButton
+              label="Approve credit"
+              title="Approve this order over the credit limit?"
+              body={<p>The ERP confirms the order although it exceeds the customer’s credit limit, and the flow goes on. Your name and note stay with the review.</p>}
+              confirmLabel="Approve"
+              onConfirm={() => onDecide('approve', text.trim())}
+            />
+            <ConfirmButton
+              label="Reject credit"
+              danger
+              disabled={text.trim() === ''}
+              title="Reject this order?"
+              body={<p>The order is refused (CREDIT_LIMIT_EXCEEDED) and what the flow did is undone. This cannot be reversed.</p>}
+              confirmLabel="Reject the order"
+              onConfirm={() => onDecide('reject', text.trim())}
+            />
+          </div>
+        </>
+      )}
+    </Card>
   );
 }

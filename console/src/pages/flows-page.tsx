@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import { type Session, gql } from '../api';
+import { type Session, can, gql } from '../api';
 import { ago, dateTime, stepName } from '../format';
 import { Link } from '../router';
-import { Card, Empty, Notice, PageHeader, StatusBadge, usePoll } from '../ui';
+import { Card, Empty, Notice, PageHeader, StatusBadge, useLive, usePoll } from '../ui';
 
 /** A flow in a list. */
 export interface FlowRow {
@@ -17,8 +17,8 @@ export interface FlowRow {
 }
 
 const FLOW_FIELDS = `id status error startedAt updatedAt customer { id name } salesOrder { id number } steps { name status attempts }`;
-const LIST = `query ConsoleFlows($first: Int!, $after: String, $status: OrderFlowStatus) {
-  orderFlows(first: $first, after: $after, status: $status) { totalCount pageInfo { hasNextPage endCursor } nodes { ${FLOW_FIELDS} } }
+const LIST = `query ConsoleFlows($first: Int!, $after: String, $status: OrderFlowStatus, $customerId: ID) {
+  orderFlows(first: $first, after: $after, status: $status, customerId: $customerId) { totalCount pageInfo { hasNextPage endCursor } nodes { ${FLOW_FIELDS} } }
 }`;
 const ATTENTION = `query ConsoleFlowsAttention {
   failed: orderFlows(first: 50, status: FAILED) { totalCount nodes { ${FLOW_FIELDS} } }
@@ -26,7 +26,14 @@ const ATTENTION = `query ConsoleFlowsAttention {
   compensating: orderFlows(first: 50, status: COMPENSATING) { nodes { ${FLOW_FIELDS} } }
 }`;
 
-const STATUSES = ['RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'COMPENSATING', 'COMPENSATED'];
+const CREDIT_REVIEWS = `query ConsoleCreditReviews {
+  creditReviews(first: 50) { totalCount nodes { orderFlow { ${FLOW_FIELDS} } } }
+}`;
+
+/** A typed filter that is a whole Customer.id is asked of the API; anything else filters the page. */
+const CUSTOMER_ID = /^(crm|erp):\S+$/i;
+
+const STATUSES = ['RUNNING', 'WAITING', 'RETRYING', 'COMPLETED', 'FAILED', 'COMPENSATING', 'COMPENSATED'];
 /** A flow that has run a step for this long without moving is stuck: the engine normally takes seconds. */
 export const STUCK_AFTER_MS = 10 * 60 * 1000;
 const AGES: Record<string, { label: string; test: (ageMs: number) => boolean }> = {
@@ -97,7 +104,7 @@ function FlowTable({ flows, caption }: { flows: FlowRow[]; caption: string }) {
 }
 
 /** Order flows: the ones that need someone first, then every flow page by page, filterable. */
-export function FlowsPage(_props: { session: Session }) {
+export function FlowsPage({ session }: { session: Session }) {
   const [status, setStatus] = useState('');
   const [customer, setCustomer] = useState('');
   const [age, setAge] = useState('any');
@@ -105,17 +112,31 @@ export function FlowsPage(_props: { session: Session }) {
   const after = cursors[cursors.length - 1];
 
   const attention = usePoll(() => gql<{ failed: { totalCount: number; nodes: FlowRow[] }; running: { nodes: FlowRow[] }; compensating: { nodes: FlowRow[] } }>(ATTENTION).then((r) => r.data), 5000, []);
-  const list = usePoll(
-    () => gql<{ orderFlows: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: FlowRow[] } }>(LIST, { first: PAGE, after, status: status || null }).then((r) => r.data.orderFlows),
+  const reviewsCredit = can.reviewCredit(session.role);
+  const awaitingFinance = usePoll(
+    () => (reviewsCredit ? gql<{ creditReviews: { totalCount: number; nodes: { orderFlow: FlowRow }[] } }>(CREDIT_REVIEWS).then((r) => r.data.creditReviews) : Promise.resolve(null)),
     5000,
-    [status, after],
+    [reviewsCredit],
   );
+  const customerId = CUSTOMER_ID.test(customer.trim()) ? customer.trim() : null;
+  const list = usePoll(
+    () => gql<{ orderFlows: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: FlowRow[] } }>(LIST, { first: PAGE, after, status: status || null, customerId }).then((r) => r.data.orderFlows),
+    5000,
+    [status, after, customerId],
+  );
+
+  // Any flow the user may see changing re-reads the lists (throttled); the polls are the fallback.
+  useLive(`subscription ConsoleFlowsUpdated { orderFlowUpdated { id status } }`, {}, () => {
+    attention.reload();
+    list.reload();
+    awaitingFinance.reload();
+  }, [], 1000);
 
   const now = Date.now();
   const needsAttention = attention.data
     ? [...attention.data.failed.nodes, ...[...attention.data.running.nodes, ...attention.data.compensating.nodes].filter((f) => isStuck(f, now))]
     : [];
-  const needle = customer.trim().toLowerCase();
+  const needle = customerId ? '' : customer.trim().toLowerCase();
   const shown = (list.data?.nodes ?? []).filter(
     (f) => (!needle || `${f.customer?.name ?? ''} ${f.customer?.id ?? ''}`.toLowerCase().includes(needle)) && AGES[age].test(now - Date.parse(f.startedAt)),
   );
@@ -133,6 +154,16 @@ export function FlowsPage(_props: { session: Session }) {
         {needsAttention.length > 0 && <FlowTable flows={needsAttention} caption="Failed and stuck flows" />}
       </Card>
 
+      {awaitingFinance.data && (
+        <Card title={`Waiting for your credit decision (${awaitingFinance.data.totalCount})`}>
+          {awaitingFinance.data.nodes.length === 0 ? (
+            <Empty>No order waits for a credit decision.</Empty>
+          ) : (
+            <FlowTable flows={awaitingFinance.data.nodes.map((n) => n.orderFlow)} caption="Orders over their customer's credit, oldest first" />
+          )}
+        </Card>
+      )}
+
       <Card title="All flows">
         <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter flows">
           <div className="field">
@@ -148,7 +179,7 @@ export function FlowsPage(_props: { session: Session }) {
           </div>
           <div className="field">
             <label htmlFor="flow-customer">Customer</label>
-            <input id="flow-customer" type="search" value={customer} placeholder="Name or id" onChange={(e) => setCustomer(e.target.value)} />
+            <input id="flow-customer" type="search" value={customer} placeholder="Name, or an id such as crm:…" onChange={(e) => { setCustomer(e.target.value); setCursors([null]); }} />
           </div>
           <div className="field">
             <label htmlFor="flow-age">Age</label>

@@ -14,7 +14,7 @@ const FLOWS = `query ConsoleOverviewFlows($after: String) {
   orderFlows(first: 100, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { status startedAt steps { name status startedAt finishedAt } } }
 }`;
 const SYNC = `query ConsoleOverviewSync($after: String) {
-  customers(first: 100, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { sync { state lastSyncedAt } } }
+  customers(first: 100, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { sync { state } } }
 }`;
 /** The charts read at most this many of the newest flows and customers. */
 const SAMPLE = 1000;
@@ -24,13 +24,35 @@ const OUTCOMES = [
   { key: 'compensated', label: 'Compensated', color: '#a16207' },
   { key: 'failed', label: 'Failed', color: '#b91c1c' },
 ];
-const LAG_BUCKETS = [
-  { label: '< 1 min', max: 60 },
-  { label: '1–10 min', max: 600 },
-  { label: '10–60 min', max: 3600 },
-  { label: '1–24 h', max: 86400 },
-  { label: '> 24 h', max: Infinity },
-];
+const SYNC_LAG = `query ConsoleOverviewSyncLag { syncLag(hours: 24) { hour source changes p50Seconds p95Seconds maxSeconds } }`;
+
+interface SyncLagHour {
+  hour: string;
+  source: 'CRM' | 'ERP';
+  changes: number;
+  p50Seconds: number;
+  p95Seconds: number;
+  maxSeconds: number;
+}
+
+/** The sync lag of the last 24 hours, one row per hour: median and 95th percentile per direction. */
+export function syncLagPerHour(rows: SyncLagHour[], now = Date.now()) {
+  return Array.from({ length: 24 }, (_, i) => {
+    const start = new Date(now - (23 - i) * 3_600_000);
+    start.setMinutes(0, 0, 0);
+    const of = (source: 'CRM' | 'ERP') => rows.find((r) => r.source === source && Date.parse(r.hour) === start.getTime());
+    const crm = of('CRM');
+    const erp = of('ERP');
+    return {
+      hour: `${String(start.getHours()).padStart(2, '0')}:00`,
+      crmP50: crm?.p50Seconds ?? null,
+      crmP95: crm?.p95Seconds ?? null,
+      erpP50: erp?.p50Seconds ?? null,
+      erpP95: erp?.p95Seconds ?? null,
+      changes: (crm?.changes ?? 0) + (erp?.changes ?? 0),
+    };
+  });
+}
 
 async function pages<T>(query: string, pick: (data: any) => { nodes: T[]; totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null } }) {
   const nodes: T[] = [];
@@ -90,19 +112,16 @@ export function stepLatencies(flows: FlowStats[]) {
 export function OverviewPage({ session }: { session: Session }) {
   const flows = usePoll(() => pages<FlowStats>(FLOWS, (d) => d.orderFlows), 15000, []);
   const sync = usePoll(
-    () => (can.seeSync(session.role) ? pages<{ sync: { state: string; lastSyncedAt: string | null } }>(SYNC, (d) => d.customers) : Promise.resolve(null)),
+    () => (can.seeSync(session.role) ? pages<{ sync: { state: string } }>(SYNC, (d) => d.customers) : Promise.resolve(null)),
     30000,
     [session.role],
   );
+  const syncLag = usePoll(() => (can.seeSync(session.role) ? gql<{ syncLag: SyncLagHour[] }>(SYNC_LAG).then((r) => r.data.syncLag) : Promise.resolve(null)), 30000, [session.role]);
   const all = flows.data?.nodes ?? [];
   const count = (s: string) => all.filter((f) => f.status === s).length;
   const now = Date.now();
-  const lag = LAG_BUCKETS.map((b) => ({ bucket: b.label, customers: 0, max: b.max }));
-  for (const c of sync.data?.nodes ?? []) {
-    if (!c.sync.lastSyncedAt) continue;
-    const seconds = (now - Date.parse(c.sync.lastSyncedAt)) / 1000;
-    lag.find((b) => seconds < b.max)!.customers++;
-  }
+  const lag = syncLagPerHour(syncLag.data ?? [], now);
+  const lagChanges = lag.reduce((sum, h) => sum + h.changes, 0);
   const conflicts = sync.data?.nodes.filter((c) => c.sync.state === 'CONFLICT').length;
   const latencies = stepLatencies(all);
 
@@ -116,7 +135,7 @@ export function OverviewPage({ session }: { session: Session }) {
           <span className="kpi-label">Failed flows</span>
         </Link>
         <div className="kpi">
-          <span className="kpi-value">{flows.data ? count('RUNNING') + count('WAITING') : '…'}</span>
+          <span className="kpi-value">{flows.data ? count('RUNNING') + count('WAITING') + count('RETRYING') : '…'}</span>
           <span className="kpi-label">In progress</span>
         </div>
         <div className="kpi kpi-good">
@@ -171,19 +190,27 @@ export function OverviewPage({ session }: { session: Session }) {
           )}
         </Card>
         {can.seeSync(session.role) && (
-          <Card title="Sync lag: time since each customer was last synced">
-            {sync.error && <Notice tone="bad">{sync.error}</Notice>}
-            <figure className="chart" aria-label="Customers by time since their last sync">
-              <ResponsiveContainer width="100%" height={300}>
-                <BarChart data={lag} margin={{ top: 8, right: 8, left: -16, bottom: 0 }}>
-                  <CartesianGrid strokeDasharray="3 3" vertical={false} />
-                  <XAxis dataKey="bucket" tick={{ fontSize: 12 }} interval={0} />
-                  <YAxis allowDecimals={false} tick={{ fontSize: 12 }} />
-                  <Tooltip />
-                  <Bar dataKey="customers" name="Customers" fill="#0f766e" radius={[4, 4, 0, 0]} />
-                </BarChart>
-              </ResponsiveContainer>
-            </figure>
+          <Card title="Sync lag: from a change in one system to the other, per hour">
+            {syncLag.error && <Notice tone="bad">{syncLag.error}</Notice>}
+            {syncLag.data && lagChanges === 0 ? (
+              <Empty>No customer changes were synced in the last 24 hours.</Empty>
+            ) : (
+              <figure className="chart" aria-label="Sync lag per hour over the last 24 hours: median and 95th percentile in seconds, CRM to ERP and ERP to CRM">
+                <ResponsiveContainer width="100%" height={300}>
+                  <BarChart data={lag} margin={{ top: 8, right: 8, left: -16, bottom: 0 }}>
+                    <CartesianGrid strokeDasharray="3 3" vertical={false} />
+                    <XAxis dataKey="hour" tick={{ fontSize: 12 }} interval={3} />
+                    <YAxis tick={{ fontSize: 12 }} unit=" s" />
+                    <Tooltip />
+                    <Legend />
+                    <Bar dataKey="crmP50" name="CRM → ERP median" fill="#0f766e" />
+                    <Bar dataKey="crmP95" name="CRM → ERP 95th pct." fill="#5eead4" />
+                    <Bar dataKey="erpP50" name="ERP → CRM median" fill="#7c3aed" />
+                    <Bar dataKey="erpP95" name="ERP → CRM 95th pct." fill="#c4b5fd" />
+                  </BarChart>
+                </ResponsiveContainer>
+              </figure>
+            )}
           </Card>
         )}
       </div>

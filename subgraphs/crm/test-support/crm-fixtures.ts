@@ -1,5 +1,5 @@
 import type { CrmAccount, CrmActivity, CrmCase, CrmContact, CrmOpportunity } from '../../../connectors/crm/crm.connector';
-import type { InMemoryCrmData } from './in-memory-crm.connector';
+import type { InMemoryCrmData } from '../../../connectors/crm/test-support/in-memory-crm.connector';
 
 /** The CRM account id of account `n` (1-based). */
 export function accountIdOf(n: number): string {

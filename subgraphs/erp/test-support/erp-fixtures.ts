@@ -1,5 +1,5 @@
 import type { ErpCustomer, ErpInvoice, ErpProduct, ErpProductionOrder, ErpSalesOrder, ErpShipment } from '../../../connectors/erp/erp.connector';
-import type { InMemoryErpData } from './in-memory-erp.connector';
+import type { InMemoryErpData } from '../../../connectors/erp/test-support/in-memory-erp.connector';
 
 /** The CRM account id kept as external reference by customer `n` (1-based). */
 export function crmAccountIdOf(n: number): string {

@@ -8,6 +8,7 @@ import type { CustomerLink, CustomerLinkRepository } from '../links/customer-lin
 import type { IntegrationLoaders } from '../loaders';
 import type { CustomerModel } from '../models';
 import type { IntegrationCrm, IntegrationErp } from '../ports';
+import { isUuid } from '../../../platform/input-ids';
 
 /** The fields the CRM owns, as read from the owning system. */
 export interface MasterData {
@@ -27,7 +28,6 @@ export interface CustomerPage {
 /** How many matches a search takes from each system. */
 const SEARCH_LIMIT = 100;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Reads customers for one request: identity from the kept links, master data from the owning
@@ -59,7 +59,7 @@ export class CustomerReader {
 
   /** The customer of this CRM account; null when neither the links nor the CRM know it. */
   async byCrmAccountId(crmAccountId: string | null | undefined): Promise<CustomerModel | null> {
-    if (!crmAccountId || !UUID.test(crmAccountId)) return null;
+    if (!crmAccountId || !isUuid(crmAccountId)) return null;
     const accountId = crmAccountId.toLowerCase();
     const link = await this.deps.loaders.link.load({ kind: 'crm', value: accountId });
     if (link) return toModel(link);

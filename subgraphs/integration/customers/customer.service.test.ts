@@ -68,12 +68,12 @@ describe('customer writes', () => {
     });
 
     it('retries an ERP write whose answer was lost with the same key, creating one ERP customer', async () => {
-      h.erp.failNext('createCustomer', { afterApply: true });
+      h.faults.erp.failNext('createCustomer', { afterApply: true });
       const answer = await h.gql<{ createCustomer: WrittenCustomer }>(CREATE, { input: NEW_CUSTOMER });
 
       expect(answer.errors).toBeUndefined();
       expect(answer.data!.createCustomer.sync.state).toBe('IN_SYNC');
-      const attempts = h.erp.callsOf('createCustomer');
+      const attempts = h.faults.erp.callsOf('createCustomer');
       expect(attempts).toHaveLength(2);
       expect(attempts[1].idempotencyKey).toBe(attempts[0].idempotencyKey);
       expect(h.erp.customers.size).toBe(1);
@@ -82,7 +82,7 @@ describe('customer writes', () => {
     });
 
     it('keeps the customer in the CRM with sync state ERROR when the ERP is down', async () => {
-      h.erp.down = true;
+      h.faults.erp.down = true;
       const answer = await h.gql<{ createCustomer: WrittenCustomer }>(CREATE, { input: NEW_CUSTOMER });
 
       expect(answer.errors).toBeUndefined();
@@ -154,7 +154,7 @@ describe('customer writes', () => {
     });
 
     it('writes every field to the ERP record of a customer that exists only in the ERP', async () => {
-      const erpOnly = h.erp.seed({ name: 'Olsen Logistics' });
+      const erpOnly = h.erp.seedCustomer({ name: 'Olsen Logistics' });
       await h.subgraph.bootstrap.runOnce();
       const answer = await h.gql<{ updateCustomer: WrittenCustomer }>(UPDATE, { id: `erp:${erpOnly.customerNo}`, input: { email: 'ops@olsen.example', creditLimit: '1000' } });
 
@@ -166,7 +166,7 @@ describe('customer writes', () => {
 
     it('keeps the CRM change and marks the customer ERROR when the mirror to the ERP fails', async () => {
       const created = await createLinked();
-      h.erp.down = true;
+      h.faults.erp.down = true;
       const answer = await h.gql<{ updateCustomer: WrittenCustomer }>(UPDATE, { id: created.id, input: { name: 'Hansen Tools' } });
 
       expect(answer.errors).toBeUndefined();
@@ -177,7 +177,7 @@ describe('customer writes', () => {
       const notFound = await h.gql(UPDATE, { id: 'crm:6f1c1c1e-0000-4000-8000-000000000000', input: { name: 'Nobody' } });
       expect(notFound.errors?.[0].extensions?.code).toBe('NOT_FOUND');
 
-      const crmOnly = h.crm.seed({ name: 'Nordlicht Energie' });
+      const crmOnly = h.crm.seedAccount({ name: 'Nordlicht Energie' });
       await h.subgraph.bootstrap.runOnce();
       h.journal.length = 0;
       const conflict = await h.gql(UPDATE, { id: `crm:${crmOnly.id}`, input: { name: 'Nordlicht', creditLimit: '500' } });

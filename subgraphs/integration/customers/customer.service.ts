@@ -1,3 +1,4 @@
+import { SyncRepository } from '../sync/sync.repository';
 import { randomUUID } from 'node:crypto';
 import type { CrmAccount } from '../../../connectors/crm/crm.connector';
 import type { ErpCustomer, ErpCustomerInput } from '../../../connectors/erp/erp.connector';
@@ -134,6 +135,9 @@ export class CustomerService {
     }
     const bothExist = customer.crmAccountId !== null && customer.erpCustomerNo !== null;
     const state: LinkSyncState = mirrorError ? 'ERROR' : bothExist ? 'IN_SYNC' : 'PENDING';
+    // The owner of the CRM fields spoke and both records now hold its values: that settles the
+    // customer's open conflicts, as it does when the change comes through the sync.
+    if (state === 'IN_SYNC' && account) await new SyncRepository(this.deps.db).resolveConflicts(customer.id);
     const updated = await this.mark(customer.id, {
       syncState: state,
       syncError: mirrorError,

@@ -65,6 +65,37 @@ export type CreatedWebhookSubscription = {
   subscription: WebhookSubscription;
 };
 
+/** An order over its customer's credit: it waits until finance approves or rejects it, or the review window ends (rejected). */
+export type CreditReview = {
+  __typename?: 'CreditReview';
+  creditLimit: Maybe<Scalars['Decimal']['output']>;
+  /** The customer's currency: every amount of the review is in it. */
+  currency: Scalars['String']['output'];
+  decidedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The token subject of who decided. */
+  decidedBy: Maybe<Scalars['String']['output']>;
+  /** Open invoices plus the uninvoiced part of open orders when the review was asked for. */
+  exposure: Maybe<Scalars['Decimal']['output']>;
+  /** The approval's note or the rejection's reason. */
+  note: Maybe<Scalars['String']['output']>;
+  orderFlow: OrderFlow;
+  orderTotal: Scalars['Decimal']['output'];
+  requestedAt: Scalars['DateTime']['output'];
+  status: CreditReviewStatus;
+};
+
+export type CreditReviewConnection = {
+  __typename?: 'CreditReviewConnection';
+  nodes: Array<CreditReview>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type CreditReviewStatus =
+  | 'APPROVED'
+  | 'PENDING'
+  | 'REJECTED';
+
 /**
  * One customer as both systems know it. The CRM account and the ERP customer are
  * separate records with their own identifiers; the integration keeps the link.
@@ -124,6 +155,21 @@ export type DataQualityReport = {
   issues: Array<DataQualityIssue>;
 };
 
+/** Why a flow is retrying a step, and when it tries next and gives up. */
+export type FlowRetry = {
+  __typename?: 'FlowRetry';
+  /** The error code of the last failure, e.g. UPSTREAM_UNAVAILABLE. */
+  cause: Scalars['String']['output'];
+  /** When retrying ends: a failure after it makes the flow FAILED (retryOrderFlow resumes it). */
+  giveUpAt: Scalars['DateTime']['output'];
+  /** The next attempt; sooner as soon as the system is seen answering again. */
+  nextAttemptAt: Scalars['DateTime']['output'];
+  /** The first failure in a row; the retry window counts from here. */
+  since: Scalars['DateTime']['output'];
+  /** The system the failures came from ("erp", "crm"), when known. */
+  system: Maybe<Scalars['String']['output']>;
+};
+
 export type FlowStep = {
   __typename?: 'FlowStep';
   attempts: Scalars['Int']['output'];
@@ -139,12 +185,16 @@ export type FlowStepStatus =
   | 'DONE'
   | 'FAILED'
   | 'PENDING'
+  /** Failed for a reason that passes by itself (its error says which); tried again until the retry window ends. */
+  | 'RETRYING'
   | 'RUNNING'
   | 'SKIPPED'
   | 'WAITING';
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Approves an order waiting for finance's credit review: the ERP confirms it over the customer's limit and the flow goes on. Approving again returns the flow. */
+  approveOrderCredit: OrderFlow;
   /** Cancels the order and compensates what the flow did: reservations released, production cancelled, CRM told. */
   cancelOrder: OrderFlow;
   /**
@@ -163,6 +213,8 @@ export type Mutation = {
   pauseWebhookSubscription: WebhookSubscription;
   /** Starts the same order-to-cash flow from order lines, without an opportunity. */
   placeOrder: OrderFlow;
+  /** Rejects it: the flow ends CREDIT_LIMIT_EXCEEDED and undoes what it did (COMPENSATED). */
+  rejectOrderCredit: OrderFlow;
   /** Sends a delivery again now, with the same webhook-id. */
   replayWebhookDelivery: WebhookDelivery;
   resumeWebhookSubscription: WebhookSubscription;
@@ -172,6 +224,13 @@ export type Mutation = {
   runReconciliation: DataQualityReport;
   /** Updates master data in the CRM and credit terms in the ERP; each change reaches the other record. Finance changes credit terms only. */
   updateCustomer: Customer;
+};
+
+
+export type MutationApproveOrderCreditArgs = {
+  id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  note?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -215,6 +274,13 @@ export type MutationPlaceOrderArgs = {
 };
 
 
+export type MutationRejectOrderCreditArgs = {
+  id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  reason: Scalars['String']['input'];
+};
+
+
 export type MutationReplayWebhookDeliveryArgs = {
   id: Scalars['ID']['input'];
 };
@@ -244,10 +310,17 @@ export type Opportunity = {
 
 export type OrderFlow = {
   __typename?: 'OrderFlow';
+  /** Finance's review, when the order exceeded the customer's credit (a limit of 0 sends every order to it). */
+  creditReview: Maybe<CreditReview>;
   customer: Customer;
   error: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   opportunity: Maybe<Opportunity>;
+  /**
+   * Set while a step is retried after failures that pass by themselves (a backend unreachable,
+   * timing out or overloaded): the flow is RETRYING, or COMPENSATING while an undo step is. Null otherwise.
+   */
+  retry: Maybe<FlowRetry>;
   salesOrder: Maybe<SalesOrder>;
   startedAt: Scalars['DateTime']['output'];
   status: OrderFlowStatus;
@@ -268,6 +341,8 @@ export type OrderFlowStatus =
   | 'COMPENSATING'
   | 'COMPLETED'
   | 'FAILED'
+  /** A step failed for a reason that passes by itself and is tried again (see OrderFlow.retry). */
+  | 'RETRYING'
   /** Steps are being executed. */
   | 'RUNNING'
   /** Waiting on the outside world: production, shipment or payment. */
@@ -293,6 +368,8 @@ export type Query = {
   __typename?: 'Query';
   /** Every mutation sent through the gateway, newest first (admins only). */
   auditLog: AuditLogConnection;
+  /** Orders over their customer's credit, for finance to approve or reject; oldest request first. */
+  creditReviews: CreditReviewConnection;
   customer: Maybe<Customer>;
   customers: CustomerConnection;
   /** One finding of the latest reconciliation, by its id (stable across reports). */
@@ -301,6 +378,8 @@ export type Query = {
   dataQualityReport: DataQualityReport;
   orderFlow: Maybe<OrderFlow>;
   orderFlows: OrderFlowConnection;
+  /** How long customer changes took to reach the other system, per hour and source, over the last `hours` (at most 72). */
+  syncLag: Array<SyncLagHour>;
   /** Deliveries to the calling partner's endpoints, newest first. */
   webhookDeliveries: WebhookDeliveryConnection;
   /** The calling partner's webhook endpoints. */
@@ -311,6 +390,13 @@ export type Query = {
 export type QueryAuditLogArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryCreditReviewsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<CreditReviewStatus>;
 };
 
 
@@ -338,8 +424,14 @@ export type QueryOrderFlowArgs = {
 
 export type QueryOrderFlowsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  customerId?: InputMaybe<Scalars['ID']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<OrderFlowStatus>;
+};
+
+
+export type QuerySyncLagArgs = {
+  hours?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -405,6 +497,22 @@ export type SubscriptionOrderFlowUpdatedArgs = {
 export type SubscriptionSalesOrderUpdatedArgs = {
   customerId?: InputMaybe<Scalars['ID']['input']>;
 };
+
+/** The sync lag of one hour: from a change in one system to the sync applying it in the other. */
+export type SyncLagHour = {
+  __typename?: 'SyncLagHour';
+  changes: Scalars['Int']['output'];
+  hour: Scalars['DateTime']['output'];
+  maxSeconds: Scalars['Float']['output'];
+  p50Seconds: Scalars['Float']['output'];
+  p95Seconds: Scalars['Float']['output'];
+  /** Where the changes were made. */
+  source: SyncSource;
+};
+
+export type SyncSource =
+  | 'CRM'
+  | 'ERP';
 
 export type SyncState =
   | 'CONFLICT'
@@ -587,9 +695,12 @@ export type ResolversTypes = ResolversObject<{
   AuditLogConnection: ResolverTypeWrapper<AuditLogConnection>;
   CreateCustomerInput: CreateCustomerInput;
   CreatedWebhookSubscription: ResolverTypeWrapper<CreatedWebhookSubscription>;
+  CreditReview: ResolverTypeWrapper<Omit<CreditReview, 'orderFlow'> & { orderFlow: ResolversTypes['OrderFlow'] }>;
+  CreditReviewConnection: ResolverTypeWrapper<Omit<CreditReviewConnection, 'nodes'> & { nodes: Array<ResolversTypes['CreditReview']> }>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  CreditReviewStatus: CreditReviewStatus;
   Customer: ResolverTypeWrapper<CustomerModel>;
   CustomerConnection: ResolverTypeWrapper<Omit<CustomerConnection, 'nodes'> & { nodes: Array<ResolversTypes['Customer']> }>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   CustomerSync: ResolverTypeWrapper<CustomerSync>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   DataQualityIssue: ResolverTypeWrapper<Omit<DataQualityIssue, 'customer'> & { customer?: Maybe<ResolversTypes['Customer']> }>;
@@ -597,11 +708,12 @@ export type ResolversTypes = ResolversObject<{
   DataQualityReport: ResolverTypeWrapper<Omit<DataQualityReport, 'issues'> & { issues: Array<ResolversTypes['DataQualityIssue']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
+  FlowRetry: ResolverTypeWrapper<FlowRetry>;
   FlowStep: ResolverTypeWrapper<FlowStep>;
   FlowStepStatus: FlowStepStatus;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Opportunity: ResolverTypeWrapper<Omit<Opportunity, 'orderFlow'> & { orderFlow?: Maybe<ResolversTypes['OrderFlow']> }>;
-  OrderFlow: ResolverTypeWrapper<Omit<OrderFlow, 'customer' | 'opportunity' | 'salesOrder'> & { customer: ResolversTypes['Customer'], opportunity?: Maybe<ResolversTypes['Opportunity']>, salesOrder?: Maybe<ResolversTypes['SalesOrder']> }>;
+  OrderFlow: ResolverTypeWrapper<Omit<OrderFlow, 'creditReview' | 'customer' | 'opportunity' | 'salesOrder'> & { creditReview?: Maybe<ResolversTypes['CreditReview']>, customer: ResolversTypes['Customer'], opportunity?: Maybe<ResolversTypes['Opportunity']>, salesOrder?: Maybe<ResolversTypes['SalesOrder']> }>;
   OrderFlowConnection: ResolverTypeWrapper<Omit<OrderFlowConnection, 'nodes'> & { nodes: Array<ResolversTypes['OrderFlow']> }>;
   OrderFlowStatus: OrderFlowStatus;
   OrderLineInput: OrderLineInput;
@@ -610,6 +722,9 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SalesOrder: ResolverTypeWrapper<Omit<SalesOrder, 'flow'> & { flow?: Maybe<ResolversTypes['OrderFlow']> }>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SyncLagHour: ResolverTypeWrapper<SyncLagHour>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  SyncSource: SyncSource;
   SyncState: SyncState;
   UpdateCustomerInput: UpdateCustomerInput;
   WebhookDelivery: ResolverTypeWrapper<WebhookDelivery>;
@@ -628,19 +743,22 @@ export type ResolversParentTypes = ResolversObject<{
   AuditLogConnection: AuditLogConnection;
   CreateCustomerInput: CreateCustomerInput;
   CreatedWebhookSubscription: CreatedWebhookSubscription;
+  CreditReview: Omit<CreditReview, 'orderFlow'> & { orderFlow: ResolversParentTypes['OrderFlow'] };
+  CreditReviewConnection: Omit<CreditReviewConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['CreditReview']> };
+  Int: Scalars['Int']['output'];
   Customer: CustomerModel;
   CustomerConnection: Omit<CustomerConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Customer']> };
-  Int: Scalars['Int']['output'];
   CustomerSync: CustomerSync;
   Boolean: Scalars['Boolean']['output'];
   DataQualityIssue: Omit<DataQualityIssue, 'customer'> & { customer?: Maybe<ResolversParentTypes['Customer']> };
   DataQualityReport: Omit<DataQualityReport, 'issues'> & { issues: Array<ResolversParentTypes['DataQualityIssue']> };
   DateTime: Scalars['DateTime']['output'];
   Decimal: Scalars['Decimal']['output'];
+  FlowRetry: FlowRetry;
   FlowStep: FlowStep;
   Mutation: Record<PropertyKey, never>;
   Opportunity: Omit<Opportunity, 'orderFlow'> & { orderFlow?: Maybe<ResolversParentTypes['OrderFlow']> } | FederationReferenceTypes['Opportunity'];
-  OrderFlow: Omit<OrderFlow, 'customer' | 'opportunity' | 'salesOrder'> & { customer: ResolversParentTypes['Customer'], opportunity?: Maybe<ResolversParentTypes['Opportunity']>, salesOrder?: Maybe<ResolversParentTypes['SalesOrder']> } | FederationReferenceTypes['OrderFlow'];
+  OrderFlow: Omit<OrderFlow, 'creditReview' | 'customer' | 'opportunity' | 'salesOrder'> & { creditReview?: Maybe<ResolversParentTypes['CreditReview']>, customer: ResolversParentTypes['Customer'], opportunity?: Maybe<ResolversParentTypes['Opportunity']>, salesOrder?: Maybe<ResolversParentTypes['SalesOrder']> } | FederationReferenceTypes['OrderFlow'];
   OrderFlowConnection: Omit<OrderFlowConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['OrderFlow']> };
   OrderLineInput: OrderLineInput;
   PageInfo: PageInfo;
@@ -648,6 +766,8 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   SalesOrder: Omit<SalesOrder, 'flow'> & { flow?: Maybe<ResolversParentTypes['OrderFlow']> } | FederationReferenceTypes['SalesOrder'];
   Subscription: Record<PropertyKey, never>;
+  SyncLagHour: SyncLagHour;
+  Float: Scalars['Float']['output'];
   UpdateCustomerInput: UpdateCustomerInput;
   WebhookDelivery: WebhookDelivery;
   WebhookDeliveryConnection: WebhookDeliveryConnection;
@@ -673,6 +793,25 @@ export type AuditLogConnectionResolvers<ContextType = IntegrationContext, Parent
 export type CreatedWebhookSubscriptionResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['CreatedWebhookSubscription'] = ResolversParentTypes['CreatedWebhookSubscription']> = ResolversObject<{
   secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   subscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType>;
+}>;
+
+export type CreditReviewResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['CreditReview'] = ResolversParentTypes['CreditReview']> = ResolversObject<{
+  creditLimit?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  decidedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  decidedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  exposure?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  orderFlow?: Resolver<ResolversTypes['OrderFlow'], ParentType, ContextType>;
+  orderTotal?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  requestedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['CreditReviewStatus'], ParentType, ContextType>;
+}>;
+
+export type CreditReviewConnectionResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['CreditReviewConnection'] = ResolversParentTypes['CreditReviewConnection']> = ResolversObject<{
+  nodes?: Resolver<Array<ResolversTypes['CreditReview']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type CustomerResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = ResolversObject<{
@@ -723,6 +862,14 @@ export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTy
   name: 'Decimal';
 }
 
+export type FlowRetryResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['FlowRetry'] = ResolversParentTypes['FlowRetry']> = ResolversObject<{
+  cause?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  giveUpAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  nextAttemptAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  since?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  system?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type FlowStepResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['FlowStep'] = ResolversParentTypes['FlowStep']> = ResolversObject<{
   attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -733,6 +880,7 @@ export type FlowStepResolvers<ContextType = IntegrationContext, ParentType exten
 }>;
 
 export type MutationResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  approveOrderCredit?: Resolver<ResolversTypes['OrderFlow'], ParentType, ContextType, RequireFields<MutationApproveOrderCreditArgs, 'id'>>;
   cancelOrder?: Resolver<ResolversTypes['OrderFlow'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'salesOrderId'>>;
   convertOpportunityToOrder?: Resolver<ResolversTypes['OrderFlow'], ParentType, ContextType, RequireFields<MutationConvertOpportunityToOrderArgs, 'idempotencyKey' | 'opportunityId'>>;
   createCustomer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationCreateCustomerArgs, 'input'>>;
@@ -740,6 +888,7 @@ export type MutationResolvers<ContextType = IntegrationContext, ParentType exten
   deleteWebhookSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
   pauseWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationPauseWebhookSubscriptionArgs, 'id'>>;
   placeOrder?: Resolver<ResolversTypes['OrderFlow'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'idempotencyKey' | 'input'>>;
+  rejectOrderCredit?: Resolver<ResolversTypes['OrderFlow'], ParentType, ContextType, RequireFields<MutationRejectOrderCreditArgs, 'id' | 'reason'>>;
   replayWebhookDelivery?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationReplayWebhookDeliveryArgs, 'id'>>;
   resumeWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationResumeWebhookSubscriptionArgs, 'id'>>;
   retryOrderFlow?: Resolver<ResolversTypes['OrderFlow'], ParentType, ContextType, RequireFields<MutationRetryOrderFlowArgs, 'id'>>;
@@ -755,10 +904,12 @@ export type OpportunityResolvers<ContextType = IntegrationContext, ParentType ex
 
 export type OrderFlowResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['OrderFlow'] = ResolversParentTypes['OrderFlow'], FederationReferenceType extends FederationReferenceTypes['OrderFlow'] = FederationReferenceTypes['OrderFlow']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['OrderFlow']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  creditReview?: Resolver<Maybe<ResolversTypes['CreditReview']>, ParentType, ContextType>;
   customer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   opportunity?: Resolver<Maybe<ResolversTypes['Opportunity']>, ParentType, ContextType>;
+  retry?: Resolver<Maybe<ResolversTypes['FlowRetry']>, ParentType, ContextType>;
   salesOrder?: Resolver<Maybe<ResolversTypes['SalesOrder']>, ParentType, ContextType>;
   startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderFlowStatus'], ParentType, ContextType>;
@@ -779,12 +930,14 @@ export type PageInfoResolvers<ContextType = IntegrationContext, ParentType exten
 
 export type QueryResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   auditLog?: Resolver<ResolversTypes['AuditLogConnection'], ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'first'>>;
+  creditReviews?: Resolver<ResolversTypes['CreditReviewConnection'], ParentType, ContextType, RequireFields<QueryCreditReviewsArgs, 'first' | 'status'>>;
   customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType, RequireFields<QueryCustomerArgs, 'id'>>;
   customers?: Resolver<ResolversTypes['CustomerConnection'], ParentType, ContextType, RequireFields<QueryCustomersArgs, 'first'>>;
   dataQualityIssue?: Resolver<Maybe<ResolversTypes['DataQualityIssue']>, ParentType, ContextType, RequireFields<QueryDataQualityIssueArgs, 'id'>>;
   dataQualityReport?: Resolver<ResolversTypes['DataQualityReport'], ParentType, ContextType>;
   orderFlow?: Resolver<Maybe<ResolversTypes['OrderFlow']>, ParentType, ContextType, RequireFields<QueryOrderFlowArgs, 'id'>>;
   orderFlows?: Resolver<ResolversTypes['OrderFlowConnection'], ParentType, ContextType, RequireFields<QueryOrderFlowsArgs, 'first'>>;
+  syncLag?: Resolver<Array<ResolversTypes['SyncLagHour']>, ParentType, ContextType, RequireFields<QuerySyncLagArgs, 'hours'>>;
   webhookDeliveries?: Resolver<ResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, RequireFields<QueryWebhookDeliveriesArgs, 'first'>>;
   webhookSubscriptions?: Resolver<Array<ResolversTypes['WebhookSubscription']>, ParentType, ContextType>;
 }>;
@@ -800,6 +953,15 @@ export type SubscriptionResolvers<ContextType = IntegrationContext, ParentType e
   dataQualityIssueRaised?: SubscriptionResolver<ResolversTypes['DataQualityIssue'], "dataQualityIssueRaised", ParentType, ContextType>;
   orderFlowUpdated?: SubscriptionResolver<ResolversTypes['OrderFlow'], "orderFlowUpdated", ParentType, ContextType, Partial<SubscriptionOrderFlowUpdatedArgs>>;
   salesOrderUpdated?: SubscriptionResolver<ResolversTypes['SalesOrder'], "salesOrderUpdated", ParentType, ContextType, Partial<SubscriptionSalesOrderUpdatedArgs>>;
+}>;
+
+export type SyncLagHourResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['SyncLagHour'] = ResolversParentTypes['SyncLagHour']> = ResolversObject<{
+  changes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  hour?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  maxSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  p50Seconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  p95Seconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['SyncSource'], ParentType, ContextType>;
 }>;
 
 export type WebhookDeliveryResolvers<ContextType = IntegrationContext, ParentType extends ResolversParentTypes['WebhookDelivery'] = ResolversParentTypes['WebhookDelivery']> = ResolversObject<{
@@ -832,6 +994,8 @@ export type Resolvers<ContextType = IntegrationContext> = ResolversObject<{
   AuditEntry?: AuditEntryResolvers<ContextType>;
   AuditLogConnection?: AuditLogConnectionResolvers<ContextType>;
   CreatedWebhookSubscription?: CreatedWebhookSubscriptionResolvers<ContextType>;
+  CreditReview?: CreditReviewResolvers<ContextType>;
+  CreditReviewConnection?: CreditReviewConnectionResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   CustomerConnection?: CustomerConnectionResolvers<ContextType>;
   CustomerSync?: CustomerSyncResolvers<ContextType>;
@@ -839,6 +1003,7 @@ export type Resolvers<ContextType = IntegrationContext> = ResolversObject<{
   DataQualityReport?: DataQualityReportResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Decimal?: GraphQLScalarType;
+  FlowRetry?: FlowRetryResolvers<ContextType>;
   FlowStep?: FlowStepResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Opportunity?: OpportunityResolvers<ContextType>;
@@ -848,6 +1013,7 @@ export type Resolvers<ContextType = IntegrationContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   SalesOrder?: SalesOrderResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  SyncLagHour?: SyncLagHourResolvers<ContextType>;
   WebhookDelivery?: WebhookDeliveryResolvers<ContextType>;
   WebhookDeliveryConnection?: WebhookDeliveryConnectionResolvers<ContextType>;
   WebhookSubscription?: WebhookSubscriptionResolvers<ContextType>;

@@ -28,22 +28,22 @@ describe('customer link bootstrap', () => {
   afterAll(() => h.close());
 
   it('links records by the references each system keeps, leaves one-sided records PENDING and never matches by name', async () => {
-    const both = h.crm.seed({ name: 'Brandt Maschinenbau' });
-    const bothErp = h.erp.seed({ name: 'Brandt Maschinenbau GmbH', externalRef: both.id });
+    const both = h.crm.seedAccount({ name: 'Brandt Maschinenbau' });
+    const bothErp = h.erp.seedCustomer({ name: 'Brandt Maschinenbau GmbH', externalRef: both.id });
     h.crm.accounts.set(both.id, { ...both, erpCustomerNo: bothErp.customerNo });
     // Half-linked: only the CRM knows the ERP number.
-    const crmSideErp = h.erp.seed({ name: 'Kessler AG' });
-    const crmSide = h.crm.seed({ name: 'Kessler AG', erpCustomerNo: crmSideErp.customerNo });
+    const crmSideErp = h.erp.seedCustomer({ name: 'Kessler AG' });
+    const crmSide = h.crm.seedAccount({ name: 'Kessler AG', erpCustomerNo: crmSideErp.customerNo });
     // Half-linked: only the ERP knows the CRM id.
-    const erpSide = h.crm.seed({ name: 'Lindqvist AB' });
-    const erpSideErp = h.erp.seed({ name: 'Lindqvist AB', externalRef: erpSide.id });
-    const crmOnly = h.crm.seed({ name: 'Nordlicht Energie' });
-    const erpOnly = h.erp.seed({ name: 'Olsen Logistics' });
+    const erpSide = h.crm.seedAccount({ name: 'Lindqvist AB' });
+    const erpSideErp = h.erp.seedCustomer({ name: 'Lindqvist AB', externalRef: erpSide.id });
+    const crmOnly = h.crm.seedAccount({ name: 'Nordlicht Energie' });
+    const erpOnly = h.erp.seedCustomer({ name: 'Olsen Logistics' });
     // Same name, same email, no kept reference: two customers, not one.
-    const twinAccount = h.crm.seed({ name: 'Acme Industrial', email: 'office@acme.example', country: 'DE' });
-    const twinErp = h.erp.seed({ name: 'Acme Industrial', email: 'office@acme.example', country: 'DE' });
+    const twinAccount = h.crm.seedAccount({ name: 'Acme Industrial', email: 'office@acme.example', country: 'DE' });
+    const twinErp = h.erp.seedCustomer({ name: 'Acme Industrial', email: 'office@acme.example', country: 'DE' });
     // A reference to a record that does not exist links nothing.
-    const dangling = h.crm.seed({ name: 'Phantom Trading', erpCustomerNo: 'K-99999' });
+    const dangling = h.crm.seedAccount({ name: 'Phantom Trading', erpCustomerNo: 'K-99999' });
 
     const result = await h.subgraph.bootstrap.runOnce();
     expect(result).toEqual({ created: 8, skipped: false });
@@ -67,24 +67,24 @@ describe('customer link bootstrap', () => {
 
   it('pages through both systems and runs only once', async () => {
     for (let i = 0; i < 7; i++) {
-      const account = h.crm.seed({ name: `Account ${i}` });
-      h.erp.seed({ name: `Customer ${i}`, externalRef: account.id });
+      const account = h.crm.seedAccount({ name: `Account ${i}` });
+      h.erp.seedCustomer({ name: `Customer ${i}`, externalRef: account.id });
     }
-    h.erp.seed({ name: 'ERP only' });
-    const bootstrap = new LinkBootstrap({ db: h.db, erp: h.erp, crm: h.crm, logger: createLogger('test', 'silent'), pageSize: 3 });
+    h.erp.seedCustomer({ name: 'ERP only' });
+    const bootstrap = new LinkBootstrap({ db: h.db, erp: h.connectors.erp, crm: h.connectors.crm, logger: createLogger('test', 'silent'), pageSize: 3 });
 
     expect(await bootstrap.runOnce()).toEqual({ created: 8, skipped: false });
-    expect(h.crm.callsOf('listAccounts')).toHaveLength(3);
-    expect(h.erp.callsOf('listCustomers')).toHaveLength(3);
+    expect(h.faults.crm.callsOf('listAccounts')).toHaveLength(3);
+    expect(h.faults.erp.callsOf('listCustomers')).toHaveLength(3);
 
     expect(await bootstrap.runOnce()).toEqual({ created: 0, skipped: true });
-    expect(h.crm.callsOf('listAccounts')).toHaveLength(3);
+    expect(h.faults.crm.callsOf('listAccounts')).toHaveLength(3);
     expect(await new CustomerLinkRepository(h.db).count()).toBe(8);
   });
 
   it('inserting the same links again changes nothing', async () => {
-    const account = h.crm.seed({ name: 'Brandt' });
-    h.erp.seed({ name: 'Brandt', externalRef: account.id });
+    const account = h.crm.seedAccount({ name: 'Brandt' });
+    h.erp.seedCustomer({ name: 'Brandt', externalRef: account.id });
     await h.subgraph.bootstrap.runOnce();
     const repository = new CustomerLinkRepository(h.db);
     const [link] = await repository.findByCrmAccountIds([account.id]);
@@ -109,8 +109,8 @@ describe('customer link bootstrap', () => {
     // A subgraph of its own, since the shared one's bootstrap may have finished in another test.
     const subgraph = await createIntegrationSubgraph({
       db: h.db,
-      erp: h.erp,
-      crm: h.crm,
+      erp: h.connectors.erp,
+      crm: h.connectors.crm,
       logger: createLogger('test', 'silent'),
       metrics: createMetrics('integration'),
       webhookSecret: TEST_WEBHOOK_SECRET,
@@ -119,17 +119,17 @@ describe('customer link bootstrap', () => {
     });
     const baseUrl = `http://127.0.0.1:${await listen(subgraph.app, 0)}`;
     try {
-      h.crm.seed({ name: 'Brandt' });
-      h.crm.down = true;
+      h.crm.seedAccount({ name: 'Brandt' });
+      h.faults.crm.down = true;
       subgraph.bootstrap.start();
 
       expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
       const unready = await fetch(`${baseUrl}/ready`);
       expect(unready.status).toBe(503);
       expect(((await unready.json()) as { reason: string }).reason).toMatch(/customer links/);
-      await until(() => h.crm.callsOf('listAccounts').length >= 2);
+      await until(() => h.faults.crm.callsOf('listAccounts').length >= 2);
 
-      h.crm.down = false;
+      h.faults.crm.down = false;
       await until(() => subgraph.bootstrap.isDone());
       // Links alone are not enough: the sync's first poll must have taken its baseline too.
       expect((await fetch(`${baseUrl}/ready`)).status).toBe(503);

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../../platform/db';
+import { isUuid } from '../../../platform/input-ids';
 
 /** Where a customer stands between the two systems. */
 export type LinkSyncState = 'IN_SYNC' | 'PENDING' | 'CONFLICT' | 'ERROR';
@@ -57,7 +58,6 @@ interface LinkRow {
 }
 
 const COLUMNS = 'id, crm_account_id, erp_customer_no, sync_state, sync_error, last_synced_at, created_at, updated_at, version';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The only code that reads or writes `customer_links`. */
 export class CustomerLinkRepository {
@@ -67,7 +67,7 @@ export class CustomerLinkRepository {
   async findByKeys(keys: CustomerLinkKeys): Promise<CustomerLink[]> {
     const ids = [...new Set(keys.ids ?? [])];
     // crm_account_id is a uuid column: a malformed id can match nothing, and must not fail the cast.
-    const crmAccountIds = [...new Set((keys.crmAccountIds ?? []).filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))];
+    const crmAccountIds = [...new Set((keys.crmAccountIds ?? []).filter((id) => isUuid(id)).map((id) => id.toLowerCase()))];
     const erpCustomerNos = [...new Set(keys.erpCustomerNos ?? [])];
     if (ids.length + crmAccountIds.length + erpCustomerNos.length === 0) return [];
     const result = await this.db.query<LinkRow>(

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { Logger } from '../../../platform/logger';
-import { LIVE_EVENT_CHANNEL, type LiveEvent, type LiveEventPage, compareEventIds } from '../../../platform/live-event';
+import { type LiveEvent, type LiveEventPage, compareEventIds, liveEventChannel } from '../../../platform/live-event';
 import type { LiveEventFilter, LiveEventRepository } from './live-event.repository';
 
 /** Tuning of the feed (config.ts LIVE_EVENT_* settings). */
@@ -20,6 +20,15 @@ export interface LiveEventFeedOptions {
   retentionMs?: number;
   /** Redis to publish released events on, for gateways that follow the bus there; default none. */
   redisUrl?: string;
+  /** REDIS_KEY_PREFIX of the stack, before the channel's name; default none. */
+  redisKeyPrefix?: string;
+  /**
+   * The database's change count when only this process writes it (PGlite, Database.changes): while
+   * it stands still the log is read every idleReadMs instead of every pollMs.
+   */
+  changes?: () => number;
+  /** With `changes`: the longest the log goes unread while nothing seems to change; default 1000 ms. */
+  idleReadMs?: number;
 }
 
 /** Called with every released batch, in id order, and the id the batch continues from. */
@@ -40,6 +49,9 @@ export class LiveEventFeed {
   private timer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
+  /** The change count the last complete read started at; -1 until then (or while more may wait). */
+  private readAtChanges = -1;
+  private readAt = 0;
   private readonly listeners = new Set<ReleaseListener>();
   // Long-polling readers; stop() answers them at once so a closing server does not wait on them.
   private readonly waiters = new Set<() => void>();
@@ -122,6 +134,11 @@ export class LiveEventFeed {
   }
 
   private async readOnce(): Promise<void> {
+    const changes = this.options.changes?.();
+    // Nothing was written since a read that left no hole and no full page: most likely nothing new
+    // to read. "Most likely": a writing CTE may report no change, hence a read every idleReadMs.
+    if (changes !== undefined && changes === this.readAtChanges && this.holeSince === null && Date.now() - this.readAt < (this.options.idleReadMs ?? 1000)) return;
+    this.readAt = Date.now();
     let rows: LiveEvent[];
     try {
       rows = await this.options.repository.readAfter(this.releasedId, PAGE);
@@ -129,6 +146,7 @@ export class LiveEventFeed {
       this.options.logger.warn({ err: error }, 'could not read live events');
       return;
     }
+    this.readAtChanges = changes === undefined || rows.length === PAGE ? -1 : changes;
     if (rows.length === 0) return;
     const released: LiveEvent[] = [];
     let expected = BigInt(this.releasedId) + 1n;
@@ -153,7 +171,7 @@ export class LiveEventFeed {
       }
     }
     if (this.redis) {
-      this.redis.publish(LIVE_EVENT_CHANNEL, JSON.stringify({ previousId, events: released })).catch((error: unknown) => {
+      this.redis.publish(liveEventChannel(this.options.redisKeyPrefix ?? ''), JSON.stringify({ previousId, events: released })).catch((error: unknown) => {
         this.options.logger.warn({ err: error }, 'could not publish live events to Redis; gateways catch up from the feed');
       });
     }

@@ -7,13 +7,13 @@ import { type EndpointPolicy, type Resolver, checkEndpoint } from './endpoint-po
 import { newEndpointSecret, sealSecret } from './sealed-secret';
 import { RETRY_WINDOW_MS, type PayloadRenderer } from './webhook-sender';
 import { type WebhookDeliveryRow, WebhookRepository, type WebhookSubscriptionRow } from './webhook.repository';
+import { isUuid } from '../../../platform/input-ids';
 
 /** The partner events an endpoint may ask for, as the API names them and as deliveries carry them. */
 export const WEBHOOK_EVENTS = { ORDER_SHIPPED: 'order.shipped', INVOICE_ISSUED: 'invoice.issued' } as const;
 /** An API name of a webhook event. */
 export type WebhookEventName = keyof typeof WEBHOOK_EVENTS;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Endpoints one customer may register. */
 const MAX_ENDPOINTS = 10;
 
@@ -55,19 +55,19 @@ export class WebhookService {
   }
 
   async setPaused(owner: WebhookOwner, id: string, paused: boolean): Promise<WebhookSubscriptionRow> {
-    const updated = UUID.test(id) ? await this.repository.setStatus(id, owner.customerId, paused ? 'PAUSED' : 'ACTIVE') : null;
+    const updated = isUuid(id) ? await this.repository.setStatus(id, owner.customerId, paused ? 'PAUSED' : 'ACTIVE') : null;
     if (!updated) throw new AppError(ErrorCode.NOT_FOUND, `no webhook subscription ${id}`);
     return updated;
   }
 
   async delete(owner: WebhookOwner, id: string): Promise<boolean> {
-    return UUID.test(id) ? this.repository.deleteSubscription(id, owner.customerId) : false;
+    return isUuid(id) ? this.repository.deleteSubscription(id, owner.customerId) : false;
   }
 
   /** The delivery log, newest first; `after` is the cursor of the last delivery of the previous page. */
   async deliveries(owner: WebhookOwner, options: { subscriptionId?: string | null; first: number; after?: string | null }): Promise<{ nodes: WebhookDeliveryRow[]; hasNextPage: boolean; endCursor: string | null }> {
     if (options.first < 0 || options.first > 100) throw new AppError(ErrorCode.BAD_USER_INPUT, 'first must be between 0 and 100');
-    if (options.subscriptionId && !UUID.test(options.subscriptionId)) return { nodes: [], hasNextPage: false, endCursor: null };
+    if (options.subscriptionId && !isUuid(options.subscriptionId)) return { nodes: [], hasNextPage: false, endCursor: null };
     let after: { createdAt: string; id: string } | undefined;
     if (options.after) {
       try {

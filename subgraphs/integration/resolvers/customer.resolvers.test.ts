@@ -31,13 +31,13 @@ describe('customer resolvers', () => {
     const accounts: CrmAccount[] = [];
     const erpCustomers: ErpCustomer[] = [];
     for (let i = 0; i < pairs; i++) {
-      const account = h.crm.seed({ name: `Account ${String(i).padStart(2, '0')}`, country: 'DE' });
-      const erpCustomer = h.erp.seed({ name: `ERP copy ${i}`, externalRef: account.id });
+      const account = h.crm.seedAccount({ name: `Account ${String(i).padStart(2, '0')}`, country: 'DE' });
+      const erpCustomer = h.erp.seedCustomer({ name: `ERP copy ${i}`, externalRef: account.id });
       h.crm.accounts.set(account.id, { ...account, erpCustomerNo: erpCustomer.customerNo });
       accounts.push(account);
       erpCustomers.push(erpCustomer);
     }
-    for (let i = 0; i < erpOnly; i++) erpCustomers.push(h.erp.seed({ name: `ERP only ${i}`, country: 'AT' }));
+    for (let i = 0; i < erpOnly; i++) erpCustomers.push(h.erp.seedCustomer({ name: `ERP only ${i}`, country: 'AT' }));
     await h.subgraph.bootstrap.runOnce();
     forgetCalls();
     return { accounts, erpCustomers };
@@ -45,8 +45,8 @@ describe('customer resolvers', () => {
 
   function forgetCalls(): void {
     h.journal.length = 0;
-    h.erp.calls.length = 0;
-    h.crm.calls.length = 0;
+    h.faults.erp.calls.length = 0;
+    h.faults.crm.calls.length = 0;
     h.sql.length = 0;
   }
 
@@ -66,8 +66,8 @@ describe('customer resolvers', () => {
       expect(customers[0]).toMatchObject({ name: 'Account 00', country: 'DE', erpCustomerNo: erpCustomers[0].customerNo, sync: { inCrm: true, inErp: true, state: 'IN_SYNC' } });
       expect(customers[45]).toEqual({ id: `erp:${erpCustomers[45].customerNo}`, crmAccountId: null, erpCustomerNo: erpCustomers[45].customerNo, name: 'ERP only 5', country: 'AT', sync: { inCrm: false, inErp: true, state: 'PENDING' } });
       expect(linkQueries()).toHaveLength(1);
-      expect(h.crm.callsOf('getAccounts')).toHaveLength(1);
-      expect(h.erp.callsOf('getCustomers')).toHaveLength(1);
+      expect(h.faults.crm.callsOf('getAccounts')).toHaveLength(1);
+      expect(h.faults.erp.callsOf('getCustomers')).toHaveLength(1);
     });
 
     it('resolves 50 customers by CRM account id with one link query and one CRM call', async () => {
@@ -80,8 +80,8 @@ describe('customer resolvers', () => {
       expect(answer.data!._entities.map((c) => c.id)).toEqual(accounts.map((a) => `crm:${a.id}`));
       expect(answer.data!._entities[49].name).toBe('Account 49');
       expect(linkQueries()).toHaveLength(1);
-      expect(h.crm.callsOf('getAccounts')).toHaveLength(1);
-      expect(h.erp.calls).toHaveLength(0);
+      expect(h.faults.crm.callsOf('getAccounts')).toHaveLength(1);
+      expect(h.faults.erp.calls).toHaveLength(0);
     });
 
     it('resolves 50 customers by API id, and mixed keys in one request, with one link query', async () => {
@@ -106,7 +106,7 @@ describe('customer resolvers', () => {
 
     it('resolves an ERP customer created after the bootstrap from the ERP, as PENDING', async () => {
       await seedLinked(1);
-      const late = h.erp.seed({ name: 'Late Arrival Ltd', country: 'GB' });
+      const late = h.erp.seedCustomer({ name: 'Late Arrival Ltd', country: 'GB' });
       const answer = await h.gql<{ _entities: EntityCustomer[] }>(ENTITIES, {
         representations: [{ __typename: 'Customer', erpCustomerNo: late.customerNo }],
       });
@@ -139,7 +139,7 @@ describe('customer resolvers', () => {
 
     it('answers master data from the ERP copy when the CRM is down', async () => {
       const { erpCustomers } = await seedLinked(2);
-      h.crm.down = true;
+      h.faults.crm.down = true;
       const answer = await h.gql<{ _entities: EntityCustomer[] }>(ENTITIES, {
         representations: erpCustomers.map((c) => ({ __typename: 'Customer', erpCustomerNo: c.customerNo })),
       });
@@ -187,8 +187,8 @@ describe('customer resolvers', () => {
       expect(seen).toHaveLength(5);
       expect(seen).toEqual([...seen].sort());
       // Master data of a page costs one call per system: pages 1-2 hold CRM customers, pages 2-3 ERP-only ones.
-      expect(h.crm.callsOf('getAccounts')).toHaveLength(2);
-      expect(h.erp.callsOf('getCustomers')).toHaveLength(2);
+      expect(h.faults.crm.callsOf('getAccounts')).toHaveLength(2);
+      expect(h.faults.erp.callsOf('getCustomers')).toHaveLength(2);
     });
 
     it('refuses a page larger than 100 and a forged cursor', async () => {
@@ -197,13 +197,13 @@ describe('customer resolvers', () => {
     });
 
     it('searches both systems and answers each customer once, linked or not', async () => {
-      const acme = h.crm.seed({ name: 'Acme Industrial' });
-      const acmeErp = h.erp.seed({ name: 'ACME Industrial GmbH', externalRef: acme.id });
+      const acme = h.crm.seedAccount({ name: 'Acme Industrial' });
+      const acmeErp = h.erp.seedCustomer({ name: 'ACME Industrial GmbH', externalRef: acme.id });
       h.crm.accounts.set(acme.id, { ...acme, erpCustomerNo: acmeErp.customerNo });
-      const acmeUk = h.erp.seed({ name: 'Acme UK Ltd' });
-      h.crm.seed({ name: 'Brandt Maschinenbau' });
+      const acmeUk = h.erp.seedCustomer({ name: 'Acme UK Ltd' });
+      h.crm.seedAccount({ name: 'Brandt Maschinenbau' });
       await h.subgraph.bootstrap.runOnce();
-      const lateAcme = h.crm.seed({ name: 'Acme Late Entry' });
+      const lateAcme = h.crm.seedAccount({ name: 'Acme Late Entry' });
       forgetCalls();
 
       const answer = await h.gql<PageAnswer>(PAGE, { search: 'acme', first: 10 });

@@ -21,17 +21,17 @@ describe('data-quality resolvers', () => {
   afterAll(() => h.close());
 
   it('answers the stored report until the next run, running one first when none exists', async () => {
-    const account = h.crm.seed({ name: 'Nordlicht Energie AG', country: 'DE' });
+    const account = h.crm.seedAccount({ name: 'Nordlicht Energie AG', country: 'DE' });
     await h.subgraph.bootstrap.runOnce();
     const first = (await h.gql<{ dataQualityReport: { checkedAt: string; issues: ApiIssue[] } }>(`{ dataQualityReport { checkedAt ${ISSUES} } }`)).data!.dataQualityReport;
     expect(first.issues).toEqual([
       { kind: 'MISSING_IN_ERP', field: null, crmValue: null, erpValue: null, detail: 'CRM account "Nordlicht Energie AG" has no ERP customer', customer: { id: `crm:${account.id}`, crmAccountId: account.id, erpCustomerNo: null } },
     ]);
 
-    h.erp.seed({ name: 'Olsen Logistics AS' });
+    h.erp.seedCustomer({ name: 'Olsen Logistics AS' });
     const again = (await h.gql<{ dataQualityReport: { checkedAt: string; issues: ApiIssue[] } }>(`{ dataQualityReport { checkedAt ${ISSUES} } }`)).data!.dataQualityReport;
     expect(again).toEqual(first);
-    expect(h.crm.callsOf('listAccounts')).toHaveLength(2);
+    expect(h.faults.crm.callsOf('listAccounts')).toHaveLength(2);
 
     const fresh = (await h.gql<{ runReconciliation: { checkedAt: string; issues: ApiIssue[] } }>(`mutation { runReconciliation { checkedAt ${ISSUES} } }`)).data!.runReconciliation;
     expect(fresh.checkedAt >= first.checkedAt).toBe(true);

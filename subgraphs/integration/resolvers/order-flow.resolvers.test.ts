@@ -45,7 +45,7 @@ describe('order flow reads', () => {
       (a) => a.data?.orderFlow.status === 'WAITING',
     );
     salesOrderId = waiting.data.orderFlow.salesOrder.id;
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await world?.close();

@@ -3,11 +3,12 @@ import { AppError, ErrorCode } from '../../../platform/errors';
 import { MAX_PAGE_SIZE, decodeCursor, encodeCursor, isIsoInstant, pageSize } from '../../../platform/pagination';
 import { optionalText } from '../../../platform/graphql-values';
 import { callerScopedKey } from '../../../platform/idempotency';
-import { wellFormedId } from '../../../platform/input-ids';
+import { isUuid, wellFormedId } from '../../../platform/input-ids';
 import type { IntegrationContext } from '../context';
 import type { FlowRun, FlowStepRow } from '../flows/engine/flow-run.repository';
 import type { OrderFlowService, OrderFlowView } from '../flows/order-to-cash/order-flow.service';
 import type { OrderFlowState } from '../flows/order-to-cash/order-flow.types';
+import type { CreditReview } from '../flows/order-to-cash/credit-review.repository';
 import { flowErrorFor } from '../flows/order-to-cash/flow-error-text';
 import { orderFlowIdsOf } from '../flows/order-to-cash/order-to-cash.flow';
 import type { FlowStep, OrderFlow, Resolvers, ResolversTypes } from '../generated/resolvers-types';
@@ -22,6 +23,7 @@ interface FlowLoaders {
   byOpportunity: DataLoader<string, FlowRun | null>;
   bySalesOrder: DataLoader<string, FlowRun | null>;
   steps: DataLoader<string, FlowStepRow[]>;
+  creditReview: DataLoader<string, CreditReview | null>;
 }
 
 const loadersOfRequest = new WeakMap<IntegrationContext, FlowLoaders>();
@@ -47,6 +49,7 @@ function loaders(ctx: IntegrationContext): FlowLoaders {
         const rows = await service.stepsOf(runIds);
         return runIds.map((id) => rows.filter((s) => s.runId === id));
       }),
+      creditReview: new DataLoader(async (runIds) => keyedReviews(await service.creditReviewsOf(runIds), runIds)),
     };
     loadersOfRequest.set(ctx, found);
   }
@@ -68,12 +71,19 @@ function toOrderFlow(run: FlowRun, steps?: FlowStepRow[]): OrderFlowParent {
     error: run.error,
     startedAt: run.startedAt,
     updatedAt: run.updatedAt,
+    // Codes and times only: the failure's message stays on the step, shaped per reader (flow-error-text.ts).
+    retry: run.retry ? { cause: run.retry.cause, system: run.retry.system, since: run.retry.since, nextAttemptAt: run.retry.nextAttemptAt, giveUpAt: run.retry.until } : null,
     // The step log is loaded per request when this parent came without it.
     ...(steps ? {} : { [UNLOADED_STEPS]: true }),
   } as OrderFlowParent;
 }
 
 const UNLOADED_STEPS = '__stepsNotLoaded';
+
+function keyedReviews(reviews: CreditReview[], runIds: readonly string[]): (CreditReview | null)[] {
+  const byRun = new Map(reviews.map((r) => [r.flowRunId, r]));
+  return runIds.map((id) => byRun.get(id) ?? null);
+}
 
 function toFlowStep(step: FlowStepRow): FlowStep {
   return { name: step.name, status: step.status, attempts: step.attempts, startedAt: step.startedAt, finishedAt: step.finishedAt, error: step.error };
@@ -83,7 +93,6 @@ function fromView(view: OrderFlowView): OrderFlowParent {
   return toOrderFlow(view.run, view.steps);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Cursor of the orderFlows listing: start time and id of the last flow of the page. */
 function cursorOf(run: FlowRun): string {
@@ -94,7 +103,7 @@ function afterOf(cursor: string | null | undefined): { startedAt: string; id: st
   const decoded = decodeCursor(cursor);
   if (decoded === undefined) return undefined;
   const [startedAt, id, ...rest] = decoded.split('|');
-  if (rest.length > 0 || !startedAt || !isIsoInstant(startedAt) || !id || !UUID.test(id)) throw new AppError(ErrorCode.BAD_USER_INPUT, 'after is not a cursor of this list', { field: 'after' });
+  if (rest.length > 0 || !startedAt || !isIsoInstant(startedAt) || !id || !isUuid(id)) throw new AppError(ErrorCode.BAD_USER_INPUT, 'after is not a cursor of this list', { field: 'after' });
   return { startedAt, id };
 }
 
@@ -119,6 +128,15 @@ export const orderFlowResolvers: Resolvers = {
       const run = await visibleRun(ctx, await loaders(ctx).byId.load(id));
       return run ? toOrderFlow(run) : null;
     },
+    creditReviews: async (_parent, args, ctx) => {
+      const first = pageSize(args.first, 20, MAX_PAGE_SIZE);
+      const page = await flows(ctx).creditReviews({ status: args.status ?? 'PENDING', first, after: reviewAfterOf(args.after) });
+      return {
+        nodes: page.reviews.map(toCreditReview),
+        totalCount: page.totalCount,
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.reviews.length ? reviewCursorOf(page.reviews[page.reviews.length - 1]) : null },
+      };
+    },
     orderFlows: async (_parent, args, ctx) => {
       const first = pageSize(args.first, 20, MAX_PAGE_SIZE);
       const after = afterOf(args.after);
@@ -126,7 +144,10 @@ export const orderFlowResolvers: Resolvers = {
       const own = partnerCustomer(ctx);
       const mine = own === undefined ? undefined : await own;
       if (mine === null) return { nodes: [], totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null } };
-      const page = await flows(ctx).list({ first, after, status: args.status ?? null, customerId: mine?.id ?? null });
+      const customerId = args.customerId ? wellFormedId(args.customerId, 'customerId') : null;
+      // A partner asking for another customer's flows gets none (its own are all it may list).
+      if (mine && customerId && customerId !== mine.id) return { nodes: [], totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null } };
+      const page = await flows(ctx).list({ first, after, status: args.status ?? null, customerId: mine?.id ?? customerId });
       // Steps of the page load in one query through the steps loader when asked for.
       return {
         nodes: page.runs.map((run) => toOrderFlow(run)),
@@ -136,11 +157,17 @@ export const orderFlowResolvers: Resolvers = {
     },
   },
   Mutation: {
-    placeOrder: async (_parent, { input, idempotencyKey }, ctx) => fromView(await flows(ctx).placeOrder(input, flowKey(ctx, idempotencyKey), ctx.customers, ctx.requestId)),
+    placeOrder: async (_parent, { input, idempotencyKey }, ctx) => fromView(await flows(ctx).placeOrder(input, flowKey(ctx, idempotencyKey), ctx.requestId)),
     convertOpportunityToOrder: async (_parent, { opportunityId, idempotencyKey }, ctx) =>
       fromView(await flows(ctx).convertOpportunity(wellFormedId(opportunityId, 'opportunityId'), flowKey(ctx, idempotencyKey), ctx.customers, ctx.requestId)),
     cancelOrder: async (_parent, { salesOrderId, reason }, ctx) => fromView(await flows(ctx).cancelOrder(wellFormedId(salesOrderId, 'salesOrderId'), optionalText(reason, 'reason', 500))),
     retryOrderFlow: async (_parent, { id }, ctx) => fromView(await flows(ctx).retry(wellFormedId(id, 'id'))),
+    approveOrderCredit: async (_parent, { id, note, idempotencyKey }, ctx) => decideCredit(ctx, 'approveOrderCredit', 'APPROVED', id, optionalText(note, 'note', 500), idempotencyKey),
+    rejectOrderCredit: async (_parent, { id, reason, idempotencyKey }, ctx) => {
+      const text = optionalText(reason, 'reason', 500);
+      if (!text) throw new AppError(ErrorCode.BAD_USER_INPUT, 'reason must say why the order is rejected', { field: 'reason' });
+      return decideCredit(ctx, 'rejectOrderCredit', 'REJECTED', id, text, idempotencyKey);
+    },
   },
   Opportunity: {
     __resolveReference: (reference) => reference,
@@ -159,6 +186,10 @@ export const orderFlowResolvers: Resolvers = {
     },
   },
   OrderFlow: {
+    creditReview: async (flow, _args, ctx) => {
+      const review = await loaders(ctx).creditReview.load((flow as unknown as OrderFlow).id);
+      return review ? toCreditReview(review) : null;
+    },
     __resolveReference: async (reference, ctx) => {
       if (!ctx.orderFlows) return null;
       const run = await visibleRun(ctx, await loaders(ctx).byId.load(reference.id));
@@ -178,4 +209,42 @@ export const orderFlowResolvers: Resolvers = {
   FlowStep: {
     error: (step, _args, ctx) => flowErrorFor(ctx.principal, step.error),
   },
+  CreditReview: {
+    orderFlow: async (review, _args, ctx) => {
+      const run = await loaders(ctx).byId.load((review as unknown as { flowRunId: string }).flowRunId);
+      if (!run) throw new AppError(ErrorCode.NOT_FOUND, 'the order flow of this credit review no longer exists');
+      return toOrderFlow(run);
+    },
+  },
 };
+
+/** The API shape of a review; its flow resolves through the loaders. */
+function toCreditReview(review: CreditReview): ResolversTypes['CreditReview'] {
+  return { ...review, orderFlow: { id: review.flowRunId } } as unknown as ResolversTypes['CreditReview'];
+}
+
+/** approveOrderCredit and rejectOrderCredit: one decision per review, under the caller's optional idempotencyKey. */
+async function decideCredit(
+  ctx: IntegrationContext,
+  operation: string,
+  decision: 'APPROVED' | 'REJECTED',
+  id: string,
+  note: string | null,
+  idempotencyKey: string | null | undefined,
+): Promise<OrderFlowParent> {
+  const flowId = wellFormedId(id, 'id');
+  if (!isUuid(flowId)) throw new AppError(ErrorCode.NOT_FOUND, `order flow ${id} does not exist`, { field: 'id' });
+  const decidedBy = ctx.principal?.sub || 'internal';
+  const key = callerScopedKey(operation, ctx.principal?.sub, idempotencyKey);
+  return fromView(await flows(ctx).decideCredit(flowId, decision, decidedBy, note, key));
+}
+
+/** Cursor of the creditReviews listing: request time and flow id of the last review of the page. */
+function reviewCursorOf(review: CreditReview): string {
+  return encodeCursor(`${review.requestedAt}|${review.flowRunId}`);
+}
+
+function reviewAfterOf(cursor: string | null | undefined): { requestedAt: string; flowRunId: string } | undefined {
+  const after = afterOf(cursor);
+  return after && { requestedAt: after.startedAt, flowRunId: after.id };
+}

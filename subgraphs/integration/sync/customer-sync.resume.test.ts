@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { InMemoryCrmConnector } from '../../../connectors/crm/test-support/in-memory-crm.connector';
+import { InMemoryErpConnector } from '../../../connectors/erp/test-support/in-memory-erp.connector';
+import { ConnectorFaults } from '../../../connectors/test-support/connector-faults';
 import type PgBoss from 'pg-boss';
-import type { ErpCustomerInput } from '../../../connectors/erp/erp.connector';
 import type { Database } from '../../../platform/db';
 import { createLogger } from '../../../platform/logger';
 import { migrate } from '../../../platform/migrate';
@@ -10,8 +12,7 @@ import { describeOn } from '../../../test-support/services';
 import { startJobQueue } from '../flows/engine/job-queue';
 import { CustomerLinkRepository } from '../links/customer-link.repository';
 import { CustomerLinker } from '../links/customer-linker';
-import type { IntegrationErp } from '../ports';
-import { InMemoryCrm, InMemoryErp } from '../test-support/in-memory-connectors';
+import type { IntegrationCrm, IntegrationErp } from '../ports';
 import { CustomerSync, customerSyncQueue } from './customer-sync';
 import { OwnWriteGate } from './own-write-gate';
 
@@ -44,7 +45,7 @@ describeOn(DATABASE_KINDS, 'the customer sync after a crash, on %s', (kind) => {
   afterAll(() => dispose());
 
   /** One integration process's sync: its own job queue client and worker over the shared database. */
-  async function startProcess(erp: IntegrationErp, crm: InMemoryCrm): Promise<{ sync: CustomerSync; boss: PgBoss }> {
+  async function startProcess(erp: IntegrationErp, crm: IntegrationCrm): Promise<{ sync: CustomerSync; boss: PgBoss }> {
     // Jobs of a dead worker expire after a second and are looked for every second.
     const boss = await startJobQueue(db!, logger, { queues: [customerSyncQueue({ expireInSeconds: 1 })], maintenanceIntervalSeconds: 1 });
     const sync = new CustomerSync({ db: db!, erp, crm, logger, boss, gate: new OwnWriteGate(), linker: new CustomerLinker({ db: db!, erp, crm, logger, retryMs: 1 }), ready: () => true });
@@ -53,21 +54,16 @@ describeOn(DATABASE_KINDS, 'the customer sync after a crash, on %s', (kind) => {
   }
 
   it('finishes the sync of a change whose worker died mid-write: one ERP customer, linked both ways', async () => {
-    const erp = new InMemoryErp();
-    const crm = new InMemoryCrm();
+    const erp = new InMemoryErpConnector();
+    const crm = new InMemoryCrmConnector();
     // The first process dies while the ERP is creating the customer: the call never answers.
-    const attempts: ErpCustomerInput[] = [];
-    const dying = Object.assign(Object.create(erp) as InMemoryErp, {
-      createCustomer: (input: ErpCustomerInput) => {
-        attempts.push(input);
-        return new Promise<never>(() => undefined);
-      },
-    });
-    const first = await startProcess(dying, crm);
+    const dying = new ConnectorFaults('erp');
+    dying.hangNext('createCustomer');
+    const first = await startProcess(dying.wrap(erp), crm);
     await first.sync.pollOnce();
     const account = await crm.createAccount({ name: 'Absturz Maschinen AG', email: 'info@absturz.example', country: 'DE' });
     await first.sync.onEvent({ eventId: randomUUID(), source: 'crm', entity: 'account', entityId: account.id, version: account.version, action: 'created', occurredAt: account.updatedAt });
-    await until(() => attempts.length > 0);
+    await until(() => dying.callsOf('createCustomer').length > 0);
     // The crash: the queue client goes away with the job taken and unfinished.
     await first.boss.stop({ graceful: false, close: false, wait: false });
 

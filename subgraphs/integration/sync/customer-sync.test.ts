@@ -24,7 +24,7 @@ describe('customer sync', () => {
   /** Every write to a backend delivers its webhook a moment later, as the reference backends do. */
   const relayWebhooks = () => {
     for (const [source, system] of [['crm', h.crm], ['erp', h.erp]] as const) {
-      system.onChange = (change) => {
+      system.onChange = (change: { entityId: string; version: number; action: 'created' | 'updated' }) => {
         inFlight++;
         setTimeout(() => {
           void h.subgraph.events.publish([{ ...event(source, change.entityId, change.version), action: change.action }]).finally(() => inFlight--);
@@ -53,8 +53,8 @@ describe('customer sync', () => {
 
   /** A CRM account and an ERP customer referring to each other, as the link bootstrap finds them. */
   const linkedPair = async (fields: { name: string; email?: string; country?: string; industry?: string }) => {
-    const account = h.crm.seed(fields);
-    const erpCustomer = h.erp.seed({ ...fields, externalRef: account.id, creditLimit: '50000.00', paymentTerms: 'NET30' });
+    const account = h.crm.seedAccount(fields);
+    const erpCustomer = h.erp.seedCustomer({ ...fields, externalRef: account.id, creditLimit: '50000.00', paymentTerms: 'NET30' });
     h.crm.accounts.set(account.id, { ...account, erpCustomerNo: erpCustomer.customerNo });
     await startSync();
     return { account, erpCustomer, id: `crm:${account.id}` };
@@ -72,7 +72,7 @@ describe('customer sync', () => {
   it('gives an account created in the CRM an ERP customer with its fields, linked both ways', async () => {
     await startSync();
     relayWebhooks();
-    const account = await h.crm.createAccount({ name: 'Nordlicht Energie AG', email: 'info@nordlicht.example', industry: 'Energy', country: 'DE' });
+    const account = await h.connectors.crm.createAccount({ name: 'Nordlicht Energie AG', email: 'info@nordlicht.example', industry: 'Energy', country: 'DE' });
     await settle();
 
     const erpCustomer = [...h.erp.customers.values()].find((c) => c.externalRef === account.id)!;
@@ -85,7 +85,7 @@ describe('customer sync', () => {
   it('gives a customer created in the ERP a CRM account with its CRM fields, linked both ways', async () => {
     await startSync();
     relayWebhooks();
-    const created = await h.erp.createCustomer({ name: 'Olsen Logistics AS', email: 'post@olsen.example', country: 'NO', creditLimit: '25000.00', paymentTerms: 'NET14' });
+    const created = await h.connectors.erp.createCustomer({ name: 'Olsen Logistics AS', email: 'post@olsen.example', country: 'NO', creditLimit: '25000.00', paymentTerms: 'NET14' });
     await settle();
 
     const account = [...h.crm.accounts.values()].find((a) => a.erpCustomerNo === created.customerNo)!;
@@ -99,7 +99,7 @@ describe('customer sync', () => {
     const { account, erpCustomer, id } = await linkedPair({ name: 'Brandt Maschinenbau', country: 'DE' });
     relayWebhooks();
     const mark = h.journal.length;
-    await h.crm.updateAccount(account.id, { name: 'Brandt Maschinenbau GmbH', email: 'office@brandt.example' });
+    await h.connectors.crm.updateAccount(account.id, { name: 'Brandt Maschinenbau GmbH', email: 'office@brandt.example' });
     await settle();
 
     expect(h.erp.customers.get(erpCustomer.customerNo)).toMatchObject({ name: 'Brandt Maschinenbau GmbH', email: 'office@brandt.example', creditLimit: '50000.00', paymentTerms: 'NET30' });
@@ -112,7 +112,7 @@ describe('customer sync', () => {
     const { erpCustomer, id } = await linkedPair({ name: 'Kessler AG', country: 'CH' });
     relayWebhooks();
     const mark = h.journal.length;
-    await h.erp.updateCustomer(erpCustomer.customerNo, { creditLimit: '90000.00' });
+    await h.connectors.erp.updateCustomer(erpCustomer.customerNo, { creditLimit: '90000.00' });
     await settle();
 
     expect(writesSince(mark).map((c) => `${c.system}.${c.operation}`)).toEqual(['erp.updateCustomer']);
@@ -122,7 +122,7 @@ describe('customer sync', () => {
   it('restores a CRM-owned field changed in the ERP, shows CONFLICT and reports it until the CRM changes again', async () => {
     const { account, erpCustomer, id } = await linkedPair({ name: 'Lindqvist AB', email: 'info@lindqvist.example', country: 'SE' });
     relayWebhooks();
-    await h.erp.updateCustomer(erpCustomer.customerNo, { email: 'billing@lindqvist.example' });
+    await h.connectors.erp.updateCustomer(erpCustomer.customerNo, { email: 'billing@lindqvist.example' });
     await settle();
 
     expect(h.erp.customers.get(erpCustomer.customerNo)!.email).toBe('info@lindqvist.example');
@@ -133,7 +133,7 @@ describe('customer sync', () => {
     ]);
     expect(report.issues[0].detail).toMatch(/^conflict: email was changed in the ERP/);
 
-    await h.crm.updateAccount(account.id, { email: 'office@lindqvist.example' });
+    await h.connectors.crm.updateAccount(account.id, { email: 'office@lindqvist.example' });
     await settle();
     expect(h.erp.customers.get(erpCustomer.customerNo)!.email).toBe('office@lindqvist.example');
     expect(await customer(id)).toMatchObject({ sync: { state: 'IN_SYNC' } });
@@ -142,8 +142,8 @@ describe('customer sync', () => {
 
   it('treats a late, older webhook as old news: it changes nothing', async () => {
     const { account, erpCustomer } = await linkedPair({ name: 'Acme Industrial', country: 'DE' });
-    const first = await h.crm.updateAccount(account.id, { name: 'Acme Industrial GmbH' });
-    const second = await h.crm.updateAccount(account.id, { name: 'Acme Industrial Group' });
+    const first = await h.connectors.crm.updateAccount(account.id, { name: 'Acme Industrial GmbH' });
+    const second = await h.connectors.crm.updateAccount(account.id, { name: 'Acme Industrial Group' });
     await h.subgraph.events.publish([event('crm', account.id, second.version)]);
     await h.subgraph.sync.idle();
     expect(h.erp.customers.get(erpCustomer.customerNo)!.name).toBe('Acme Industrial Group');
@@ -158,7 +158,7 @@ describe('customer sync', () => {
 
   it('catches a change whose webhook was lost with the catch-up poll', async () => {
     const { account, erpCustomer } = await linkedPair({ name: 'Phantom Trading', country: 'NL' });
-    await h.crm.updateAccount(account.id, { country: 'BE' });
+    await h.connectors.crm.updateAccount(account.id, { country: 'BE' });
     expect(h.erp.customers.get(erpCustomer.customerNo)!.country).toBe('NL');
 
     expect(await h.subgraph.sync.pollOnce()).toEqual({ crm: 1, erp: 0 });
@@ -189,9 +189,9 @@ describe('customer sync', () => {
   it('never merges look-alikes: two accounts of the same name each get their own ERP customer, reported as possible duplicates', async () => {
     await startSync();
     relayWebhooks();
-    const older = await h.crm.createAccount({ name: 'Meyer Logistik GmbH', country: 'DE' });
+    const older = await h.connectors.crm.createAccount({ name: 'Meyer Logistik GmbH', country: 'DE' });
     await settle();
-    const newer = await h.crm.createAccount({ name: 'Meyer  Logistik GmbH', country: 'DE' });
+    const newer = await h.connectors.crm.createAccount({ name: 'Meyer  Logistik GmbH', country: 'DE' });
     await settle();
 
     expect(h.erp.customers.size).toBe(2);
@@ -203,7 +203,7 @@ describe('customer sync', () => {
   it('records the propagation delay of each applied change', async () => {
     const { account } = await linkedPair({ name: 'Svensson Verktyg AB', country: 'SE' });
     relayWebhooks();
-    await h.crm.updateAccount(account.id, { name: 'Svensson Verktyg' });
+    await h.connectors.crm.updateAccount(account.id, { name: 'Svensson Verktyg' });
     await settle();
     const metrics = await (await fetch(`${h.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/sync_propagation_seconds_count\{[^}]*source="crm"[^}]*\} 1/);

@@ -118,6 +118,7 @@ export class CustomerSync {
   private readonly repository: SyncRepository;
   private baselineTaken = false;
   private readonly propagation: Histogram;
+  private lagPrunedAt = 0;
   /** One record at a time in this process, jobs and direct calls (the resync) alike. */
   private tail: Promise<unknown> = Promise.resolve();
   private workerId?: string;
@@ -325,7 +326,12 @@ export class CustomerSync {
     await this.deps.gate.idle();
     const outcome = item.system === 'crm' ? await this.applyAccount(item) : await this.applyErpCustomer(item);
     if (item.occurredAt && outcome !== 'stale' && outcome !== 'missing') {
-      this.propagation.observe({ source: item.system }, Math.max(0, (this.now().getTime() - new Date(item.occurredAt).getTime()) / 1000));
+      const seconds = Math.max(0, (this.now().getTime() - new Date(item.occurredAt).getTime()) / 1000);
+      this.propagation.observe({ source: item.system }, seconds);
+      // Kept for the console's lag chart too; old rows are pruned at most every ten minutes.
+      const prune = Date.now() - this.lagPrunedAt > 600_000;
+      if (prune) this.lagPrunedAt = Date.now();
+      await this.repository.recordLag(item.system, seconds, prune);
     }
     return outcome;
   }

@@ -15,10 +15,10 @@ describe('full resync', () => {
 
   /** Two systems that already hold data: one-sided records on both sides and a pair that disagrees. */
   const existingData = async () => {
-    const crmOnly = ['Nordlicht Energie AG', 'Alpen Textil GmbH', 'Baltic Shipping AB'].map((name) => h.crm.seed({ name, country: 'DE' }));
-    const erpOnly = ['Olsen Logistics AS', 'Rossi Meccanica SpA'].map((name) => h.erp.seed({ name, country: 'IT', creditLimit: '10000.00' }));
-    const account = h.crm.seed({ name: 'Brandt Maschinenbau', email: 'office@brandt.example', country: 'DE' });
-    const differing = h.erp.seed({ name: 'Brandt Maschinenbau', email: 'ap@brandt.example', country: 'DE', externalRef: account.id });
+    const crmOnly = ['Nordlicht Energie AG', 'Alpen Textil GmbH', 'Baltic Shipping AB'].map((name) => h.crm.seedAccount({ name, country: 'DE' }));
+    const erpOnly = ['Olsen Logistics AS', 'Rossi Meccanica SpA'].map((name) => h.erp.seedCustomer({ name, country: 'IT', creditLimit: '10000.00' }));
+    const account = h.crm.seedAccount({ name: 'Brandt Maschinenbau', email: 'office@brandt.example', country: 'DE' });
+    const differing = h.erp.seedCustomer({ name: 'Brandt Maschinenbau', email: 'ap@brandt.example', country: 'DE', externalRef: account.id });
     h.crm.accounts.set(account.id, { ...account, erpCustomerNo: differing.customerNo });
     await h.subgraph.bootstrap.runOnce();
     await h.subgraph.sync.pollOnce();
@@ -56,15 +56,15 @@ describe('full resync', () => {
     let listCalls = 0;
     const afters: (string | null | undefined)[] = [];
     const crm = {
-      listAccounts: (params: Parameters<typeof h.crm.listAccounts>[0]) => {
+      listAccounts: (params: Parameters<typeof h.connectors.crm.listAccounts>[0]) => {
         listCalls++;
         afters.push(params.after);
         // The count, the first page, then the CRM goes away.
         if (listCalls === 3) return Promise.reject(new AppError(ErrorCode.UPSTREAM_UNAVAILABLE, 'crm is unreachable'));
-        return h.crm.listAccounts(params);
+        return h.connectors.crm.listAccounts(params);
       },
     };
-    const resync = new FullResync({ db: h.db, erp: h.erp, crm, sync: h.subgraph.sync, logger: createLogger('test', 'silent'), pageSize: 2 });
+    const resync = new FullResync({ db: h.db, erp: h.connectors.erp, crm, sync: h.subgraph.sync, logger: createLogger('test', 'silent'), pageSize: 2 });
     await resync.start();
     await resync.settled();
     expect(await resync.latest()).toMatchObject({ status: 'FAILED', phase: 'crm', processed: 2, error: 'UPSTREAM_UNAVAILABLE: crm is unreachable' });

@@ -22,7 +22,20 @@ export interface SyncConflict {
   detectedAt: string;
 }
 
-/** The only code that reads or writes the sync's own tables (versions, snapshots, cursors, conflicts). */
+/** The sync lag of the changes applied in one hour, from one system to the other. */
+export interface SyncLagHour {
+  hour: string;
+  source: SyncSystem;
+  changes: number;
+  p50Seconds: number;
+  p95Seconds: number;
+  maxSeconds: number;
+}
+
+/** How long the sync lag is kept (the console shows the last day). */
+export const SYNC_LAG_KEPT_HOURS = 72;
+
+/** The only code that reads or writes the sync's own tables (versions, snapshots, cursors, conflicts, lag). */
 export class SyncRepository {
   constructor(private readonly db: Queryable) {}
 
@@ -87,6 +100,33 @@ export class SyncRepository {
     return result.rows.length;
   }
 
+  /** Records one applied change's lag; rows older than SYNC_LAG_KEPT_HOURS go when `prune` says so. */
+  async recordLag(source: SyncSystem, seconds: number, prune: boolean): Promise<void> {
+    await this.db.query('INSERT INTO sync_propagation (source, seconds) VALUES ($1, $2)', [source, seconds]);
+    if (prune) await this.db.query(`DELETE FROM sync_propagation WHERE applied_at < now() - make_interval(hours => $1)`, [SYNC_LAG_KEPT_HOURS]);
+  }
+
+  /** The lag per hour and source over the last `hours`, oldest hour first. */
+  async lagByHour(hours: number): Promise<SyncLagHour[]> {
+    const { rows } = await this.db.query<{ hour: Date | string; source: SyncSystem; changes: string; p50: number; p95: number; max: number }>(
+      `SELECT date_trunc('hour', applied_at) AS hour, source, count(*)::text AS changes,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY seconds) AS p95,
+              max(seconds) AS max
+         FROM sync_propagation WHERE applied_at >= now() - make_interval(hours => $1)
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      [hours],
+    );
+    return rows.map((r) => ({
+      hour: new Date(r.hour).toISOString(),
+      source: r.source,
+      changes: Number(r.changes),
+      p50Seconds: round3(Number(r.p50)),
+      p95Seconds: round3(Number(r.p95)),
+      maxSeconds: round3(Number(r.max)),
+    }));
+  }
+
   /** Conflicts not resolved yet, oldest first. */
   async openConflicts(): Promise<SyncConflict[]> {
     const { rows } = await this.db.query<{ id: number; link_id: string; field: string; crm_value: string | null; erp_value: string | null; detected_at: Date | string }>(
@@ -124,4 +164,8 @@ export class SyncRepository {
       [entries.map((e) => e.linkId), entries.map((e) => JSON.stringify(e.fields))],
     );
   }
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { InMemoryCrmConnector } from '../../../connectors/crm/test-support/in-memory-crm.connector';
+import { InMemoryErpConnector } from '../../../connectors/erp/test-support/in-memory-erp.connector';
+import { type ConnectorCall, ConnectorFaults } from '../../../connectors/test-support/connector-faults';
 import { type Database, openDatabase } from '../../../platform/db';
 import { listen } from '../../../platform/http-server';
 import { createLogger } from '../../../platform/logger';
@@ -7,7 +10,6 @@ import { createMetrics } from '../../../platform/metrics';
 import { migrate } from '../../../platform/migrate';
 import { signServiceToken } from '../../../platform/service-auth';
 import { type IntegrationSubgraph, createIntegrationSubgraph } from '../server';
-import { InMemoryCrm, InMemoryErp, type RecordedCall } from './in-memory-connectors';
 
 /** The service credential key of tests; never used outside them. */
 export const TEST_INTERNAL_SECRET = 'test-internal-secret-0123456789';
@@ -25,10 +27,15 @@ export interface IntegrationHarness {
   subgraph: IntegrationSubgraph;
   baseUrl: string;
   db: Database;
-  erp: InMemoryErp;
-  crm: InMemoryCrm;
-  /** Every backend call of both systems, in order. */
-  journal: RecordedCall[];
+  /** The fakes themselves: their records, seeding and change listeners. */
+  erp: InMemoryErpConnector;
+  crm: InMemoryCrmConnector;
+  /** The faults in front of each fake, and each system's own calls. */
+  faults: { erp: ConnectorFaults; crm: ConnectorFaults };
+  /** The fakes behind their faults, as the subgraph is given them; a test's own writes through these are journalled too. */
+  connectors: { erp: InMemoryErpConnector; crm: InMemoryCrmConnector };
+  /** Every call of both systems through `connectors`, in order. */
+  journal: ConnectorCall[];
   /** Every SQL statement sent through the database. */
   sql: string[];
   /** When set, the operation id every customer write derives its idempotency keys from. */
@@ -55,15 +62,19 @@ export async function startIntegrationHarness(): Promise<IntegrationHarness> {
       return raw.query(text, params);
     },
   };
-  const journal: RecordedCall[] = [];
-  const erp = new InMemoryErp(journal);
-  const crm = new InMemoryCrm(journal);
+  const journal: ConnectorCall[] = [];
+  const erp = new InMemoryErpConnector();
+  const crm = new InMemoryCrmConnector();
+  const faults = { erp: new ConnectorFaults('erp', journal), crm: new ConnectorFaults('crm', journal) };
+  const connectors = { erp: faults.erp.wrap(erp), crm: faults.crm.wrap(crm) };
   const harness: IntegrationHarness = {
     subgraph: undefined as unknown as IntegrationSubgraph,
     baseUrl: '',
     db,
     erp,
     crm,
+    faults,
+    connectors,
     journal,
     sql,
     async gql(query, variables) {
@@ -79,6 +90,10 @@ export async function startIntegrationHarness(): Promise<IntegrationHarness> {
       await raw.exec('TRUNCATE customer_links, received_events, sync_record_versions, sync_snapshots, sync_cursors, sync_conflicts, resync_runs, reconciliation_reports, pgboss.job');
       erp.reset();
       crm.reset();
+      for (const system of [faults.erp, faults.crm]) {
+        system.clear();
+        system.calls.length = 0;
+      }
       journal.length = 0;
       sql.length = 0;
       harness.operationId = undefined;
@@ -90,8 +105,8 @@ export async function startIntegrationHarness(): Promise<IntegrationHarness> {
   };
   harness.subgraph = await createIntegrationSubgraph({
     db,
-    erp,
-    crm,
+    erp: connectors.erp,
+    crm: connectors.crm,
     logger: createLogger('integration', 'silent'),
     metrics: createMetrics('integration'),
     internalSecret: TEST_INTERNAL_SECRET,

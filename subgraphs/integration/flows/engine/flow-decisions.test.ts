@@ -1,26 +1,53 @@
 import { AppError, ErrorCode } from '../../../../platform/errors';
-import { backoffMs, changedRefs, decideFailure, failureKind, nextStep, refsOf } from './flow-decisions';
+import { backoffMs, changedRefs, decideFailure, decideUndoFailure, failureKind, nextStep, refsOf, systemOf } from './flow-decisions';
 import { defineFlow, defineStep, type FailureRule, type FlowRef } from './flow-step';
 
 const RULES: FailureRule[] = [
   { code: ErrorCode.CREDIT_LIMIT_EXCEEDED, then: 'compensate' },
   { code: ErrorCode.OUT_OF_STOCK, then: 'compensate' },
 ];
-const RETRY = { maxAttempts: 3, retryBaseMs: 100, random: () => 0 };
-const coded = (code: ErrorCode, message = 'no') => new AppError(code, message);
+/** Backoff from 100 ms, at most 1 s apart, for a window of one minute; no jitter. */
+const POLICY = { baseMs: 100, maxDelayMs: 1000, windowMs: 60_000, random: () => 0 };
+const coded = (code: ErrorCode, message = 'no', details?: Record<string, unknown>) => new AppError(code, message, details);
+const T0 = Date.parse('2026-12-01T10:00:00Z');
+/** A streak that began at T0, with the policy's window. */
+const STREAK = { since: T0, until: T0 + POLICY.windowMs };
+const at = (seconds: number) => T0 + seconds * 1000;
+const INTERNAL = "INTERNAL_SERVER_ERROR: an internal error (logged with this flow's id)";
 
 describe('what a step failure does to its run', () => {
   it.each([
-    ['an unavailable backend with attempts left', coded(ErrorCode.UPSTREAM_UNAVAILABLE), 1, { kind: 'retry', delayMs: 100 }],
-    ['an error without a code, second attempt', new Error('socket hang up'), 2, { kind: 'retry', delayMs: 200 }],
-    ['an unavailable backend after the last attempt', coded(ErrorCode.UPSTREAM_UNAVAILABLE, 'erp down'), 3, { kind: 'fail', code: 'UPSTREAM_UNAVAILABLE', error: 'reserve-stock failed after 3 attempts: UPSTREAM_UNAVAILABLE: erp down' }],
+    ['a first unavailable backend: retried after the base delay, a streak starting now', coded(ErrorCode.UPSTREAM_UNAVAILABLE, 'erp is unavailable', { system: 'erp' }), 1, null, 0,
+      { kind: 'retry', delayMs: 100, code: 'UPSTREAM_UNAVAILABLE', system: 'erp', streak: STREAK }],
+    ['an error without a code, third attempt: the delay doubled twice, same streak', new Error('socket hang up'), 3, STREAK, 2,
+      { kind: 'retry', delayMs: 400, code: 'UPSTREAM_UNAVAILABLE', system: null, streak: STREAK }],
+    ['an overloaded backend (429) is transient too', coded(ErrorCode.RATE_LIMITED, 'slow down', { system: 'crm' }), 1, null, 0,
+      { kind: 'retry', delayMs: 100, code: 'RATE_LIMITED', system: 'crm', streak: STREAK }],
+    ['many attempts in: the delay is capped', coded(ErrorCode.UPSTREAM_UNAVAILABLE), 40, STREAK, 30,
+      { kind: 'retry', delayMs: 1000, code: 'UPSTREAM_UNAVAILABLE', system: null, streak: STREAK }],
+    ['just before the window ends: the last attempt is at its end', coded(ErrorCode.UPSTREAM_UNAVAILABLE), 40, STREAK, 59.7,
+      { kind: 'retry', delayMs: 300, code: 'UPSTREAM_UNAVAILABLE', system: null, streak: STREAK }],
+    ['a failure once the window is over', coded(ErrorCode.UPSTREAM_UNAVAILABLE, 'erp down'), 63, STREAK, 60,
+      { kind: 'fail', code: 'UPSTREAM_UNAVAILABLE', error: 'reserve-stock failed after 63 attempts over 60 s: UPSTREAM_UNAVAILABLE: erp down' }],
     // An uncoded error's message may name internals (a query, a host): the run keeps only that it was internal.
-    ['an error without a code after the last attempt', new Error('connect ECONNREFUSED 10.0.0.7:5432'), 3, { kind: 'fail', code: 'UPSTREAM_UNAVAILABLE', error: 'reserve-stock failed after 3 attempts: INTERNAL_SERVER_ERROR: an internal error (logged with this flow\'s id)' }],
-    ['a code the flow declares a business refusal', coded(ErrorCode.CREDIT_LIMIT_EXCEEDED, 'over the limit'), 1, { kind: 'compensate', code: 'CREDIT_LIMIT_EXCEEDED', error: 'CREDIT_LIMIT_EXCEEDED: over the limit' }],
-    ['another declared refusal, even on a later attempt', coded(ErrorCode.OUT_OF_STOCK, 'short'), 2, { kind: 'compensate', code: 'OUT_OF_STOCK', error: 'OUT_OF_STOCK: short' }],
-    ['a coded error the flow does not name', coded(ErrorCode.NOT_FOUND, 'no such product'), 1, { kind: 'fail', code: 'NOT_FOUND', error: 'reserve-stock failed: NOT_FOUND: no such product' }],
-  ])('%s', (_case, error, attempts, decision) => {
-    expect(decideFailure({ stepId: 'reserve-stock', error, attempts }, RULES, RETRY)).toEqual(decision);
+    ['an error without a code once the window is over', new Error('connect ECONNREFUSED 10.0.0.7:5432'), 70, STREAK, 61,
+      { kind: 'fail', code: 'UPSTREAM_UNAVAILABLE', error: `reserve-stock failed after 70 attempts over 61 s: ${INTERNAL}` }],
+    ['a code the flow declares a business refusal', coded(ErrorCode.CREDIT_LIMIT_EXCEEDED, 'over the limit'), 1, null, 0,
+      { kind: 'compensate', code: 'CREDIT_LIMIT_EXCEEDED', error: 'CREDIT_LIMIT_EXCEEDED: over the limit' }],
+    ['a declared refusal in the middle of a streak: the refusal wins', coded(ErrorCode.OUT_OF_STOCK, 'short'), 5, STREAK, 30,
+      { kind: 'compensate', code: 'OUT_OF_STOCK', error: 'OUT_OF_STOCK: short' }],
+    ['a coded error the flow does not name: FAILED at once, inside the window', coded(ErrorCode.NOT_FOUND, 'no such product'), 1, STREAK, 1,
+      { kind: 'fail', code: 'NOT_FOUND', error: 'reserve-stock failed: NOT_FOUND: no such product' }],
+  ])('%s', (_case, error, attempts, streak, seconds, decision) => {
+    expect(decideFailure({ stepId: 'reserve-stock', error, attempts, streak, now: at(seconds) }, RULES, POLICY)).toEqual(decision);
+  });
+
+  it('fails a transient failure at once when the window is zero', () => {
+    expect(decideFailure({ stepId: 's', error: coded(ErrorCode.UPSTREAM_UNAVAILABLE, 'down'), attempts: 1, streak: null, now: T0 }, RULES, { ...POLICY, windowMs: 0 })).toEqual({
+      kind: 'fail',
+      code: 'UPSTREAM_UNAVAILABLE',
+      error: 's failed after 1 attempts over 0 s: UPSTREAM_UNAVAILABLE: down',
+    });
   });
 
   it('lets a flow declare which codes are business failures: without the rule a refusal only fails the run', () => {
@@ -30,9 +57,46 @@ describe('what a step failure does to its run', () => {
     expect(failureKind(coded(ErrorCode.CONFLICT), [{ code: ErrorCode.CONFLICT, then: 'retry' }])).toBe('retry');
   });
 
-  it('backs off exponentially with up to half again of jitter', () => {
-    expect([1, 2, 3, 4].map((attempt) => backoffMs(attempt, 500, () => 0))).toEqual([500, 1000, 2000, 4000]);
-    expect(backoffMs(2, 500, () => 0.999)).toBe(1500);
+  it('backs off exponentially up to the cap, with jitter taking up to half off', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map((attempt) => backoffMs(attempt, 500, 10_000, () => 0))).toEqual([500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+    expect(backoffMs(2, 500, 10_000, () => 0.999)).toBe(501);
+    expect(backoffMs(10, 500, 60_000, () => 0.5)).toBe(45_000);
+    // Attempts far beyond any real streak stay finite.
+    expect(backoffMs(10_000, 500, 60_000, () => 0)).toBe(60_000);
+  });
+
+  it('names the system a connector error came from, none for other errors', () => {
+    expect(systemOf(coded(ErrorCode.UPSTREAM_UNAVAILABLE, 'x', { system: 'erp', operation: 'reserveStock' }))).toBe('erp');
+    expect(systemOf(coded(ErrorCode.UPSTREAM_UNAVAILABLE, 'x'))).toBeNull();
+    expect(systemOf(new Error('socket hang up'))).toBeNull();
+  });
+});
+
+describe('what an undo step failure does to its run', () => {
+  it('retries a transient failure within the window', () => {
+    expect(decideUndoFailure({ stepId: 'create-sales-order', error: coded(ErrorCode.UPSTREAM_UNAVAILABLE, 'down', { system: 'erp' }), attempts: 2, streak: null, now: T0 }, RULES, POLICY)).toEqual({
+      kind: 'retry',
+      delayMs: 200,
+      code: 'UPSTREAM_UNAVAILABLE',
+      system: 'erp',
+      streak: STREAK,
+    });
+  });
+
+  it('fails the run once the window is over', () => {
+    expect(decideUndoFailure({ stepId: 'create-sales-order', error: coded(ErrorCode.UPSTREAM_UNAVAILABLE, 'down'), attempts: 9, streak: STREAK, now: at(75) }, RULES, POLICY)).toEqual({
+      kind: 'fail',
+      error: 'undoing create-sales-order failed after 9 attempts over 75 s: UPSTREAM_UNAVAILABLE: down',
+    });
+  });
+
+  it('fails the run at once for a failure that will not pass, a declared refusal included', () => {
+    for (const error of [coded(ErrorCode.CONFLICT, 'shipped already'), coded(ErrorCode.OUT_OF_STOCK, 'short')]) {
+      expect(decideUndoFailure({ stepId: 'reserve-stock', error, attempts: 1, streak: STREAK, now: at(1) }, RULES, POLICY)).toEqual({
+        kind: 'fail',
+        error: `undoing reserve-stock failed: ${error.code}: ${error.message}`,
+      });
+    }
   });
 });
 

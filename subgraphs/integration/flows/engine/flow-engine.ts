@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type PgBoss from 'pg-boss';
 import type { Database, Queryable } from '../../../../platform/db';
+import { currentTraceParent, tracedFrom } from '../../../../platform/tracing';
 import { failureText } from './failure-text';
 import type { Logger } from '../../../../platform/logger';
 import type { ServiceMetrics } from '../../../../platform/metrics';
 import { createFlowMetrics, type FlowMetrics } from './flow-metrics';
-import { backoffMs, changedRefs, decideFailure, isRetryable, nextStep, refsOf } from './flow-decisions';
-import { type FlowRun, FlowRefTaken, FlowRunRepository, type FlowStepRow, type NewFlowRun } from './flow-run.repository';
+import { type RetryDecision, type RetryPolicy, type RetryStreak, backoffMs, changedRefs, decideFailure, decideUndoFailure, isRetryable, nextStep, refsOf } from './flow-decisions';
+import { type FlowRun, type FlowRunRetry, FlowRefTaken, FlowRunRepository, type FlowStepRow, type NewFlowRun, UNFINISHED_STATUSES } from './flow-run.repository';
 import type { ChangedRecord, FlowDefinition, FlowStep, StepContext, WaitTarget } from './flow-step';
 import { jobExecutor } from './job-queue';
 
@@ -17,10 +18,16 @@ export interface FlowEngineOptions {
   boss: PgBoss;
   logger: Logger;
   metrics: ServiceMetrics;
-  /** Attempts of a step before its run is FAILED (transient failures only). */
-  maxAttempts: number;
-  /** First retry delay; doubles per attempt, with jitter. */
-  retryBaseMs: number;
+  /** How transient failures are retried: backoff, its cap, and the window after which the run is FAILED. */
+  retry: Omit<RetryPolicy, 'random'>;
+  /**
+   * A cheap check per backend ("erp", "crm") that resolves when it answers. While runs retry on a
+   * backend the engine runs its check every `probeMs`; once it sees the backend come back it wakes
+   * them at once instead of leaving them to sleep out their backoff.
+   */
+  probes?: Readonly<Record<string, () => Promise<unknown>>>;
+  /** How often a backend that runs retry on is checked; default 2000. */
+  probeMs?: number;
   /** How long a worker owns a run it advances; a crashed worker's runs are free again after it. */
   leaseMs: number;
   /** How often the catch-up poll re-checks waiting runs and picks up abandoned ones. */
@@ -60,6 +67,12 @@ export class FlowEngine<State extends object, Deps> {
   private readonly inFlight = new Set<Promise<unknown>>();
   private directAdvances = 0;
   private readonly recentChanges = new Map<string, { version: number; at: number }>();
+  /** Backends runs retry on (as far as this process knows) that the probe checks; null: failures that named none. */
+  private readonly retryingOn = new Set<string | null>();
+  /** Backends whose last check did not answer: the next answer is their return. */
+  private readonly unanswered = new Set<string>();
+  private probeTimer?: NodeJS.Timeout;
+  private probing = false;
 
   constructor(
     private readonly definition: FlowDefinition<State, Deps>,
@@ -68,7 +81,10 @@ export class FlowEngine<State extends object, Deps> {
   ) {
     this.queue = `flow-${definition.name}`;
     this.repo = new FlowRunRepository(options.db);
-    this.flowMetrics = createFlowMetrics(options.metrics, definition.name, () => this.repo.countByStatus());
+    this.flowMetrics = createFlowMetrics(options.metrics, definition.name, {
+      byStatus: () => this.repo.countByStatus(),
+      waitingByCause: () => this.repo.countWaitingByCause(),
+    });
   }
 
   /** The step names, in order. */
@@ -86,12 +102,17 @@ export class FlowEngine<State extends object, Deps> {
     }
     this.pollTimer = setInterval(() => void this.track(this.poll()), this.options.pollMs);
     this.pollTimer.unref();
+    // Runs left retrying by an earlier process are probed for too.
+    for (const system of await this.repo.retryingSystems()) this.retryingOn.add(system);
+    this.probeTimer = setInterval(() => void this.track(this.probe()), this.options.probeMs ?? 2000);
+    this.probeTimer.unref();
   }
 
   /** Stops polling and the workers, and waits for the runs being advanced here. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
     await Promise.all(this.workerIds.map((id) => this.options.boss.offWork({ id }).catch(() => undefined)));
     await Promise.allSettled([...this.inFlight]);
   }
@@ -101,13 +122,13 @@ export class FlowEngine<State extends object, Deps> {
    * transaction, unless a run with the same key exists already; either way returns the run of that
    * key (null: a unique id the flow declares, e.g. the opportunity, is another run's).
    */
-  async startRun(run: Omit<NewFlowRun, 'id' | 'flow' | 'steps' | 'refs' | 'input'> & { input: State }): Promise<StartedRun | null> {
+  async startRun(run: Omit<NewFlowRun, 'id' | 'flow' | 'steps' | 'refs' | 'input' | 'traceParent'> & { input: State }): Promise<StartedRun | null> {
     const id = randomUUID();
     const refs = refsOf(this.definition.refs, run.input);
     let created: boolean;
     try {
       created = await this.options.db.transaction(async (tx) => {
-        const inserted = await FlowRunRepository.insert(tx, { ...run, id, flow: this.definition.name, steps: this.stepNames, refs });
+        const inserted = await FlowRunRepository.insert(tx, { ...run, id, flow: this.definition.name, steps: this.stepNames, refs, traceParent: currentTraceParent() });
         if (inserted) await this.options.boss.send(this.queue, { runId: id }, { db: jobExecutor(tx) });
         return inserted;
       });
@@ -115,7 +136,10 @@ export class FlowEngine<State extends object, Deps> {
       if (!(error instanceof FlowRefTaken)) throw error;
       created = false;
     }
-    if (created) this.notify();
+    if (created) {
+      this.flowMetrics.started.inc({ flow: this.definition.name });
+      this.notify();
+    }
     const stored = await this.repo.findByKey(this.definition.name, run.idempotencyKey);
     return stored ? { run: stored, created } : null;
   }
@@ -195,6 +219,43 @@ export class FlowEngine<State extends object, Deps> {
   }
 
   /**
+   * Checks each backend runs are retrying on. One seen coming back (a check failed, a later one
+   * answers) has its runs tried now; returns how many were woken. One that answers all along is
+   * reachable and failing for another reason (e.g. refusing writes while overloaded): its runs keep
+   * their backoff rather than being woken at every check. Runs whose failures named no backend are
+   * woken by any backend's return.
+   */
+  async probe(): Promise<number> {
+    if (this.probing || this.stopped || this.retryingOn.size === 0) return 0;
+    this.probing = true;
+    try {
+      const probes = this.options.probes ?? {};
+      const systems = this.retryingOn.has(null) ? Object.keys(probes) : [...this.retryingOn].filter((s): s is string => s !== null && s in probes);
+      const answered = await Promise.all(systems.map((system) => probes[system]().then(() => true, () => false)));
+      let woken = 0;
+      for (const [i, system] of systems.entries()) {
+        if (!answered[i]) {
+          this.unanswered.add(system);
+          continue;
+        }
+        this.retryingOn.delete(system);
+        this.retryingOn.delete(null);
+        if (!this.unanswered.delete(system) || this.stopped) continue;
+        const runIds = await this.repo.claimRetrying(system, this.options.leaseMs);
+        if (runIds.length > 0) this.options.logger.info({ system, runs: runIds.length }, 'backend answers again; retrying its flows now');
+        await this.advanceSoon(runIds);
+        woken += runIds.length;
+      }
+      return woken;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'flow retry probe failed');
+      return 0;
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  /**
    * The catch-up poll: runs that nobody advanced for a while (a waiting run whose webhook was
    * lost, a run whose worker crashed and whose lease expired) get a job. Returns how many.
    */
@@ -243,7 +304,7 @@ export class FlowEngine<State extends object, Deps> {
     if (!leased) {
       const [current] = await this.repo.findByIds([runId]);
       // Another worker holds it: look again shortly, so a wake-up during its step is not lost.
-      if (current && ['RUNNING', 'WAITING', 'COMPENSATING'].includes(current.status)) await this.enqueue(runId, { delayMs: 1000 });
+      if (current && UNFINISHED_STATUSES.includes(current.status)) await this.enqueue(runId, { delayMs: 1000 });
       return;
     }
     let run = leased.run;
@@ -253,8 +314,8 @@ export class FlowEngine<State extends object, Deps> {
     try {
       while (!this.stopped) {
         if (run.cancelRequested && run.phase === 'forward') {
-          await this.repo.update(run.id, this.owner, { status: 'COMPENSATING', phase: 'compensating' }, { release: false });
-          run = { ...run, status: 'COMPENSATING', phase: 'compensating' };
+          await this.repo.update(run.id, this.owner, { status: 'COMPENSATING', phase: 'compensating', retry: null }, { release: false });
+          run = { ...run, status: 'COMPENSATING', phase: 'compensating', retry: null };
         }
         if (run.phase === 'compensating') {
           await this.compensate(run, logger);
@@ -262,7 +323,7 @@ export class FlowEngine<State extends object, Deps> {
         }
         const row = nextStep(steps);
         if (!row) {
-          await this.repo.update(run.id, this.owner, { status: 'COMPLETED', error: null }, { release: true });
+          await this.repo.update(run.id, this.owner, { status: 'COMPLETED', error: null, retry: null }, { release: true });
           this.flowMetrics.finished.inc({ flow: this.definition.name, status: 'COMPLETED' });
           logger.info('flow completed');
           return;
@@ -291,14 +352,18 @@ export class FlowEngine<State extends object, Deps> {
       if (begun === 'lost') return 'stop';
       if (begun === 'cancelled') return 'cancelled';
       attempts = begun.attempts;
-      run.status = 'RUNNING';
+      if (run.status !== 'RETRYING') run.status = 'RUNNING';
     }
     const stepLogger = logger.child({ step: step.id, attempt: attempts });
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     let outcome;
     try {
-      outcome = await step.invoke(state, this.deps, this.context(run, step, stepLogger, false));
+      // A step's work joins the trace of the request that started the run; a wait's repeated looks
+      // start their own traces, linked to it, so one order's trace does not grow with every poll.
+      outcome = await tracedFrom(run.traceParent, recheck ? 'link' : 'child', `flow step ${step.id}`, { 'flow.name': this.definition.name, 'flow.run_id': run.id, 'flow.step': step.id, 'flow.step.attempt': attempts }, () =>
+        step.invoke(state, this.deps, this.context(run, step, stepLogger, false)),
+      );
     } catch (error) {
       this.flowMetrics.stepDuration.observe({ flow: this.definition.name, step: step.id, outcome: 'error' }, seconds());
       if (recheck && isRetryable(error, this.definition.failures)) {
@@ -317,9 +382,9 @@ export class FlowEngine<State extends object, Deps> {
         run.id,
         this.owner,
         row.position,
-        { status: 'WAITING' },
+        { status: 'WAITING', error: outcome.reason ?? null },
         outcome.on,
-        { status: 'WAITING', state: nextState, refs, checkAgainInMs: this.options.pollMs },
+        { status: 'WAITING', state: nextState, refs, checkAgainInMs: outcome.checkAgainInMs ?? this.options.pollMs, retry: null },
         { release: true },
       );
       if (!recheck) stepLogger.info({ waitingOn: outcome.on }, 'flow waiting');
@@ -334,12 +399,13 @@ export class FlowEngine<State extends object, Deps> {
       row.position,
       { status: outcome.kind === 'done' ? 'DONE' : 'SKIPPED', ...(outcome.kind === 'done' && outcome.compensation !== undefined ? { compensation: outcome.compensation } : {}) },
       [],
-      { status: 'RUNNING', state: nextState, refs },
+      { status: 'RUNNING', state: nextState, refs, retry: null },
       { release: false },
     );
     if (finished === null) return 'stop';
     row.status = outcome.kind === 'done' ? 'DONE' : 'SKIPPED';
     run.status = 'RUNNING';
+    run.retry = null;
     stepLogger.info({ outcome: outcome.kind, durationMs: Math.round(seconds() * 1000) }, 'flow step finished');
     run.state = nextState as Record<string, unknown>;
     if (refs.length > 0) run.refs = { ...run.refs, ...Object.fromEntries(refs.map((r) => [r.name, r.value])) };
@@ -347,27 +413,41 @@ export class FlowEngine<State extends object, Deps> {
   }
 
   private async stepFailed(run: FlowRun, row: FlowStepRow, step: FlowStep<State, unknown, Deps>, attempts: number, error: unknown, logger: Logger): Promise<'stop'> {
-    const decision = decideFailure({ stepId: step.id, error, attempts }, this.definition.failures, this.options);
+    const now = Date.now();
+    const decision = decideFailure({ stepId: step.id, error, attempts, streak: streakOf(run), now }, this.definition.failures, this.options.retry);
     if (decision.kind === 'retry') {
       const message = failureText(error);
       this.flowMetrics.retries.inc({ flow: this.definition.name, step: step.id });
-      logger.warn({ err: error, delayMs: decision.delayMs }, 'flow step failed; retrying');
-      await this.repo.setStep(run.id, row.position, 'RUNNING', { error: `attempt ${attempts} failed: ${message}; retrying` });
-      await this.repo.update(run.id, this.owner, { status: 'RUNNING', checkAgainInMs: decision.delayMs + this.options.leaseMs }, { release: true });
-      await this.enqueue(run.id, { delayMs: decision.delayMs });
+      logger.warn({ err: error, delayMs: decision.delayMs, retryUntil: new Date(decision.streak.until).toISOString() }, 'flow step failed; retrying');
+      await this.repo.setStep(run.id, row.position, 'RETRYING', { error: `attempt ${attempts} failed: ${message}` });
+      const status = await this.repo.update(run.id, this.owner, { status: 'RETRYING', retry: retryOf(decision, now), checkAgainInMs: decision.delayMs + this.options.leaseMs }, { release: true });
+      await this.scheduleRetry(run.id, decision, status);
       return 'stop';
     }
     await this.repo.setStep(run.id, row.position, 'FAILED', { error: failureText(error), finished: true });
     if (decision.kind === 'compensate') {
       logger.info({ code: decision.code }, 'flow cannot succeed; compensating');
-      await this.repo.update(run.id, this.owner, { status: 'COMPENSATING', phase: 'compensating', error: decision.error, errorCode: decision.code }, { release: false });
-      await this.compensate({ ...run, status: 'COMPENSATING', phase: 'compensating' }, logger);
+      await this.repo.update(run.id, this.owner, { status: 'COMPENSATING', phase: 'compensating', error: decision.error, errorCode: decision.code, retry: null }, { release: false });
+      await this.compensate({ ...run, status: 'COMPENSATING', phase: 'compensating', retry: null }, logger);
       return 'stop';
     }
     logger.error({ err: error, code: decision.code }, 'flow failed');
-    await this.repo.update(run.id, this.owner, { status: 'FAILED', error: decision.error, errorCode: decision.code }, { release: true });
+    await this.repo.update(run.id, this.owner, { status: 'FAILED', error: decision.error, errorCode: decision.code, retry: null }, { release: true });
     this.flowMetrics.finished.inc({ flow: this.definition.name, status: 'FAILED' });
     return 'stop';
+  }
+
+  /**
+   * After a retry was recorded: the delayed job that tries again, and the backend it waits for on
+   * the probe's list. A cancel that came meanwhile turned the run COMPENSATING: undo now instead.
+   */
+  private async scheduleRetry(runId: string, decision: RetryDecision, status: string | null): Promise<void> {
+    if (status === 'COMPENSATING') {
+      await this.advanceSoon([runId]);
+      return;
+    }
+    await this.enqueue(runId, { delayMs: decision.delayMs });
+    this.retryingOn.add(decision.system);
   }
 
   /**
@@ -377,7 +457,11 @@ export class FlowEngine<State extends object, Deps> {
   private async compensate(run: FlowRun, logger: Logger): Promise<void> {
     const steps = await this.repo.stepsOf([run.id]);
     for (const row of steps) {
-      if (row.status === 'WAITING' || row.status === 'RUNNING') await this.repo.setStep(run.id, row.position, 'SKIPPED', { error: 'not finished: the flow was undone', finished: true });
+      // A step begun but not finished has nothing to undo; one with a compensation is an undo under way.
+      const unfinished = row.status === 'WAITING' || row.status === 'RUNNING' || row.status === 'RETRYING';
+      if (unfinished && (row.compensation === null || row.compensation === undefined)) {
+        await this.repo.setStep(run.id, row.position, 'SKIPPED', { error: 'not finished: the flow was undone', finished: true });
+      }
     }
     await this.repo.setWaits(run.id, []);
     const toUndo = steps.filter((s) => s.compensation !== null && s.compensation !== undefined && s.status !== 'COMPENSATED').reverse();
@@ -389,29 +473,38 @@ export class FlowEngine<State extends object, Deps> {
       const attempts = await this.repo.startStep(run.id, row.position);
       const stepLogger = logger.child({ step: step.id, attempt: attempts, compensating: true });
       try {
-        await step.compensate(row.compensation, run.state as State, this.deps, this.context(run, step, stepLogger, true));
+        const undo = step.compensate.bind(step);
+        await tracedFrom(run.traceParent, 'child', `flow undo ${step.id}`, { 'flow.name': this.definition.name, 'flow.run_id': run.id, 'flow.step': step.id }, () =>
+          undo(row.compensation, run.state as State, this.deps, this.context(run, step, stepLogger, true)),
+        );
       } catch (error) {
         const message = failureText(error);
-        // Undo attempts come after at most maxAttempts forward attempts; the same bound applies again.
-        if (isRetryable(error, this.definition.failures) && attempts < this.options.maxAttempts * 2) {
-          const delayMs = backoffMs(attempts, this.options.retryBaseMs);
+        const now = Date.now();
+        // The run stays COMPENSATING while an undo is retried; its retry says why and until when.
+        const decision = decideUndoFailure({ stepId: step.id, error, attempts, streak: streakOf(run), now }, this.definition.failures, this.options.retry);
+        if (decision.kind === 'retry') {
           this.flowMetrics.retries.inc({ flow: this.definition.name, step: step.id });
-          stepLogger.warn({ err: error, delayMs }, 'compensation failed; retrying');
-          await this.repo.setStep(run.id, row.position, 'RUNNING', { error: `undo attempt failed: ${message}; retrying` });
-          await this.repo.update(run.id, this.owner, { checkAgainInMs: delayMs + this.options.leaseMs }, { release: true });
-          await this.enqueue(run.id, { delayMs });
+          stepLogger.warn({ err: error, delayMs: decision.delayMs, retryUntil: new Date(decision.streak.until).toISOString() }, 'compensation failed; retrying');
+          await this.repo.setStep(run.id, row.position, 'RETRYING', { error: `undo attempt ${attempts} failed: ${message}` });
+          await this.repo.update(run.id, this.owner, { retry: retryOf(decision, now), checkAgainInMs: decision.delayMs + this.options.leaseMs }, { release: true });
+          await this.scheduleRetry(run.id, decision, null);
           return;
         }
         stepLogger.error({ err: error }, 'compensation failed');
         await this.repo.setStep(run.id, row.position, 'FAILED', { error: `undo failed: ${message}`, finished: true });
-        await this.repo.update(run.id, this.owner, { status: 'FAILED', error: `${run.error ? `${run.error}; ` : ''}undoing ${step.id} failed: ${message}` }, { release: true });
+        await this.repo.update(run.id, this.owner, { status: 'FAILED', error: `${run.error ? `${run.error}; ` : ''}${decision.error}`, retry: null }, { release: true });
         this.flowMetrics.finished.inc({ flow: this.definition.name, status: 'FAILED' });
         return;
       }
       await this.repo.setStep(run.id, row.position, 'COMPENSATED', { finished: true });
+      // The next undo step starts a streak of its own.
+      if (run.retry) {
+        await this.repo.update(run.id, this.owner, { retry: null }, { release: false });
+        run = { ...run, retry: null };
+      }
       stepLogger.info('flow step compensated');
     }
-    await this.repo.update(run.id, this.owner, { status: 'COMPENSATED' }, { release: true });
+    await this.repo.update(run.id, this.owner, { status: 'COMPENSATED', retry: null }, { release: true });
     this.flowMetrics.finished.inc({ flow: this.definition.name, status: 'COMPENSATED' });
     logger.info('flow compensated');
   }
@@ -434,4 +527,20 @@ export class FlowEngine<State extends object, Deps> {
     void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
     return work;
   }
+}
+
+/** The run's streak of transient failures, if it is in one. */
+function streakOf(run: FlowRun): RetryStreak | null {
+  return run.retry ? { since: Date.parse(run.retry.since), until: Date.parse(run.retry.until) } : null;
+}
+
+/** The retry a decision puts the run in. */
+function retryOf(decision: RetryDecision, now: number): FlowRunRetry {
+  return {
+    cause: decision.code,
+    system: decision.system,
+    since: new Date(decision.streak.since).toISOString(),
+    until: new Date(decision.streak.until).toISOString(),
+    nextAttemptAt: new Date(now + decision.delayMs).toISOString(),
+  };
 }

@@ -27,6 +27,7 @@ describeOn(DATABASE_KINDS, 'flow runs on %s', (kind) => {
     requestHash: 'h',
     input: {},
     requestId: null,
+    traceParent: null,
     steps: ['only'],
     refs: [],
   });
@@ -76,6 +77,38 @@ describeOn(DATABASE_KINDS, 'flow runs on %s', (kind) => {
     await repo.finishStep(run.id, 'worker-1', 1, { status: 'WAITING' }, [{ entity: 'shipment', entityId: 'SH-1', seenVersion: 3 }], { status: 'WAITING' }, { release: true });
     expect(await repo.waitingOn([{ entity: 'shipment', entityId: 'SH-1', version: 3 }])).toEqual([]);
     expect(await repo.waitingOn([{ entity: 'invoice', entityId: 'INV-1', version: 5 }])).toEqual([]);
+  });
+
+  it('keeps a RETRYING run and step so through an attempt, wakes it for its backend, and turns it COMPENSATING when a cancel came meanwhile', async () => {
+    const repo = new FlowRunRepository(db);
+    const inAMinute = new Date(Date.now() + 60_000).toISOString();
+    const retry = { cause: 'UPSTREAM_UNAVAILABLE', system: 'erp', since: new Date().toISOString(), until: new Date(Date.now() + 3_600_000).toISOString(), nextAttemptAt: inAMinute };
+    const run = newRun(300);
+    await FlowRunRepository.insert(db, run);
+    expect(await repo.acquireLease(run.id, 'worker-1', 30_000)).not.toBeNull();
+    expect(await repo.beginStep(run.id, 'worker-1', 1, 30_000)).toEqual({ attempts: 1 });
+    await repo.setStep(run.id, 1, 'RETRYING', { error: 'attempt 1 failed: UPSTREAM_UNAVAILABLE: erp is unavailable' });
+    expect(await repo.update(run.id, 'worker-1', { status: 'RETRYING', retry }, { release: true })).toBe('RETRYING');
+    expect((await repo.findByIds([run.id]))[0]).toMatchObject({ status: 'RETRYING', retry });
+    expect(await repo.retryingSystems()).toContain('erp');
+    expect(await repo.countWaitingByCause()).toContainEqual({ status: 'RETRYING', cause: 'UPSTREAM_UNAVAILABLE', n: 1 });
+
+    // Another backend's return wakes nothing; the ERP's claims the run once, for now.
+    expect(await repo.claimRetrying('crm', 30_000)).toEqual([]);
+    expect(await repo.claimRetrying('erp', 30_000)).toEqual([run.id]);
+    expect(await repo.claimRetrying('erp', 30_000)).toEqual([]);
+
+    // The next attempt leaves both RETRYING, with the last failure, until it succeeds.
+    const leased = await repo.acquireLease(run.id, 'worker-2', 30_000);
+    expect(leased?.run.retry).toMatchObject({ cause: 'UPSTREAM_UNAVAILABLE', system: 'erp' });
+    expect(await repo.beginStep(run.id, 'worker-2', 1, 30_000)).toEqual({ attempts: 2 });
+    expect((await repo.findByIds([run.id]))[0].status).toBe('RETRYING');
+    expect((await repo.stepsOf([run.id]))[0]).toMatchObject({ status: 'RETRYING', attempts: 2, error: expect.stringContaining('attempt 1 failed') });
+
+    // A cancel while the attempt runs: writing RETRYING again ends COMPENSATING, without a retry.
+    await FlowRunRepository.requestCancel(db, run.id, 'changed their mind');
+    expect(await repo.update(run.id, 'worker-2', { status: 'RETRYING', retry }, { release: true })).toBe('COMPENSATING');
+    expect((await repo.findByIds([run.id]))[0]).toMatchObject({ status: 'COMPENSATING', phase: 'compensating', retry: null });
   });
 
   it('finds runs by the ids their flow declares, refuses a second run with a unique one and records one a step adds', async () => {
@@ -131,7 +164,7 @@ describeOn(DATABASE_KINDS, 'flow runs started before their ids moved out of flow
     expect(run).toMatchObject({ status: 'WAITING', refs: { opportunity: 'opp-old', salesOrder: 'SO-old' }, state: { customerNo: 'K-1', customerId: 'crm:old' } });
     expect((await repo.findByRef('order-to-cash', 'salesOrder', ['SO-old'])).map((r) => r.id)).toEqual([id]);
     // The opportunity stays taken by its run.
-    const again = { id: randomUUID(), flow: 'order-to-cash', idempotencyKey: 'new-key', requestHash: 'h', input: {}, requestId: null, steps: ['only'], refs: [{ name: 'opportunity', value: 'opp-old', unique: true }] };
+    const again = { id: randomUUID(), flow: 'order-to-cash', idempotencyKey: 'new-key', requestHash: 'h', input: {}, requestId: null, traceParent: null, steps: ['only'], refs: [{ name: 'opportunity', value: 'opp-old', unique: true }] };
     await expect(db.transaction((tx) => FlowRunRepository.insert(tx, again))).rejects.toBeInstanceOf(FlowRefTaken);
   });
 });

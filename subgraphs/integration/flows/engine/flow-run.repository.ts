@@ -1,10 +1,29 @@
 import type { Queryable } from '../../../../platform/db';
 import type { ChangedRecord, WaitTarget } from './flow-step';
+import { isUuid } from '../../../../platform/input-ids';
 
 /** Where a run stands. */
-export type FlowRunStatus = 'RUNNING' | 'WAITING' | 'COMPLETED' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED';
+export type FlowRunStatus = 'RUNNING' | 'WAITING' | 'RETRYING' | 'COMPLETED' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED';
 /** Where one step stands. */
-export type FlowStepStatus = 'PENDING' | 'RUNNING' | 'WAITING' | 'DONE' | 'FAILED' | 'COMPENSATED' | 'SKIPPED';
+export type FlowStepStatus = 'PENDING' | 'RUNNING' | 'WAITING' | 'RETRYING' | 'DONE' | 'FAILED' | 'COMPENSATED' | 'SKIPPED';
+
+/** The statuses of a run not finished yet: a worker or the catch-up poll still has work on it. */
+export const UNFINISHED_STATUSES: readonly FlowRunStatus[] = ['RUNNING', 'WAITING', 'RETRYING', 'COMPENSATING'];
+const UNFINISHED_SQL = UNFINISHED_STATUSES.map((s) => `'${s}'`).join(', ');
+
+/** Why and until when a run's step is being retried (times are ISO instants). */
+export interface FlowRunRetry {
+  /** The error code of the last failure, e.g. UPSTREAM_UNAVAILABLE. */
+  cause: string;
+  /** The backend it came from ("erp", "crm"), when known. */
+  system: string | null;
+  /** The first failure of the streak; the retry window counts from here. */
+  since: string;
+  /** The end of the window: a failure after it makes the run FAILED. */
+  until: string;
+  /** When the step is tried next (sooner when its backend is seen answering again). */
+  nextAttemptAt: string;
+}
 
 /** One flow run as stored. */
 export interface FlowRun {
@@ -21,7 +40,11 @@ export interface FlowRun {
   error: string | null;
   errorCode: string | null;
   cancelRequested: boolean;
+  /** Set while a step is retried after transient failures (the run RETRYING, or COMPENSATING while an undo is). */
+  retry: FlowRunRetry | null;
   requestId: string | null;
+  /** The W3C traceparent of the request that started the run; null when tracing was off. */
+  traceParent: string | null;
   startedAt: string;
   updatedAt: string;
 }
@@ -47,6 +70,7 @@ export interface NewFlowRun {
   requestHash: string;
   input: object;
   requestId: string | null;
+  traceParent: string | null;
   steps: readonly string[];
   /** The ids it is found by from the start; a unique one already taken by another run of the flow refuses the run. */
   refs: readonly FlowRunRef[];
@@ -81,6 +105,8 @@ export interface FlowRunPatch {
   errorCode?: string | null;
   /** Milliseconds from now until the catch-up poll looks at the run again. */
   checkAgainInMs?: number;
+  /** The retry the run is in (null: none any more; absent: unchanged). */
+  retry?: FlowRunRetry | null;
 }
 
 /** Runs found by one of their refs: the ref's name and value. */
@@ -94,20 +120,35 @@ const REF_FILTER = (n: number) =>
   `($${n}::text IS NULL OR id IN (SELECT run_id FROM flow_run_refs WHERE flow = flow_runs.flow AND name = $${n} AND value = $${n + 1}::text))`;
 
 const RUN_COLUMNS = `id, flow, idempotency_key, request_hash, status, phase, input, state,
-  error, error_code, cancel_requested, request_id, started_at, updated_at,
+  error, error_code, cancel_requested, request_id, trace_parent, started_at, updated_at,
+  retry_cause, retry_system, retry_since, retry_until, next_attempt_at,
   (SELECT jsonb_object_agg(r.name, r.value) FROM flow_run_refs r WHERE r.run_id = flow_runs.id) AS refs`;
 const STEP_COLUMNS = 'run_id, position, name, status, attempts, started_at, finished_at, error, compensation';
+/** One more attempt of a step: RUNNING, unless it is RETRYING, which it stays (with its last failure) until it succeeds. */
+const STEP_ATTEMPT = `status = CASE WHEN status = 'RETRYING' THEN status ELSE 'RUNNING' END, attempts = attempts + 1,
+  started_at = COALESCE(started_at, now()), error = CASE WHEN status = 'RETRYING' THEN error ELSE NULL END`;
+/** Clears a run's retry columns: the streak is over (cancelled, resumed). */
+const NO_RETRY = 'retry_cause = NULL, retry_system = NULL, retry_since = NULL, retry_until = NULL, next_attempt_at = NULL';
 
-/** The SET list of a lease holder's change to its run; its parameters are $3…$10 of `patchParams`. */
+/**
+ * The SET list of a lease holder's change to its run; its parameters are $3…$16 of `patchParams`.
+ * A run parked (WAITING or RETRYING) while a cancel arrived is COMPENSATING instead.
+ */
+const CANCELLED_MEANWHILE = `$3::text IN ('WAITING', 'RETRYING') AND cancel_requested`;
 const RUN_PATCH = `
-  status = CASE WHEN $3::text = 'WAITING' AND cancel_requested THEN 'COMPENSATING' ELSE COALESCE($3::text, status) END,
-  phase = CASE WHEN $3::text = 'WAITING' AND cancel_requested THEN 'compensating' ELSE COALESCE($4::text, phase) END,
+  status = CASE WHEN ${CANCELLED_MEANWHILE} THEN 'COMPENSATING' ELSE COALESCE($3::text, status) END,
+  phase = CASE WHEN ${CANCELLED_MEANWHILE} THEN 'compensating' ELSE COALESCE($4::text, phase) END,
   state = COALESCE($5::text::jsonb, state),
   error = CASE WHEN $6::boolean THEN $7::text ELSE error END,
   error_code = CASE WHEN $6::boolean THEN $8::text ELSE error_code END,
   next_check_at = CASE WHEN $9::float8 IS NULL THEN next_check_at ELSE now() + make_interval(secs => $9::float8 / 1000) END,
   lease_owner = CASE WHEN $10::boolean THEN NULL ELSE lease_owner END,
   lease_until = CASE WHEN $10::boolean THEN NULL ELSE lease_until END,
+  retry_cause = CASE WHEN ${CANCELLED_MEANWHILE} THEN NULL WHEN $11::boolean THEN $12::text ELSE retry_cause END,
+  retry_system = CASE WHEN ${CANCELLED_MEANWHILE} THEN NULL WHEN $11::boolean THEN $13::text ELSE retry_system END,
+  retry_since = CASE WHEN ${CANCELLED_MEANWHILE} THEN NULL WHEN $11::boolean THEN $14::timestamptz ELSE retry_since END,
+  retry_until = CASE WHEN ${CANCELLED_MEANWHILE} THEN NULL WHEN $11::boolean THEN $15::timestamptz ELSE retry_until END,
+  next_attempt_at = CASE WHEN ${CANCELLED_MEANWHILE} THEN NULL WHEN $11::boolean THEN $16::timestamptz ELSE next_attempt_at END,
   updated_at = now()`;
 
 function patchParams(id: string, owner: string, patch: FlowRunPatch, release: boolean): unknown[] {
@@ -122,6 +163,12 @@ function patchParams(id: string, owner: string, patch: FlowRunPatch, release: bo
     patch.errorCode ?? null,
     patch.checkAgainInMs ?? null,
     release,
+    patch.retry !== undefined,
+    patch.retry?.cause ?? null,
+    patch.retry?.system ?? null,
+    patch.retry?.since ?? null,
+    patch.retry?.until ?? null,
+    patch.retry?.nextAttemptAt ?? null,
   ];
 }
 
@@ -136,10 +183,10 @@ export class FlowRunRepository {
    */
   static async insert(tx: Queryable, run: NewFlowRun): Promise<boolean> {
     const inserted = await tx.query(
-      `INSERT INTO flow_runs (id, flow, idempotency_key, request_hash, status, input, state, request_id)
-       VALUES ($1, $2, $3, $4, 'RUNNING', $5::text::jsonb, $5::text::jsonb, $6)
+      `INSERT INTO flow_runs (id, flow, idempotency_key, request_hash, status, input, state, request_id, trace_parent)
+       VALUES ($1, $2, $3, $4, 'RUNNING', $5::text::jsonb, $5::text::jsonb, $6, $7)
        ON CONFLICT DO NOTHING RETURNING id`,
-      [run.id, run.flow, run.idempotencyKey, run.requestHash, JSON.stringify(run.input), run.requestId],
+      [run.id, run.flow, run.idempotencyKey, run.requestHash, JSON.stringify(run.input), run.requestId, run.traceParent],
     );
     if (inserted.rows.length === 0) return false;
     if (run.refs.length > 0) {
@@ -167,7 +214,7 @@ export class FlowRunRepository {
 
   /** The runs with these ids (malformed ids match nothing). */
   async findByIds(ids: readonly string[]): Promise<FlowRun[]> {
-    const valid = ids.filter((id) => UUID.test(id));
+    const valid = ids.filter((id) => isUuid(id));
     if (valid.length === 0) return [];
     const result = await this.db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM flow_runs WHERE id = ANY($1::uuid[])`, [valid]);
     return result.rows.map(toRun);
@@ -229,7 +276,7 @@ export class FlowRunRepository {
     const result = await this.db.query<RunRow & { steps: StepRow[] }>(
       `WITH run AS (
          UPDATE flow_runs SET lease_owner = $2, lease_until = now() + make_interval(secs => $3::float8 / 1000), next_check_at = now() + make_interval(secs => $3::float8 / 1000)
-         WHERE id = $1 AND status IN ('RUNNING', 'WAITING', 'COMPENSATING') AND (lease_until IS NULL OR lease_until < now())
+         WHERE id = $1 AND status IN (${UNFINISHED_SQL}) AND (lease_until IS NULL OR lease_until < now())
          RETURNING ${RUN_COLUMNS})
        SELECT run.*, (SELECT json_agg(s ORDER BY s.position) FROM (SELECT ${STEP_COLUMNS} FROM flow_steps WHERE run_id = $1) s) AS steps FROM run`,
       [id, owner, leaseMs],
@@ -240,18 +287,19 @@ export class FlowRunRepository {
 
   /**
    * Starts a forward step in one statement: renews the lease, turns the run RUNNING and the step
-   * RUNNING with one more attempt. Nothing changes when the lease was lost (`lost`) or a cancel
-   * arrived (`cancelled`); otherwise returns the step's attempts.
+   * RUNNING with one more attempt (a RETRYING run and step stay RETRYING, with the last failure,
+   * until the attempt succeeds, so readers do not see them flicker). Nothing changes when the lease
+   * was lost (`lost`) or a cancel arrived (`cancelled`); otherwise returns the step's attempts.
    */
   async beginStep(id: string, owner: string, position: number, leaseMs: number): Promise<{ attempts: number } | 'lost' | 'cancelled'> {
     const result = await this.db.query<{ cancelled: boolean | null; attempts: number | null }>(
       `WITH run AS (
          UPDATE flow_runs SET lease_until = now() + make_interval(secs => $4::float8 / 1000), next_check_at = now() + make_interval(secs => $4::float8 / 1000),
-           status = CASE WHEN cancel_requested THEN status ELSE 'RUNNING' END,
-           updated_at = CASE WHEN cancel_requested OR status = 'RUNNING' THEN updated_at ELSE now() END
+           status = CASE WHEN cancel_requested OR status = 'RETRYING' THEN status ELSE 'RUNNING' END,
+           updated_at = CASE WHEN cancel_requested OR status IN ('RUNNING', 'RETRYING') THEN updated_at ELSE now() END
          WHERE id = $1 AND lease_owner = $2 RETURNING cancel_requested),
        step AS (
-         UPDATE flow_steps SET status = 'RUNNING', attempts = attempts + 1, started_at = COALESCE(started_at, now()), error = NULL
+         UPDATE flow_steps SET ${STEP_ATTEMPT}
          WHERE run_id = $1 AND position = $3 AND EXISTS (SELECT 1 FROM run WHERE NOT cancel_requested) RETURNING attempts)
        SELECT (SELECT cancel_requested FROM run) AS cancelled, (SELECT attempts FROM step) AS attempts`,
       [id, owner, position, leaseMs],
@@ -272,7 +320,7 @@ export class FlowRunRepository {
     id: string,
     owner: string,
     position: number,
-    step: { status: 'DONE' | 'SKIPPED' | 'WAITING'; compensation?: unknown },
+    step: { status: 'DONE' | 'SKIPPED' | 'WAITING'; compensation?: unknown; error?: string | null },
     waits: readonly WaitTarget[],
     patch: FlowRunPatch & { refs?: readonly FlowRunRef[] },
     { release }: LeaseRelease,
@@ -281,20 +329,20 @@ export class FlowRunRepository {
     const result = await this.db.query<{ status: FlowRunStatus }>(
       `WITH run AS (UPDATE flow_runs SET ${RUN_PATCH} WHERE id = $1 AND lease_owner = $2 RETURNING status, flow),
        step AS (
-         UPDATE flow_steps SET status = $11, error = NULL,
-           compensation = CASE WHEN $12::boolean THEN $13::text::jsonb ELSE compensation END,
-           finished_at = CASE WHEN $11 = 'WAITING' THEN NULL ELSE now() END
-         WHERE run_id = $1 AND position = $14 AND EXISTS (SELECT 1 FROM run)),
+         UPDATE flow_steps SET status = $17, error = $27,
+           compensation = CASE WHEN $18::boolean THEN $19::text::jsonb ELSE compensation END,
+           finished_at = CASE WHEN $17 = 'WAITING' THEN NULL ELSE now() END
+         WHERE run_id = $1 AND position = $20 AND EXISTS (SELECT 1 FROM run)),
        gone AS (
          DELETE FROM flow_waits WHERE run_id = $1 AND EXISTS (SELECT 1 FROM run)
-           AND (entity, entity_id) NOT IN (SELECT * FROM unnest($15::text[], $16::text[]))),
+           AND (entity, entity_id) NOT IN (SELECT * FROM unnest($21::text[], $22::text[]))),
        added AS (
          INSERT INTO flow_waits (entity, entity_id, run_id, seen_version)
-         SELECT e, i, $1, v FROM unnest($15::text[], $16::text[], $17::int[]) AS t(e, i, v) WHERE EXISTS (SELECT 1 FROM run)
+         SELECT e, i, $1, v FROM unnest($21::text[], $22::text[], $23::int[]) AS t(e, i, v) WHERE EXISTS (SELECT 1 FROM run)
          ON CONFLICT (entity, entity_id, run_id) DO UPDATE SET seen_version = EXCLUDED.seen_version),
        found_by AS (
          INSERT INTO flow_run_refs (run_id, flow, name, value, is_unique)
-         SELECT $1, run.flow, n, v, u FROM run, unnest($18::text[], $19::text[], $20::boolean[]) AS t(n, v, u)
+         SELECT $1, run.flow, n, v, u FROM run, unnest($24::text[], $25::text[], $26::boolean[]) AS t(n, v, u)
          ON CONFLICT (run_id, name) DO UPDATE SET value = EXCLUDED.value)
        SELECT status FROM run`,
       [
@@ -309,6 +357,7 @@ export class FlowRunRepository {
         refs.map((r) => r.name),
         refs.map((r) => r.value),
         refs.map((r) => r.unique),
+        step.error ?? null,
       ],
     );
     return result.rows[0]?.status ?? null;
@@ -333,10 +382,10 @@ export class FlowRunRepository {
     return result.rows[0]?.status ?? null;
   }
 
-  /** Marks a step as started once more. */
+  /** Marks a step as started once more (a RETRYING one stays RETRYING until it succeeds). */
   async startStep(runId: string, position: number): Promise<number> {
     const result = await this.db.query<{ attempts: number }>(
-      `UPDATE flow_steps SET status = 'RUNNING', attempts = attempts + 1, started_at = COALESCE(started_at, now()), error = NULL
+      `UPDATE flow_steps SET ${STEP_ATTEMPT}
        WHERE run_id = $1 AND position = $2 RETURNING attempts`,
       [runId, position],
     );
@@ -390,6 +439,46 @@ export class FlowRunRepository {
   }
 
   /**
+   * Claims the runs retrying on `system` (and those whose failures named no system) whose next
+   * attempt is still to come and that nobody holds, so they are tried now rather than after their
+   * backoff: the backend answers again. Their next attempt becomes now, so replicas waking together
+   * take each run once; like `claimDue`, their next check is pushed out.
+   */
+  async claimRetrying(system: string, checkAgainInMs: number): Promise<string[]> {
+    const result = await this.db.query<{ id: string }>(
+      `UPDATE flow_runs SET next_check_at = now() + make_interval(secs => $2::float8 / 1000), next_attempt_at = now()
+       WHERE id IN (
+         SELECT id FROM flow_runs
+         WHERE retry_cause IS NOT NULL AND (retry_system = $1 OR retry_system IS NULL) AND next_attempt_at > now()
+           AND status IN (${UNFINISHED_SQL}) AND (lease_until IS NULL OR lease_until < now())
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [system, checkAgainInMs],
+    );
+    return result.rows.map((r) => r.id);
+  }
+
+  /** The backends runs are retrying on now (null: failures that named none). */
+  async retryingSystems(): Promise<(string | null)[]> {
+    const result = await this.db.query<{ retry_system: string | null }>(`SELECT DISTINCT retry_system FROM flow_runs WHERE retry_cause IS NOT NULL AND status IN (${UNFINISHED_SQL})`);
+    return result.rows.map((r) => r.retry_system);
+  }
+
+  /**
+   * How many runs wait, by status and cause: a WAITING run's cause is the step that waits (on
+   * production, a shipment, a payment), a retrying run's the error code it retries.
+   */
+  async countWaitingByCause(): Promise<{ status: FlowRunStatus; cause: string; n: number }[]> {
+    const result = await this.db.query<{ status: FlowRunStatus; cause: string | null; n: number }>(
+      `SELECT r.status, COALESCE(r.retry_cause, s.name) AS cause, count(*)::int8 AS n
+       FROM flow_runs r LEFT JOIN flow_steps s ON r.status = 'WAITING' AND s.run_id = r.id AND s.status = 'WAITING'
+       WHERE r.status = 'WAITING' OR (r.retry_cause IS NOT NULL AND r.status IN (${UNFINISHED_SQL}))
+       GROUP BY 1, 2`,
+    );
+    return result.rows.map((r) => ({ status: r.status, cause: r.cause ?? 'unknown', n: Number(r.n) }));
+  }
+
+  /**
    * Claims up to `limit` unfinished runs nobody advanced for a while (lease free, check time
    * passed) and pushes their next check out, so replicas polling together claim each run once.
    */
@@ -398,7 +487,7 @@ export class FlowRunRepository {
       `UPDATE flow_runs SET next_check_at = now() + make_interval(secs => $2::float8 / 1000)
        WHERE id IN (
          SELECT id FROM flow_runs
-         WHERE status IN ('RUNNING', 'WAITING', 'COMPENSATING') AND next_check_at <= now() AND (lease_until IS NULL OR lease_until < now())
+         WHERE status IN (${UNFINISHED_SQL}) AND next_check_at <= now() AND (lease_until IS NULL OR lease_until < now())
          ORDER BY next_check_at LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING id`,
       [limit, checkAgainInMs],
@@ -414,7 +503,8 @@ export class FlowRunRepository {
     await tx.query(
       `UPDATE flow_runs SET cancel_requested = true, cancel_reason = $2,
          status = CASE WHEN lease_until IS NULL OR lease_until < now() THEN 'COMPENSATING' ELSE status END,
-         phase = 'compensating', next_check_at = now(), updated_at = now()
+         phase = 'compensating', next_check_at = now(), updated_at = now(),
+         ${NO_RETRY}
        WHERE id = $1`,
       [id, reason],
     );
@@ -424,7 +514,7 @@ export class FlowRunRepository {
   static async resume(tx: Queryable, id: string): Promise<boolean> {
     const result = await tx.query(
       `UPDATE flow_runs SET status = CASE WHEN phase = 'compensating' THEN 'COMPENSATING' ELSE 'RUNNING' END,
-         error = NULL, error_code = NULL, next_check_at = now(), updated_at = now()
+         error = NULL, error_code = NULL, next_check_at = now(), updated_at = now(), ${NO_RETRY}
        WHERE id = $1 AND status = 'FAILED' RETURNING id`,
       [id],
     );
@@ -448,8 +538,14 @@ interface RunRow {
   error_code: string | null;
   cancel_requested: boolean;
   request_id: string | null;
+  trace_parent: string | null;
   started_at: Date | string;
   updated_at: Date | string;
+  retry_cause: string | null;
+  retry_system: string | null;
+  retry_since: Date | string | null;
+  retry_until: Date | string | null;
+  next_attempt_at: Date | string | null;
 }
 
 interface StepRow {
@@ -464,7 +560,6 @@ interface StepRow {
   compensation: unknown;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toRun(row: RunRow): FlowRun {
   return {
@@ -480,7 +575,12 @@ function toRun(row: RunRow): FlowRun {
     error: row.error,
     errorCode: row.error_code,
     cancelRequested: row.cancel_requested,
+    retry:
+      row.retry_cause === null || row.retry_since === null || row.retry_until === null
+        ? null
+        : { cause: row.retry_cause, system: row.retry_system, since: iso(row.retry_since), until: iso(row.retry_until), nextAttemptAt: iso(row.next_attempt_at ?? row.retry_until) },
     requestId: row.request_id,
+    traceParent: row.trace_parent,
     startedAt: iso(row.started_at),
     updatedAt: iso(row.updated_at),
   };

@@ -21,8 +21,13 @@ export type StepOutcome<Output, Compensation> =
   | { kind: 'done'; output?: Output; compensation?: Compensation }
   /** Nothing to do for this run (e.g. no shortage, so no production). */
   | { kind: 'skipped'; output?: Output }
-  /** The outside world has not moved yet; the run parks until one of `on` changes or the poll looks again. */
-  | { kind: 'waiting'; on: WaitTarget[] };
+  /**
+   * The outside world has not moved yet; the run parks until one of `on` changes or the poll looks
+   * again. `reason` is shown as the step's error while it waits (e.g. what it waits for).
+   * `checkAgainInMs` spaces the poll's looks for waits that a wake-up ends and that need not be
+   * polled often (default: the engine's poll interval).
+   */
+  | { kind: 'waiting'; on: WaitTarget[]; reason?: string; checkAgainInMs?: number };
 
 /** What a step may use besides the run state. */
 export interface StepContext {

@@ -33,9 +33,13 @@ export async function startJobQueue(db: Database, logger: Logger, options: { que
   });
   boss.on('error', (error) => logger.warn({ err: error }, 'job queue error'));
   await boss.start();
-  for (const queue of options.queues) {
-    const definition = typeof queue === 'string' ? { name: queue, retryLimit: 0, expireInSeconds: 300 } : queue;
-    await boss.createQueue(definition.name, definition);
-  }
+  // Instances starting together on one PostgreSQL database deadlock in pg-boss's createQueue
+  // (each inserts its queues and their partitions); they take turns instead.
+  await db.exclusive('job-queues', async () => {
+    for (const queue of options.queues) {
+      const definition = typeof queue === 'string' ? { name: queue, retryLimit: 0, expireInSeconds: 300 } : queue;
+      await boss.createQueue(definition.name, definition);
+    }
+  });
   return boss;
 }

@@ -16,7 +16,7 @@ describe('a flow whose webhooks never arrive', () => {
   beforeAll(async () => {
     // The ERP keeps its change events to itself: only the catch-up poll can see what happened.
     world = await startOrderFlowWorld({ deliverWebhooks: false, settings: { pollMs: 250 } });
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await world?.close();
@@ -35,7 +35,37 @@ describe('a flow whose webhooks never arrive', () => {
     const done = await eventually(() => stepOf(world, id, 'wait-for-payment'), (s) => s.status === 'COMPLETED');
     expect(done.step).toBe('DONE');
     expect((await world.erp.getSalesOrders([waiting.salesOrderId!]))[0].status).toBe('PAID');
-  }, 60_000);
+  }, 180_000);
+});
+
+describe('a flow retrying on a backend that is away', () => {
+  let world: OrderFlowWorld;
+
+  beforeAll(async () => {
+    // Backoff of half a minute and more: a flow that moves on within seconds was woken, not due.
+    world = await startOrderFlowWorld({ settings: { retry: { baseMs: 30_000, maxDelayMs: 60_000, windowMs: 3_600_000 }, probeMs: 200 } });
+  }, 180_000);
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('is tried again as soon as the backend answers the probe, not after its backoff', async () => {
+    // The step fails once; the probe (the ERP's warehouse list) fails a few more times, then the ERP is back.
+    world.faults.failNext('reserveStock');
+    world.faults.failNext('listWarehouses', { times: 3 });
+    const id = (await world.gql(PLACE, { key: 'woken-by-probe' })).data.placeOrder.id;
+    const retrying = await eventually(() => world.gql(`query ($id: ID!) { orderFlow(id: $id) { status retry { cause system nextAttemptAt } } }`, { id }), (a) => a.data.orderFlow.status === 'RETRYING');
+    const { retry } = retrying.data.orderFlow;
+    expect(retry).toMatchObject({ cause: 'UPSTREAM_UNAVAILABLE', system: 'erp' });
+    expect(Date.parse(retry.nextAttemptAt) - Date.now()).toBeGreaterThan(10_000);
+
+    const woken = Date.now();
+    const moved = await eventually(() => stepOf(world, id, 'reserve-stock'), (s) => s.step === 'DONE', 10_000);
+    expect(Date.now() - woken).toBeLessThan(10_000);
+    expect(moved.status).not.toBe('RETRYING');
+    expect((await world.gql(`query ($id: ID!) { orderFlow(id: $id) { retry { cause } } }`, { id })).data.orderFlow.retry).toBeNull();
+  }, 30_000);
 });
 
 describeOn(DATABASE_KINDS, 'order flows whose integration database is %s', (kind) => {
@@ -46,7 +76,7 @@ describeOn(DATABASE_KINDS, 'order flows whose integration database is %s', (kind
     const opened = await openTestDatabase(kind, 'integration');
     dispose = opened.dispose;
     world = await startOrderFlowWorld({ integrationDb: opened.db });
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await world?.close();
@@ -68,8 +98,9 @@ describeOn(DATABASE_KINDS, 'order flows whose integration database is %s', (kind
     const resumed = await eventually(async () => {
       await engine.poll();
       return stepOf(world!, id, 'wait-for-payment');
-    }, (s) => s.step === 'WAITING');
+      // The step log and the run's status are written one after the other: wait for both.
+    }, (s) => s.step === 'WAITING' && s.status === 'WAITING');
     expect(resumed.status).toBe('WAITING');
     expect(await world.erp.listInvoicesBySalesOrders([resumed.salesOrderId!])).toHaveLength(1);
-  }, 60_000);
+  }, 180_000);
 });

@@ -1,12 +1,17 @@
 import { requestHash } from '../../../../platform/idempotency';
 import { AppError, ErrorCode } from '../../../../platform/errors';
-import { parseCustomerId } from '../../../../platform/customer-id';
+import { isTransientFailure } from '../engine/flow-decisions';
+import { customerId, parseCustomerId } from '../../../../platform/customer-id';
 import type { CustomerModel } from '../../models';
 import type { FlowEngine } from '../engine/flow-engine';
+import type { CreditReview, CreditReviewStatus } from './credit-review.repository';
 import type { FlowRun, FlowRunStatus, FlowStepRow } from '../engine/flow-run.repository';
 import type { OrderFlowDeps, OrderFlowInput, OrderFlowLine, OrderFlowState } from './order-flow.types';
 import { ORDER_TO_CASH } from './order-flow.types';
 import { ORDER_FLOW_REF, orderFlowIdsOf } from './order-to-cash.flow';
+import { AWAITING_FINANCE, CREDIT_REVIEW_ENTITY } from './steps/check-credit.step';
+import { WAIT_FOR_SHIPMENT } from './steps/wait-for-shipment.step';
+import { isUuid } from '../../../../platform/input-ids';
 
 /** Largest quantity of one order line. */
 export const MAX_LINE_QUANTITY = 100_000;
@@ -39,23 +44,28 @@ export class OrderFlowService {
     private readonly options: { cancelWaitMs: number } = { cancelWaitMs: 10_000 },
   ) {}
 
-  /** Starts the flow from order lines; the same key returns the same flow. */
-  async placeOrder(input: { customerId: string; lines: { sku: string; quantity: number }[] }, idempotencyKey: string, customers: CustomerLookup, requestId: string): Promise<OrderFlowView> {
+  /**
+   * Starts the flow from order lines; the same key returns the same flow. Only what needs no other
+   * system is checked before (the key, the customer id's form, the lines), so orders are taken
+   * while a backend is away; the steps find out an unknown customer or product (NOT_FOUND).
+   */
+  async placeOrder(input: { customerId: string; lines: { sku: string; quantity: number }[] }, idempotencyKey: string, requestId: string): Promise<OrderFlowView> {
     const key = validKey(idempotencyKey);
-    parseCustomerId(input.customerId, 'input.customerId');
+    const parsed = parseCustomerId(input.customerId, 'input.customerId');
     const lines = validLines(input.lines);
-    const customer = await customers.byId(input.customerId);
-    if (!customer) throw new AppError(ErrorCode.NOT_FOUND, `customer ${input.customerId} does not exist`, { field: 'input.customerId' });
-    await this.checkProducts(lines);
-    return this.start({ customerId: customer.id, opportunityId: null, lines }, key, requestId);
+    return this.start({ customerId: customerId(parsed.origin, parsed.localId), opportunityId: null, lines }, key, requestId);
   }
 
-  /** Starts the flow for a won opportunity; one opportunity becomes one flow. */
+  /**
+   * Starts the flow for a won opportunity; one opportunity becomes one flow. The opportunity is
+   * read from the CRM (its lines are the order); the ERP is not asked, so opportunities convert
+   * while it is away and the steps find out an unknown product (NOT_FOUND), as for placeOrder.
+   */
   async convertOpportunity(opportunityId: string, idempotencyKey: string, customers: CustomerLookup, requestId: string): Promise<OrderFlowView> {
     const key = validKey(idempotencyKey);
     const existing = await this.engine.runs.findByKey(ORDER_TO_CASH, key);
     if (existing && orderFlowIdsOf(existing).opportunityId === opportunityId.toLowerCase()) return this.view(existing);
-    if (!UUID.test(opportunityId)) throw new AppError(ErrorCode.NOT_FOUND, `opportunity ${opportunityId} does not exist`, { field: 'opportunityId' });
+    if (!isUuid(opportunityId)) throw new AppError(ErrorCode.NOT_FOUND, `opportunity ${opportunityId} does not exist`, { field: 'opportunityId' });
     const id = opportunityId.toLowerCase();
     const [taken] = await this.engine.runs.findByRef(ORDER_TO_CASH, ORDER_FLOW_REF.opportunity, [id]);
     if (taken) throw conflictOnOpportunity(id, taken);
@@ -66,22 +76,40 @@ export class OrderFlowService {
     const lines = validLines(opportunity.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })), 'opportunity.lines');
     const customer = await customers.byCrmAccountId(opportunity.accountId);
     if (!customer) throw new AppError(ErrorCode.NOT_FOUND, `account ${opportunity.accountId} of opportunity ${id} does not exist`);
-    await this.checkProducts(lines);
     return this.start({ customerId: customer.id, opportunityId: id, lines }, key, requestId);
   }
 
-  /** Cancels the order's flow until shipment, compensating in reverse; answers once undone (or after a bounded wait). */
+  /**
+   * Cancels the order's flow until shipment, compensating in reverse; answers once undone (or after
+   * a bounded wait). A shipment the flow saw, or the ERP reports, refuses the cancel. While the ERP
+   * is away the cancel is taken on the flow's word: the undo waits for the ERP like any step, and an
+   * order that shipped meanwhile is refused by the ERP then (the undo fails with that CONFLICT for a
+   * person to look at, as when it ships between this check and the undo).
+   */
   async cancelOrder(salesOrderId: string, reason: string | null): Promise<OrderFlowView> {
     const [run] = await this.engine.runs.findByRef(ORDER_TO_CASH, ORDER_FLOW_REF.salesOrder, [salesOrderId]);
     if (!run) throw new AppError(ErrorCode.NOT_FOUND, `sales order ${salesOrderId} has no order flow to cancel`, { field: 'salesOrderId' });
     if (run.status === 'COMPENSATED' || run.status === 'COMPENSATING') return this.view(run);
     if (run.status === 'COMPLETED') throw new AppError(ErrorCode.CONFLICT, `the order flow of ${salesOrderId} is completed; it cannot be cancelled`);
-    const [order] = await this.deps.erp.getSalesOrders([salesOrderId]);
-    if (order && SHIPPED_STATUSES.has(order.status)) {
-      throw new AppError(ErrorCode.CONFLICT, `sales order ${salesOrderId} is ${order.status}; an order can be cancelled only until it ships`, { status: order.status });
+    const status = await this.erpStatusOf(salesOrderId);
+    if (status && SHIPPED_STATUSES.has(status)) {
+      throw new AppError(ErrorCode.CONFLICT, `sales order ${salesOrderId} is ${status}; an order can be cancelled only until it ships`, { status });
     }
+    const shipped = (await this.engine.runs.stepsOf([run.id])).some((step) => step.name === WAIT_FOR_SHIPMENT && step.status === 'DONE');
+    if (shipped) throw new AppError(ErrorCode.CONFLICT, `sales order ${salesOrderId} has shipped; an order can be cancelled only until it ships`);
     await this.engine.cancel(run.id, reason?.trim() || null);
     return this.waitForRest(run.id, this.options.cancelWaitMs);
+  }
+
+  /** The order's status in the ERP; null when the ERP does not answer now (or lost the order). */
+  private async erpStatusOf(salesOrderId: string): Promise<string | null> {
+    try {
+      const [order] = await this.deps.erp.getSalesOrders([salesOrderId]);
+      return order?.status ?? null;
+    } catch (error) {
+      if (isTransientFailure(error)) return null;
+      throw error;
+    }
   }
 
   /** Resumes a FAILED flow from its failed step. */
@@ -92,6 +120,21 @@ export class OrderFlowService {
       throw new AppError(ErrorCode.CONFLICT, `order flow ${id} is ${run.status}; only a FAILED flow can be retried`, { status: run.status });
     }
     return this.view((await this.engine.runs.findByIds([id]))[0]);
+  }
+
+  /**
+   * Finance's decision on an order waiting for a credit review. Approved, the flow goes on (the
+   * answer comes once it left the wait, or after a bounded wait); rejected, it is undone and ends
+   * COMPENSATED with CREDIT_LIMIT_EXCEEDED. The same decision again returns the flow; the other one
+   * is a CONFLICT (CreditReviewRepository.decide), as is the caller's key sent with another request.
+   */
+  async decideCredit(id: string, decision: 'APPROVED' | 'REJECTED', decidedBy: string, note: string | null, clientKey?: string): Promise<OrderFlowView> {
+    const [run] = await this.engine.runs.findByIds([id]);
+    if (!run) throw new AppError(ErrorCode.NOT_FOUND, `order flow ${id} does not exist`, { field: 'id' });
+    if (clientKey) await this.deps.credit.reviews.claimClientKey(clientKey, requestHash('CREDIT_REVIEW', id, { decision, note }));
+    const { changed } = await this.deps.credit.reviews.decide(run.id, decision, decidedBy, note);
+    if (changed) await this.engine.wake([{ entity: CREDIT_REVIEW_ENTITY, entityId: run.id, version: 1 }]);
+    return this.waitUntil(run.id, this.options.cancelWaitMs, (view) => !view.steps.some((step) => step.status === 'WAITING' && step.error === AWAITING_FINANCE) && view.run.status !== 'COMPENSATING');
   }
 
   /** The run and its steps. */
@@ -112,6 +155,20 @@ export class OrderFlowService {
   /** The flows of these sales orders. */
   async bySalesOrders(ids: readonly string[]): Promise<FlowRun[]> {
     return this.engine.runs.findByRef(ORDER_TO_CASH, ORDER_FLOW_REF.salesOrder, ids);
+  }
+
+  /** The credit reviews of these runs (runs without one omitted). */
+  async creditReviewsOf(runIds: readonly string[]): Promise<CreditReview[]> {
+    return this.deps.credit.reviews.findMany(runIds);
+  }
+
+  /** A page of credit reviews of one status, oldest request first. */
+  async creditReviews(args: { status: CreditReviewStatus; first: number; after?: { requestedAt: string; flowRunId: string } }): Promise<{ reviews: CreditReview[]; hasNextPage: boolean; totalCount: number }> {
+    const [rows, totalCount] = await Promise.all([
+      this.deps.credit.reviews.page({ status: args.status, after: args.after, limit: args.first + 1 }),
+      this.deps.credit.reviews.count(args.status),
+    ]);
+    return { reviews: rows.slice(0, args.first), hasNextPage: rows.length > args.first, totalCount };
   }
 
   /** Steps of these runs, in flow order. */
@@ -143,23 +200,22 @@ export class OrderFlowService {
     return this.view(started.run);
   }
 
-  private async checkProducts(lines: OrderFlowLine[]): Promise<void> {
-    const found = new Set((await this.deps.erp.getProducts(lines.map((l) => l.sku))).map((p) => p.sku));
-    const index = lines.findIndex((l) => !found.has(l.sku));
-    if (index >= 0) throw new AppError(ErrorCode.NOT_FOUND, `product ${lines[index].sku} does not exist`, { field: `lines.${index}.sku` });
+  private async waitForRest(runId: string, timeoutMs: number): Promise<OrderFlowView> {
+    return this.waitUntil(runId, timeoutMs, (view) => view.run.status !== 'COMPENSATING');
   }
 
-  private async waitForRest(runId: string, timeoutMs: number): Promise<OrderFlowView> {
+  /** The run once `settled` holds for it, or as it is after `timeoutMs`. */
+  private async waitUntil(runId: string, timeoutMs: number, settled: (view: OrderFlowView) => boolean): Promise<OrderFlowView> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const [run] = await this.engine.runs.findByIds([runId]);
-      if (run.status !== 'COMPENSATING' || Date.now() > deadline) return this.view(run);
+      const view = await this.view(run);
+      if (settled(view) || Date.now() > deadline) return view;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function conflictOnOpportunity(opportunityId: string, run: FlowRun): AppError {
   return new AppError(ErrorCode.CONFLICT, `opportunity ${opportunityId} already has order flow ${run.id} (started with another idempotencyKey)`, {

@@ -1,6 +1,7 @@
 import type { CustomerLinkRepository } from '../../links/customer-link.repository';
 import type { CustomerLinker } from '../../links/customer-linker';
 import type { OrderFlowCrm, OrderFlowErp } from '../../ports';
+import type { CreditReviewRepository } from './credit-review.repository';
 
 /** One line of the order as the flow received it; unitPrice comes from an opportunity, else the catalogue. */
 export interface OrderFlowLine {
@@ -27,6 +28,8 @@ export interface WithCustomer extends OrderFlowInput {
 /** After check-credit: the order's total, priced from the opportunity or the catalogue. */
 export interface Priced extends WithCustomer {
   orderTotal: string;
+  /** Who in finance approved the order over the customer's credit (none: it was within it). */
+  creditApprovedBy?: string;
 }
 
 /** After create-sales-order: the ERP sales order. */
@@ -59,6 +62,14 @@ export interface OrderFlowDeps {
   crm: OrderFlowCrm;
   links: CustomerLinkRepository;
   linker: CustomerLinker;
+  credit: CreditReviews;
+}
+
+/** Finance's reviews of orders over the customer's credit. */
+export interface CreditReviews {
+  reviews: CreditReviewRepository;
+  /** How long an order waits for finance's decision before it is refused (CREDIT_LIMIT_EXCEEDED). */
+  windowMs: number;
 }
 
 /** The flow's name in flow_runs. */

@@ -6,7 +6,9 @@ import type { CustomerLinkRepository } from '../../links/customer-link.repositor
 import type { CustomerLinker } from '../../links/customer-linker';
 import type { OrderFlowCrm, OrderFlowErp } from '../../ports';
 import type { ChangeEventBus } from '../../webhooks/change-event-bus';
-import { FlowEngine } from '../engine/flow-engine';
+import { crmAnswers, erpAnswers } from '../../../../connectors/backend-probes';
+import { FlowEngine, type FlowEngineOptions } from '../engine/flow-engine';
+import { CreditReviewRepository } from './credit-review.repository';
 import { OrderFlowService } from './order-flow.service';
 import type { OrderFlowDeps, OrderFlowState } from './order-flow.types';
 import { orderToCashFlow } from './order-to-cash.flow';
@@ -16,13 +18,17 @@ export const ORDER_FLOW_EVENTS = ['production_order', 'shipment', 'invoice'] as 
 
 /** Tuning of order flows (config.ts FLOW_* settings). */
 export interface OrderFlowSettings {
-  maxAttempts: number;
-  retryBaseMs: number;
+  /** Backoff, its cap and the window of transient-failure retries (FLOW_RETRY_*). */
+  retry: FlowEngineOptions['retry'];
+  /** How often a backend flows retry on is checked (FLOW_PROBE_MS); default 2000. */
+  probeMs?: number;
   leaseMs: number;
   pollMs: number;
   workers: number;
   /** How long cancelOrder waits for the compensation before answering with the flow as it is. */
   cancelWaitMs?: number;
+  /** How long an order over the customer's credit waits for finance's decision; default 72 h. */
+  creditReviewWindowMs?: number;
 }
 
 /** What order flows are built from. */
@@ -57,14 +63,22 @@ export interface OrderFlows {
 export async function startOrderFlows(deps: OrderFlowsDeps): Promise<OrderFlows> {
   const { settings } = deps;
   const { boss } = deps;
-  const stepDeps: OrderFlowDeps = { erp: deps.erp, crm: deps.crm, links: deps.links, linker: deps.linker };
+  const stepDeps: OrderFlowDeps = {
+    erp: deps.erp,
+    crm: deps.crm,
+    links: deps.links,
+    linker: deps.linker,
+    credit: { reviews: new CreditReviewRepository(deps.db), windowMs: settings.creditReviewWindowMs ?? 72 * 3600_000 },
+  };
   const engine = new FlowEngine(orderToCashFlow, stepDeps, {
     db: deps.db,
     boss,
     logger: deps.logger,
     metrics: deps.metrics,
-    maxAttempts: settings.maxAttempts,
-    retryBaseMs: settings.retryBaseMs,
+    retry: settings.retry,
+    // The connectors' cheapest reads: a backend that answers them is back.
+    probes: { erp: () => erpAnswers(deps.erp), crm: () => crmAnswers(deps.crm) },
+    probeMs: settings.probeMs,
     leaseMs: settings.leaseMs,
     pollMs: settings.pollMs,
     workers: settings.workers,

@@ -8,14 +8,20 @@ export const ENSURE_CUSTOMER = 'ensure-customer';
 
 /**
  * Makes sure the customer exists in the ERP: a customer the CRM alone knows gets its ERP customer
- * through the linker (the same record, key and link the sync and createCustomer would make).
- * Nothing to undo: the customer is master data, valid beyond this order.
+ * through the linker (the same record, key and link the sync and createCustomer would make). An id
+ * that names no customer is refused here (NOT_FOUND): the order was accepted without asking the
+ * backends, so this is where an unknown customer is found out. Nothing to undo: the customer is
+ * master data, valid beyond this order.
  */
 export const ensureCustomerStep = defineStep<OrderFlowInput, Pick<WithCustomer, 'customerNo' | 'crmAccountId'>, OrderFlowDeps>({
   id: ENSURE_CUSTOMER,
   async invoke(state, { erp, crm, links, linker }, ctx) {
     const parsed = parseCustomerId(state.customerId);
-    const [link] = await links.findByIds([state.customerId]);
+    // One query: the customer's link, or a link that holds its record under another API id.
+    const found = await links.findByKeys(parsed.origin === 'crm' ? { ids: [state.customerId], crmAccountIds: [parsed.localId] } : { ids: [state.customerId], erpCustomerNos: [parsed.localId] });
+    const link = found.find((l) => l.id === state.customerId);
+    const other = found.find((l) => l.id !== state.customerId);
+    if (!link && other) throw new AppError(ErrorCode.NOT_FOUND, `customer ${state.customerId} does not exist (its record belongs to customer ${other.id})`);
     const crmAccountId = link?.crmAccountId ?? (parsed.origin === 'crm' ? parsed.localId.toLowerCase() : null);
     const customerNo = link?.erpCustomerNo ?? (parsed.origin === 'erp' ? parsed.localId : null);
     if (customerNo) {

@@ -1,3 +1,4 @@
+import type { ErpSalesOrder } from '../../../../../connectors/erp/erp.connector';
 import { AppError, ErrorCode } from '../../../../../platform/errors';
 import { defineStep } from '../../engine/flow-step';
 import { tellCrm } from '../milestones';
@@ -5,6 +6,16 @@ import type { OrderFlowDeps, Planned, WithSalesOrder } from '../order-flow.types
 
 /** Step name in the step log and in idempotency keys. */
 export const PLAN_PRODUCTION = 'plan-production';
+
+/** Per SKU, the units of the order neither reserved nor shipped (also wait-for-shipment's test of a lost reservation). */
+export function shortOf(order: ErpSalesOrder): Map<string, number> {
+  const short = new Map<string, number>();
+  for (const line of order.lines) {
+    const missing = line.quantity - line.reservedQuantity - line.shippedQuantity;
+    if (missing > 0) short.set(line.sku, (short.get(line.sku) ?? 0) + missing);
+  }
+  return short;
+}
 
 /**
  * Covers what could not be reserved: a manufactured product gets a production order for the
@@ -16,11 +27,7 @@ export const planProductionStep = defineStep<WithSalesOrder, Pick<Planned, 'prod
   id: PLAN_PRODUCTION,
   async invoke(state, deps, ctx) {
     const [order] = await deps.erp.getSalesOrders([state.salesOrderId]);
-    const short = new Map<string, number>();
-    for (const line of order.lines) {
-      const missing = line.quantity - line.reservedQuantity - line.shippedQuantity;
-      if (missing > 0) short.set(line.sku, (short.get(line.sku) ?? 0) + missing);
-    }
+    const short = shortOf(order);
     if (short.size === 0) return { kind: 'skipped', output: { productionOrderIds: [] } };
     const products = new Map((await deps.erp.getProducts([...short.keys()])).map((p) => [p.sku, p]));
     const purchased = [...short].filter(([sku]) => !products.get(sku)?.manufactured);

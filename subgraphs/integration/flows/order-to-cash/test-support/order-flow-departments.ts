@@ -104,6 +104,7 @@ export class OrderFlowDepartments {
     const waiting = flow.steps.find((s) => s.status === 'WAITING')?.name;
     const order = flow.salesOrder;
     if (!waiting || !order) return [];
+    // Keys name the kind too: an ERP may number productions, shipments and invoices from 1 each (Tryton does).
     const once = (key: string, { role, query }: { role: string; query: string }, variables: Record<string, unknown>) => {
       if (this.handled.has(key)) return [];
       this.handled.add(key);
@@ -119,17 +120,17 @@ export class OrderFlowDepartments {
     if (waiting === 'wait-for-production') {
       return order.productionOrders
         .filter((p) => p.status !== 'COMPLETED' && p.status !== 'CANCELLED')
-        .flatMap((p) => once(p.id, DEPARTMENT_ACTIONS.completeProduction, { id: p.id }));
+        .flatMap((p) => once(`production:${p.id}`, DEPARTMENT_ACTIONS.completeProduction, { id: p.id }));
     }
     if (waiting === 'wait-for-shipment') {
       return order.shipments
         .filter((s) => s.status === 'PENDING')
-        .flatMap((s) => once(s.id, DEPARTMENT_ACTIONS.confirmShipment, { id: s.id }));
+        .flatMap((s) => once(`shipment:${s.id}`, DEPARTMENT_ACTIONS.confirmShipment, { id: s.id }));
     }
     if (waiting === 'wait-for-payment') {
       return order.invoices
         .filter((i) => i.status === 'OPEN' || i.status === 'OVERDUE')
-        .flatMap((i) => once(i.id, DEPARTMENT_ACTIONS.recordPayment, { id: i.id, amount: i.amountDue.amount }));
+        .flatMap((i) => once(`invoice:${i.id}`, DEPARTMENT_ACTIONS.recordPayment, { id: i.id, amount: i.amountDue.amount }));
     }
     return [];
   }

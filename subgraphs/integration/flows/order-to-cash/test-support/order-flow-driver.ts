@@ -29,6 +29,26 @@ export interface DrivenOrder {
   invoices: { id: string; status: string; amountDue: { amount: string } }[];
 }
 
+const COMPLETED = `query ($after: String) {
+  orderFlows(status: COMPLETED, first: 100, after: $after) {
+    nodes { id status error startedAt updatedAt salesOrder { id } steps { name status attempts startedAt finishedAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+/** Every COMPLETED flow with its steps, page by page. */
+export async function completedFlows(gql: GatewayCall): Promise<(DrivenFlow & { startedAt: string; updatedAt: string })[]> {
+  const all = [];
+  let after: string | null = null;
+  do {
+    const answer = await gql(COMPLETED, { after }, { role: 'admin' });
+    if (answer.errors?.length) throw new Error(answer.errors.map((e) => e.message).join('; '));
+    all.push(...answer.data.orderFlows.nodes);
+    after = answer.data.orderFlows.pageInfo.hasNextPage ? answer.data.orderFlows.pageInfo.endCursor : null;
+  } while (after);
+  return all;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -21,10 +21,10 @@ describeOn(DATABASE_KINDS, 'keyset pages on %s', (kind) => {
   });
 
   /** The database, counting the count statements run through it. */
-  function counting(): { q: Queryable; counts: () => number } {
+  function counting(through: Queryable = db): { q: Queryable; counts: () => number } {
     let counts = 0;
     return {
-      q: { query: (text, params) => ((counts += text.startsWith('SELECT count(*)') ? 1 : 0), db.query(text, params)) },
+      q: { query: (text, params) => ((counts += text.startsWith('SELECT count(*)') ? 1 : 0), through.query(text, params)) },
       counts: () => counts,
     };
   }
@@ -33,18 +33,24 @@ describeOn(DATABASE_KINDS, 'keyset pages on %s', (kind) => {
     browseOrChangedPage<{ key: string; id: string }>(q, { select: 'id AS key, id', from: 'docs', created: 'created_at', browse: 'newest', where: ['status = $1'], params: [status], first: 50, after });
 
   test('counts once while nothing is committed, and every page tells the same exact total', async () => {
-    const { q, counts } = counting();
-    const ids: string[] = [];
-    let after: string | null = null;
-    do {
-      const result = await page(q, 'DONE', after);
-      expect(result.totalCount).toBe(167);
-      ids.push(...result.items.map((r) => r.id));
-      after = result.nextCursor;
-    } while (after);
-    expect(ids).toHaveLength(167);
-    expect(new Set(ids).size).toBe(167);
-    expect(counts()).toBe(1);
+    // A PostgreSQL snapshot moves with a commit anywhere on the server, and other suites commit
+    // on the same server meanwhile: the pages read in one repeatable-read transaction, so nothing
+    // is committed as far as they can see.
+    await db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      const { q, counts } = counting(tx);
+      const ids: string[] = [];
+      let after: string | null = null;
+      do {
+        const result = await page(q, 'DONE', after);
+        expect(result.totalCount).toBe(167);
+        ids.push(...result.items.map((r) => r.id));
+        after = result.nextCursor;
+      } while (after);
+      expect(ids).toHaveLength(167);
+      expect(new Set(ids).size).toBe(167);
+      expect(counts()).toBe(1);
+    });
   });
 
   test('recounts on the page after a commit, so the total stays exact', async () => {

@@ -86,6 +86,15 @@ export interface LiveMessage {
   result: FormattedExecutionResult;
 }
 
+const encodedResults = new WeakMap<LiveMessage, string>();
+
+/** A message's result as JSON: a message is shared by every subscriber of its group, so it is encoded once for all. */
+export function resultJson(message: LiveMessage): string {
+  let text = encodedResults.get(message);
+  if (text === undefined) encodedResults.set(message, (text = JSON.stringify(message.result)));
+  return text;
+}
+
 /** An open subscription's stream; `return()` ends it. */
 export type LiveStream = AsyncIterableIterator<LiveMessage> & { return(): Promise<IteratorResult<LiveMessage>> };
 

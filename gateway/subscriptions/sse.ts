@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
-import type { LiveMessage, LiveRequest, LiveSubscriptions } from './live-subscriptions';
+import { type LiveMessage, type LiveRequest, type LiveSubscriptions, resultJson } from './live-subscriptions';
 
 /** How often an idle stream sends a comment so proxies keep it open. */
 const KEEP_ALIVE_MS = 15_000;
@@ -75,13 +75,13 @@ async function serve(req: FastifyRequest, reply: FastifyReply, live: LiveSubscri
   return reply;
 }
 
-// A message is shared by every subscriber of its group (live-subscriptions.ts): encoded once for all.
+// A message is shared by every subscriber of its group (live-subscriptions.ts): its frame is made once for all.
 const frames = new WeakMap<LiveMessage, string>();
 
 function frame(message: LiveMessage): string {
   let text = frames.get(message);
   if (text === undefined) {
-    text = `${message.eventId ? `id: ${message.eventId}\n` : ''}event: next\ndata: ${JSON.stringify(message.result)}\n\n`;
+    text = `${message.eventId ? `id: ${message.eventId}\n` : ''}event: next\ndata: ${resultJson(message)}\n\n`;
     frames.set(message, text);
   }
   return text;

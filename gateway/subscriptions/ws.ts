@@ -5,11 +5,11 @@ import { type ExecutionArgs, GraphQLError, type GraphQLSchema, parse } from 'gra
 import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { ErrorCode } from '../../platform/errors';
 import { type Principal, type TokenVerifier, AuthenticationError, bearerToken } from '../auth';
 import type { RateLimiter } from '../rate-limit';
-import type { LiveStream, LiveSubscriptions } from './live-subscriptions';
+import { type LiveStream, type LiveSubscriptions, resultJson } from './live-subscriptions';
 
 /** The WebSocket subprotocol of graphql-ws. */
 export const GRAPHQL_TRANSPORT_WS = 'graphql-transport-ws';
@@ -99,10 +99,11 @@ export function registerWebSocketTransport(app: FastifyInstance, options: WebSoc
         if ('errors' in opened) return opened.errors;
         state.streams.set(id, opened);
         // graphql-ws runs `subscribe` with these arguments; the stream travels in the context value.
-        const args: ExecutionArgs = { schema: options.schema, document: parse(payload.query), operationName: payload.operationName, variableValues: payload.variables, contextValue: { stream: opened } };
+        const context: StreamContext = { stream: opened, socket: ctx.extra.socket, id };
+        const args: ExecutionArgs = { schema: options.schema, document: parse(payload.query), operationName: payload.operationName, variableValues: payload.variables, contextValue: context };
         return args;
       },
-      subscribe: (args) => toResults((args.contextValue as { stream: LiveStream }).stream),
+      subscribe: (args) => writeResults(args.contextValue as StreamContext),
       onComplete: (ctx, id) => {
         const state = stateOf(ctx);
         const stream = state.streams.get(id);
@@ -132,13 +133,23 @@ export function registerWebSocketTransport(app: FastifyInstance, options: WebSoc
   };
 }
 
-// The stream's messages as execution results, the event id in `extensions.liveEvent`. graphql-ws
-// serialises `errors` with each error's toJSON (it expects GraphQLError objects); ours are formatted already.
-async function* toResults(stream: LiveStream) {
+/** What `subscribe` needs of a subscription: its stream, and where and under which id to write it. */
+interface StreamContext {
+  stream: LiveStream;
+  socket: WebSocket;
+  id: string;
+}
+
+// graphql-ws would encode each `next` message for each subscriber, although a message is shared by
+// every subscriber of its group; so the gateway writes the `next` messages itself, around the
+// result encoded once (resultJson), and yields nothing: graphql-ws sends `complete` when it ends.
+// Each write waits for the socket to take it, as graphql-ws's own sends do.
+async function* writeResults({ stream, socket, id }: StreamContext): AsyncGenerator<never> {
+  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   try {
     for await (const message of stream) {
-      const { errors, ...rest } = message.result;
-      yield (errors ? { ...rest, errors: errors.map((error) => ({ ...error, toJSON: () => error })) } : rest) as never;
+      if (socket.readyState !== socket.OPEN) break;
+      await new Promise<void>((resolve, reject) => socket.send(`${prefix}${resultJson(message)}}`, (error) => (error ? reject(error) : resolve())));
     }
   } finally {
     await stream.return();

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -173,13 +173,39 @@ const READ_ONLY_STATEMENT = /^\s*SELECT\b/i;
 /** How often an embedded database refreshes its planner statistics. */
 const PGLITE_ANALYZE_INTERVAL_MS = 5 * 60_000;
 
+/**
+ * Where in-memory databases find the freshly initialised cluster they start from (a tar of its
+ * data folder, made by the first that needs it). Tests open dozens of in-memory databases, and
+ * initdb costs seconds of CPU each while loading the copy costs about one; the test runner points
+ * this at a file every worker shares. Without it, the copy is kept once per process.
+ */
+export const PGLITE_MEMORY_TEMPLATE_ENV = 'PGLITE_MEMORY_TEMPLATE';
+
+let memoryTemplate: Blob | undefined;
+
+async function freshClusterCopy(): Promise<Blob> {
+  if (memoryTemplate) return memoryTemplate;
+  const file = process.env[PGLITE_MEMORY_TEMPLATE_ENV];
+  if (file && existsSync(file)) return (memoryTemplate = new Blob([readFileSync(file)]));
+  const fresh = await PGlite.create();
+  const copy = await fresh.dumpDataDir('none');
+  await fresh.close();
+  if (file) {
+    // Written aside and renamed: a worker that reads it meanwhile finds the whole file or none.
+    const partial = `${file}.${process.pid}.partial`;
+    writeFileSync(partial, Buffer.from(await copy.arrayBuffer()));
+    renameSync(partial, file);
+  }
+  return (memoryTemplate = copy);
+}
+
 async function openPglite(options: DatabaseOptions): Promise<Database> {
   let dataDir: string | undefined;
   if (options.dataDir) {
     dataDir = path.resolve(options.dataDir, options.service);
     mkdirSync(dataDir, { recursive: true });
   }
-  const db = await PGlite.create(dataDir ? { dataDir } : {});
+  const db = await PGlite.create(dataDir ? { dataDir } : { loadDataDir: await freshClusterCopy() });
   // PGlite runs one statement at a time; transactions are serialised through this chain so that
   // a plain query never slips into another caller's open transaction.
   let queue: Promise<unknown> = Promise.resolve();

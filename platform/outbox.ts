@@ -6,6 +6,7 @@ import { encodeChangeEvents } from './change-event-wire';
 import { WEBHOOK_SIGNATURE_HEADER, signWebhook } from './webhook-signature';
 import { Gauge } from 'prom-client';
 import type { ServiceMetrics } from './metrics';
+import { PollLoop } from './poll-loop';
 
 /** The table a backend needs for its change events (put it in one of its migrations). */
 export const OUTBOX_TABLE_SQL = `
@@ -137,9 +138,7 @@ export interface OutboxDispatcherOptions {
  * the others carry on. Receivers deduplicate by eventId.
  */
 export class OutboxDispatcher {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = true;
+  private readonly loop = new PollLoop({ run: () => this.pass(), onError: (error) => this.passFailed(error) });
   /** The database's change count at the start of the last pass that found nothing due and nobody failing; -1 otherwise. */
   private quietAt = -1;
   private checkedAt = 0;
@@ -192,15 +191,12 @@ export class OutboxDispatcher {
 
   /** Starts polling. */
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Stops polling and waits for a delivery in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** Delivers what is due now to every subscriber; returns how many deliveries succeeded. */
@@ -283,23 +279,20 @@ export class OutboxDispatcher {
     }
   }
 
-  private schedule(delay: number): void {
-    if (this.stopped) return;
+  /** One pass of the poll loop; returns how long to wait before the next. */
+  private async pass(): Promise<number> {
     const interval = this.options.intervalMs ?? 200;
-    this.timer = setTimeout(() => {
-      const changes = this.options.db.changes?.();
-      // Nothing written since a quiet pass: nothing can be due (PGlite, one writer); look now and then anyway.
-      if (changes !== undefined && changes === this.quietAt && Date.now() - this.checkedAt < (this.options.idleCheckMs ?? 1000)) return this.schedule(interval);
-      this.checkedAt = Date.now();
-      this.running = this.deliverDue()
-        .then((n) => {
-          this.quietAt = n === 0 && this.failing.size === 0 && changes !== undefined ? changes : -1;
-          this.schedule(n > 0 ? 0 : interval);
-        })
-        .catch((error) => {
-          this.options.logger.warn({ err: error }, 'outbox delivery failed');
-          this.schedule(1000);
-        });
-    }, delay);
+    const changes = this.options.db.changes?.();
+    // Nothing written since a quiet pass: nothing can be due (PGlite, one writer); look now and then anyway.
+    if (changes !== undefined && changes === this.quietAt && Date.now() - this.checkedAt < (this.options.idleCheckMs ?? 1000)) return interval;
+    this.checkedAt = Date.now();
+    const delivered = await this.deliverDue();
+    this.quietAt = delivered === 0 && this.failing.size === 0 && changes !== undefined ? changes : -1;
+    return delivered > 0 ? 0 : interval;
+  }
+
+  private passFailed(error: unknown): number {
+    this.options.logger.warn({ err: error }, 'outbox delivery failed');
+    return 1000;
   }
 }

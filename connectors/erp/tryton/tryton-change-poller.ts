@@ -3,6 +3,7 @@ import type { Database } from '../../../platform/db';
 import type { Logger } from '../../../platform/logger';
 import { migrate } from '../../../platform/migrate';
 import { OUTBOX_TABLE_SQL, recordChanges } from '../../../platform/outbox';
+import { PollLoop } from '../../../platform/poll-loop';
 import { type ChangeCursor, type ChangeModel, TRYTON_CHANGE_MODELS, type TrytonChangeFeed, later } from './tryton-change-feed';
 
 /** What the poller needs. */
@@ -41,9 +42,16 @@ export class TrytonChangePoller {
   /** Per model, the event ids recorded within the overlap window (with their time), so polls that read them again skip the insert. */
   private readonly recent = new Map<string, Map<string, string>>();
   private readonly models: readonly ChangeModel[];
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = true;
+  private readonly loop = new PollLoop({
+    run: async () => {
+      await this.pollOnce();
+      return this.options.intervalMs;
+    },
+    onError: (error) => {
+      this.options.logger.warn({ err: error }, 'polling Tryton for changes failed; trying again');
+      return this.options.intervalMs;
+    },
+  });
   private baselineTaken = false;
 
   constructor(private readonly options: TrytonChangePollerOptions) {
@@ -56,14 +64,11 @@ export class TrytonChangePoller {
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** One poll of every model; returns how many new events were recorded. */
@@ -115,14 +120,5 @@ export class TrytonChangePoller {
        ON CONFLICT (source) DO UPDATE SET stamp = excluded.stamp, record_id = excluded.record_id, updated_at = now()`,
       [key, cursor.stamp, cursor.id],
     );
-  }
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.pollOnce()
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'polling Tryton for changes failed; trying again'))
-        .finally(() => this.schedule(this.options.intervalMs));
-    }, delay);
   }
 }

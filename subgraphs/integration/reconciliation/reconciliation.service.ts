@@ -3,6 +3,7 @@ import type { ErpCustomer, ErpSalesOrder } from '../../../connectors/erp/erp.con
 import type { Page } from '../../../connectors/page';
 import type { Database } from '../../../platform/db';
 import type { Logger } from '../../../platform/logger';
+import { PollLoop } from '../../../platform/poll-loop';
 import { type CustomerLink, CustomerLinkRepository } from '../links/customer-link.repository';
 import type { ReconciliationCrm, ReconciliationErp } from '../ports';
 import { SyncRepository } from '../sync/sync.repository';
@@ -43,8 +44,18 @@ const REPORTS_KEPT = 20;
  */
 export class ReconciliationService {
   private running?: Promise<ReconciliationReport>;
-  private timer?: NodeJS.Timeout;
-  private stopped = true;
+  // Until the links exist, the schedule looks again every half second.
+  private readonly schedule = new PollLoop({
+    run: async () => {
+      if (!this.deps.ready()) return 500;
+      await this.run();
+      return this.deps.intervalMs ?? 900_000;
+    },
+    onError: (error) => {
+      this.deps.logger.warn({ err: error }, 'scheduled reconciliation failed; retrying at the next interval');
+      return this.deps.intervalMs ?? 900_000;
+    },
+  });
 
   constructor(private readonly deps: ReconciliationDeps) {}
 
@@ -67,29 +78,12 @@ export class ReconciliationService {
 
   /** Starts the schedule: a first run as soon as the links exist, then every interval. */
   start(): void {
-    this.stopped = false;
-    const tick = () => {
-      if (this.stopped) return;
-      const wait = this.deps.ready()
-        ? this.run().then(
-            () => this.deps.intervalMs ?? 900_000,
-            (error: unknown) => {
-              this.deps.logger.warn({ err: error }, 'scheduled reconciliation failed; retrying at the next interval');
-              return this.deps.intervalMs ?? 900_000;
-            },
-          )
-        : Promise.resolve(500);
-      void wait.then((ms) => {
-        if (!this.stopped) this.timer = setTimeout(tick, ms);
-      });
-    };
-    tick();
+    this.schedule.start();
   }
 
   /** Stops the schedule and waits for a run in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    await this.schedule.stop();
     await this.running?.catch(() => undefined);
   }
 

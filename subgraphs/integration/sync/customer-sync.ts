@@ -6,6 +6,7 @@ import type { Page } from '../../../connectors/page';
 import type { Database } from '../../../platform/db';
 import { ErrorCode, isAppError } from '../../../platform/errors';
 import type { Logger } from '../../../platform/logger';
+import { PollLoop } from '../../../platform/poll-loop';
 import type { ServiceMetrics } from '../../../platform/metrics';
 import type { ChangeEvent } from '../../../platform/outbox';
 import { JOB_SCHEMA, type JobQueueDefinition } from '../flows/engine/job-queue';
@@ -122,9 +123,17 @@ export class CustomerSync {
   /** One record at a time in this process, jobs and direct calls (the resync) alike. */
   private tail: Promise<unknown> = Promise.resolve();
   private workerId?: string;
-  private timer?: NodeJS.Timeout;
-  private polling?: Promise<void>;
-  private stopped = true;
+  // Until the links exist and the baseline is taken, the catch-up poll looks again soon: readiness waits on it.
+  private readonly catchUp = new PollLoop({
+    run: async () => {
+      await this.pollOnce();
+      return this.nextPollMs();
+    },
+    onError: (error) => {
+      this.deps.logger.warn({ err: error }, 'sync catch-up poll failed; retrying at the next interval');
+      return this.nextPollMs();
+    },
+  });
   private baselining?: Promise<void>;
 
   constructor(private readonly deps: CustomerSyncDeps) {
@@ -162,25 +171,17 @@ export class CustomerSync {
 
   /** Starts the catch-up poll (it waits for the link bootstrap). */
   start(): void {
-    this.stopped = false;
-    const tick = () => {
-      this.polling = this.pollOnce()
-        .then(() => undefined)
-        .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'sync catch-up poll failed; retrying at the next interval'))
-        .finally(() => {
-          // Until the links exist and the baseline is taken, look again soon: readiness waits on it.
-          const interval = this.deps.pollIntervalMs ?? 2000;
-          if (!this.stopped) this.timer = setTimeout(tick, this.baselineTaken ? interval : Math.min(250, interval));
-        });
-    };
-    tick();
+    this.catchUp.start();
+  }
+
+  private nextPollMs(): number {
+    const interval = this.deps.pollIntervalMs ?? 2000;
+    return this.baselineTaken ? interval : Math.min(250, interval);
   }
 
   /** Stops polling and taking jobs, and waits for the record in hand; queued jobs stay for the next start. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.polling;
+    await this.catchUp.stop();
     if (this.workerId) await this.deps.boss.offWork({ id: this.workerId }).catch(() => undefined);
     await this.tail.catch(() => undefined);
   }

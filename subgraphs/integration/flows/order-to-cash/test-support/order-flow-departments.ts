@@ -117,15 +117,18 @@ export class OrderFlowDepartments {
         },
       ];
     };
-    if (waiting === 'wait-for-production') {
-      return order.productionOrders
+    // The shop floor works every open production order of a waiting flow: also one the flow planned
+    // again at wait-for-shipment, after its order lost the units reserved for it.
+    const openProductions = () =>
+      order.productionOrders
         .filter((p) => p.status !== 'COMPLETED' && p.status !== 'CANCELLED')
         .flatMap((p) => once(`production:${p.id}`, DEPARTMENT_ACTIONS.completeProduction, { id: p.id }));
-    }
+    if (waiting === 'wait-for-production') return openProductions();
     if (waiting === 'wait-for-shipment') {
-      return order.shipments
-        .filter((s) => s.status === 'PENDING')
-        .flatMap((s) => once(`shipment:${s.id}`, DEPARTMENT_ACTIONS.confirmShipment, { id: s.id }));
+      return [
+        ...openProductions(),
+        ...order.shipments.filter((s) => s.status === 'PENDING').flatMap((s) => once(`shipment:${s.id}`, DEPARTMENT_ACTIONS.confirmShipment, { id: s.id })),
+      ];
     }
     if (waiting === 'wait-for-payment') {
       return order.invoices

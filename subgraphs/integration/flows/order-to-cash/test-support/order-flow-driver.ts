@@ -129,12 +129,15 @@ export class OrderFlowDriver {
       if (ended(flow)) return flow;
       const waiting = flow.steps.find((s) => s.status === 'WAITING')!.name;
       const order = await this.order(flow.salesOrder!.id);
-      if (waiting === 'wait-for-production') {
+      // Production completes every open production order, also one the flow planned again at
+      // wait-for-shipment after its order lost the units reserved for it.
+      if (waiting === 'wait-for-production' || waiting === 'wait-for-shipment') {
         for (const production of order.productionOrders.filter((p) => p.status !== 'COMPLETED' && p.status !== 'CANCELLED')) {
           const { query, role } = DEPARTMENT_ACTIONS.completeProduction;
           await ok(this.gql(query, { id: production.id }, { role }), 'completeProductionOrder');
         }
-      } else if (waiting === 'wait-for-shipment') {
+      }
+      if (waiting === 'wait-for-shipment') {
         for (const shipment of order.shipments.filter((s) => s.status === 'PENDING')) {
           const { query, role } = DEPARTMENT_ACTIONS.confirmShipment;
           await ok(this.gql(query, { id: shipment.id }, { role }), 'confirmShipment');

@@ -181,12 +181,20 @@ const PGLITE_ANALYZE_INTERVAL_MS = 5 * 60_000;
  */
 export const PGLITE_MEMORY_TEMPLATE_ENV = 'PGLITE_MEMORY_TEMPLATE';
 
-let memoryTemplate: Blob | undefined;
+// One copy per process, shared by databases opened side by side (each would run initdb otherwise).
+let memoryTemplate: Promise<Blob> | undefined;
 
-async function freshClusterCopy(): Promise<Blob> {
-  if (memoryTemplate) return memoryTemplate;
+function freshClusterCopy(): Promise<Blob> {
+  memoryTemplate ??= makeFreshClusterCopy().catch((error: unknown) => {
+    memoryTemplate = undefined;
+    throw error;
+  });
+  return memoryTemplate;
+}
+
+async function makeFreshClusterCopy(): Promise<Blob> {
   const file = process.env[PGLITE_MEMORY_TEMPLATE_ENV];
-  if (file && existsSync(file)) return (memoryTemplate = new Blob([readFileSync(file)]));
+  if (file && existsSync(file)) return new Blob([readFileSync(file)]);
   const fresh = await PGlite.create();
   const copy = await fresh.dumpDataDir('none');
   await fresh.close();
@@ -196,7 +204,7 @@ async function freshClusterCopy(): Promise<Blob> {
     writeFileSync(partial, Buffer.from(await copy.arrayBuffer()));
     renameSync(partial, file);
   }
-  return (memoryTemplate = copy);
+  return copy;
 }
 
 async function openPglite(options: DatabaseOptions): Promise<Database> {

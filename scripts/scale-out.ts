@@ -58,6 +58,11 @@ export interface FailedRequest {
   error: string;
   /** The first error's message and path, e.g. "customer.orders: erp is unavailable (timeout)". */
   detail: string;
+  /**
+   * Whether a live service was too busy to answer in time (the gateway's subgraph timeout, a
+   * backend call's timeout), as opposed to a connection lost with a killed instance.
+   */
+  timedOut: boolean;
   startedAt: number;
   endedAt: number;
 }
@@ -116,6 +121,19 @@ export const KILL_NOTICE_MS = 1000;
 export function inFlightAtKill(request: FailedRequest, kill: ScalePhaseResult['kill']): boolean {
   return kill !== undefined && request.startedAt <= kill.at + KILL_NOTICE_MS && request.endedAt >= kill.at;
 }
+
+/**
+ * The failures neither the kill nor a busy machine explains: a request lost outside the moment of
+ * the kill means a balancer sent it to a dead instance, or a live one dropped it. Timeouts are
+ * counted apart: on a small machine running fourteen processes, a live service may answer past its
+ * caller's timeout, which the caller gets as a coded UPSTREAM_UNAVAILABLE and retries.
+ */
+export function unexplainedFailures(result: ScalePhaseResult): FailedRequest[] {
+  return result.failedRequests.filter((request) => !request.timedOut && !inFlightAtKill(request, result.kill));
+}
+
+/** The timeouts of the gateway ("did not answer within 5000 ms"), of the connectors ("erp is unavailable (timeout)", undici's UND_ERR_HEADERS_TIMEOUT) and of the driver's own fetch. */
+const TIMEOUT_MESSAGE = /did not answer within|\b(timeout|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|TimeoutError)\b/;
 
 /** The exactly-once verdict of one phase: empty when every check holds. */
 export function exactlyOnceProblems(result: ScalePhaseResult): string[] {
@@ -279,7 +297,7 @@ async function drive(stack: TestStack, options: ScalePhaseOptions, deadline: num
       detail = String(error);
       answer = { errors: [{ message: `fetch failed: ${failure}`, extensions: { code: 'UPSTREAM_UNAVAILABLE' } }] };
     }
-    if (failure) failedRequests.push({ purpose, error: failure, detail: detail || `HTTP ${failure}`, startedAt, endedAt: Date.now() });
+    if (failure) failedRequests.push({ purpose, error: failure, detail: detail || `HTTP ${failure}`, timedOut: TIMEOUT_MESSAGE.test(`${failure} ${detail}`), startedAt, endedAt: Date.now() });
     return answer;
   };
 

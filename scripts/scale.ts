@@ -1,4 +1,4 @@
-import { KILL_NOTICE_MS, type ScalePhaseResult, cleanUpPhasesUnderWay, exactlyOnceProblems, inFlightAtKill, runScalePhase } from './scale-out';
+import { KILL_NOTICE_MS, type ScalePhaseResult, cleanUpPhasesUnderWay, exactlyOnceProblems, inFlightAtKill, runScalePhase, unexplainedFailures } from './scale-out';
 
 /**
  * Scale-out on this machine's PostgreSQL and Redis: phase A runs one instance each of the gateway,
@@ -38,8 +38,10 @@ function report(result: ScalePhaseResult): void {
     console.log(`  kill: both instances restarted and ready ${fixed((result.kill.recoveredAt - result.kill.at) / 1000)} s later`);
     console.log(`  failed requests in flight at the kill (or sent in the ${KILL_NOTICE_MS} ms before the balancers noticed): ${inFlight.length}${describe(inFlight)}`);
   }
-  const others = result.failedRequests.filter((request) => !inFlightAtKill(request, result.kill));
-  console.log(`  failed requests${result.kill ? ' not in flight at the kill' : ''}: ${others.length}${describe(others)}`);
+  const timedOut = result.failedRequests.filter((request) => request.timedOut && !inFlightAtKill(request, result.kill));
+  console.log(`  requests timed out by a busy service${result.kill ? ' (not in flight at the kill)' : ''}: ${timedOut.length}${describe(timedOut)}`);
+  const others = unexplainedFailures(result);
+  console.log(`  other failed requests${result.kill ? ' not in flight at the kill' : ''}: ${others.length}${describe(others)}`);
   const since = result.kill?.at ?? result.failedRequests[0]?.startedAt ?? 0;
   for (const request of others.slice(0, 10)) {
     console.log(`    ${request.purpose} ${fixed((request.startedAt - since) / 1000)} s → ${fixed((request.endedAt - since) / 1000)} s${result.kill ? ' from the kill' : ''}: ${request.error} ${request.detail.slice(0, 160)}`);

@@ -174,28 +174,48 @@ const READ_ONLY_STATEMENT = /^\s*SELECT\b/i;
 const PGLITE_ANALYZE_INTERVAL_MS = 5 * 60_000;
 
 /**
- * Where in-memory databases find the freshly initialised cluster they start from (a tar of its
- * data folder, made by the first that needs it). Tests open dozens of in-memory databases, and
- * initdb costs seconds of CPU each while loading the copy costs about one; the test runner points
- * this at a file every worker shares. Without it, the copy is kept once per process.
+ * Where new embedded databases find the freshly initialised cluster they start from (a tar of its
+ * data folder, made by the first that needs it). Tests open dozens of in-memory databases and seed
+ * stacks on disk, and initdb costs six to eight seconds of CPU each while loading the copy costs
+ * under one; the test runner points this at a file every worker and every stack process shares.
+ * Without it, an in-memory database copies a cluster made once per process and a new folder on
+ * disk runs initdb.
  */
-export const PGLITE_MEMORY_TEMPLATE_ENV = 'PGLITE_MEMORY_TEMPLATE';
+export const PGLITE_CLUSTER_TEMPLATE_ENV = 'PGLITE_CLUSTER_TEMPLATE';
 
 // One copy per process, shared by databases opened side by side (each would run initdb otherwise).
-let memoryTemplate: Promise<Blob> | undefined;
+let clusterTemplate: Promise<Blob> | undefined;
 
-function freshClusterCopy(): Promise<Blob> {
-  memoryTemplate ??= makeFreshClusterCopy().catch((error: unknown) => {
-    memoryTemplate = undefined;
-    throw error;
-  });
-  return memoryTemplate;
+/** Makes the shared copy at PGLITE_CLUSTER_TEMPLATE now, if it is not there yet (the test runner's setup, before its workers start). */
+export async function prepareClusterTemplate(): Promise<void> {
+  await freshClusterCopy();
 }
 
+function freshClusterCopy(): Promise<Blob> {
+  clusterTemplate ??= makeFreshClusterCopy().catch((error: unknown) => {
+    clusterTemplate = undefined;
+    throw error;
+  });
+  return clusterTemplate;
+}
+
+/**
+ * The services use the cluster's `postgres` database only, and nothing here creates databases, so
+ * the copy leaves out `template0` and `template1`: 15 of initdb's 40 MB, written into memory at
+ * every open.
+ */
+const TRIM_FRESH_CLUSTER = [
+  "UPDATE pg_database SET datistemplate = false WHERE datname IN ('template0', 'template1')",
+  'DROP DATABASE template0',
+  'DROP DATABASE template1',
+  'CHECKPOINT',
+];
+
 async function makeFreshClusterCopy(): Promise<Blob> {
-  const file = process.env[PGLITE_MEMORY_TEMPLATE_ENV];
+  const file = process.env[PGLITE_CLUSTER_TEMPLATE_ENV];
   if (file && existsSync(file)) return new Blob([readFileSync(file)]);
   const fresh = await PGlite.create();
+  for (const statement of TRIM_FRESH_CLUSTER) await fresh.query(statement);
   const copy = await fresh.dumpDataDir('none');
   await fresh.close();
   if (file) {
@@ -213,7 +233,11 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     dataDir = path.resolve(options.dataDir, options.service);
     mkdirSync(dataDir, { recursive: true });
   }
-  const db = await PGlite.create(dataDir ? { dataDir } : { loadDataDir: await freshClusterCopy() });
+  // A new folder on disk starts from the shared copy when there is one (copying a cluster made in
+  // this process first would cost more than initdb in place).
+  const startsEmpty = !dataDir || !existsSync(path.join(dataDir, 'PG_VERSION'));
+  const fromCopy = startsEmpty && (!dataDir || Boolean(process.env[PGLITE_CLUSTER_TEMPLATE_ENV]));
+  const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...(fromCopy ? { loadDataDir: await freshClusterCopy() } : {}) });
   // PGlite runs one statement at a time; transactions are serialised through this chain so that
   // a plain query never slips into another caller's open transaction.
   let queue: Promise<unknown> = Promise.resolve();

@@ -8,7 +8,7 @@ import { type RunningStack, startStack } from '../scripts/stack';
 import { trytonDemoData } from '../scripts/tryton/tryton-demo';
 import { ensureSeededDatabase, trytonSettings, trytondPidFile } from '../scripts/tryton/tryton-setup';
 import { createScratchPostgres } from '../test-support/databases';
-import { freePorts } from '../test-support/stack';
+import { freePorts } from '../platform/free-ports';
 
 /**
  * The systems the bench compares: our gateway, Hive Gateway with its JavaScript query planner

@@ -1,4 +1,4 @@
-import { freePorts } from '../test-support/stack';
+import { freePorts } from './free-ports';
 import { createHttpService, listen } from './http-server';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';

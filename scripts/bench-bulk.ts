@@ -16,7 +16,7 @@ import { loadOrCreateLocalSecrets } from '../platform/secrets';
 import { SERVICES } from './services';
 import { startStack } from './stack';
 import { signToken } from './token';
-import { freePorts } from '../test-support/stack';
+import { freePorts } from '../platform/free-ports';
 
 const ROOT = path.resolve(__dirname, '..');
 

@@ -11,7 +11,8 @@ import { loadOrCreateLocalSecrets } from '../platform/secrets';
 import { serviceTokenSigner } from '../platform/service-auth';
 import { OrderFlowDepartments } from '../subgraphs/integration/flows/order-to-cash/test-support/order-flow-departments';
 import { type GatewayCall, OrderFlowDriver, completedFlows } from '../subgraphs/integration/flows/order-to-cash/test-support/order-flow-driver';
-import { type TestStack, freePorts, startTestStack } from '../test-support/stack';
+import { freePorts } from '../platform/free-ports';
+import { type TestStack, startTestStack } from '../test-support/stack';
 import { BALANCER_STATUS_PATH, type TargetStatus } from '../balancer/load-balancer';
 import { SERVICES, type ServiceName } from './services';
 

@@ -38,6 +38,8 @@ export interface StackOptions {
   instances?: Partial<Record<ServiceName, number>>;
   /** With `instances`: the port of instance `index` (0-based) of a balanced service. */
   instancePort?: (name: ServiceName, index: number) => number;
+  /** Only these services (default all; the tests seed a template with the backends and the integration, which hold every database). */
+  services?: readonly ServiceName[];
 }
 
 /** A running stack. */
@@ -118,7 +120,8 @@ export function startStack(options: StackOptions = {}): RunningStack {
   const processes = new Map<string, Process>();
   const instanceUrls = {} as Record<ServiceName, string[]>;
   const keysOf = new Map<ServiceName, string[]>();
-  for (const service of SERVICES) {
+  const started = SERVICES.filter((service) => !options.services || options.services.includes(service.name));
+  for (const service of started) {
     // ERP=tryton: the ERP slot runs (or watches) Tryton instead of the reference ERP backend.
     const entry = service.name === 'erp-backend' && shared.ERP === 'tryton' ? 'scripts/tryton/tryton-service.ts' : service.entry;
     const count = options.instances?.[service.name];
@@ -216,7 +219,7 @@ export function startStack(options: StackOptions = {}): RunningStack {
     async waitUntilReady(timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       // Every instance, then the service's own address (its balancer, when it has one).
-      for (const service of SERVICES) {
+      for (const service of started) {
         for (const target of [...new Set([...instanceUrls[service.name], url(service.name)])]) {
           for (;;) {
             const ok = await fetch(`${target}/ready`).then((r) => r.ok, () => false);

@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { loadOrCreateLocalSecrets } from '../platform/secrets';
 import type { RunningStack } from '../scripts/stack';
-import { freePorts } from './stack';
+import { freePorts } from '../platform/free-ports';
 
 /** One result a live client received, with the event id the gateway put in its extensions. */
 export interface LiveResult {

@@ -1,8 +1,8 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
+import { freePorts } from '../platform/free-ports';
 import { loadOrCreateLocalSecrets } from '../platform/secrets';
 import { SERVICES, type ServiceName } from '../scripts/services';
 import { type RunningStack, startStack } from '../scripts/stack';
@@ -36,37 +36,6 @@ export interface GqlResponse<T> {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
 }
 
-/**
- * Ports for test stacks come from below the kernel's ephemeral range (32768 and up), so no outgoing
- * connection takes one between being picked and being bound, and each Jest worker has a block of
- * its own, so two suites running side by side never pick the same port: a stack that started on a
- * port another suite had just let go would call that suite's services (CI once saw the integration
- * subgraph's address answered by another stack's gateway). Processes outside Jest use block 0.
- */
-const PORT_BLOCKS = { first: 20_000, size: 1_000, count: 12 } as const;
-const portBlockStart = PORT_BLOCKS.first + (Number(process.env.JEST_WORKER_ID ?? 0) % PORT_BLOCKS.count) * PORT_BLOCKS.size;
-// A random start: Jest loads this module afresh for each suite of a worker.
-let nextPortOffset = Math.floor(Math.random() * PORT_BLOCKS.size);
-
-/** Finds `count` free TCP ports on 127.0.0.1 in this process's block. */
-export async function freePorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let tried = 0; ports.length < count; tried++) {
-    if (tried === PORT_BLOCKS.size) throw new Error(`no ${count} free ports in ${portBlockStart}-${portBlockStart + PORT_BLOCKS.size - 1}`);
-    const port = portBlockStart + (nextPortOffset++ % PORT_BLOCKS.size);
-    if (await canListenOn(port)) ports.push(port);
-  }
-  return ports;
-}
-
-function canListenOn(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 /** Starts a stack of `kind` (guard PostgreSQL suites with describeOn and STACK_NEEDS). */
 export async function startTestStack(
   kind: StackKind,
@@ -90,6 +59,8 @@ export async function startTestStack(
     instances?: Partial<Record<ServiceName, number>>;
     /** With `instances`: the port of each instance. */
     instancePort?: (name: ServiceName, index: number) => number;
+    /** Only these services (see startStack). */
+    services?: readonly ServiceName[];
   } = {},
 ): Promise<TestStack> {
   // Suites drive many requests through a few tokens; the rate limit has its own tests (gateway/).
@@ -134,6 +105,7 @@ export async function startTestStack(
     ports: { ...Object.fromEntries(SERVICES.map((s, i) => [s.name, ports[i]])), ...options.ports },
     instances: options.instances,
     instancePort: options.instancePort,
+    services: options.services,
     log: options.log ?? (() => undefined),
   });
   try {
@@ -203,6 +175,9 @@ interface SeedTemplate {
   database?: string;
 }
 
+/** The services whose first start leaves the seeded data (every database is theirs). */
+const SEEDING_SERVICES: readonly ServiceName[] = ['erp-backend', 'crm-backend', 'integration'];
+
 /** Environment key of the folder the jest global setup makes for this run's templates. */
 export const TEMPLATE_DIR_ENV = 'TEST_STACK_TEMPLATES';
 
@@ -237,7 +212,9 @@ async function seededTemplate(kind: StackKind): Promise<SeedTemplate | undefined
       url.pathname = `/${database}`;
       databaseUrl = url.toString();
     }
-    const seeding = await startTestStack(kind, { dataDir, databaseUrl, fresh: true });
+    // The backends seed their demo data and the integration links it at their first start; the
+    // subgraphs and the gateway hold no data, so they are not started for it.
+    const seeding = await startTestStack(kind, { dataDir, databaseUrl, fresh: true, services: SEEDING_SERVICES });
     await seeding.dispose();
     const template: SeedTemplate = { dataDir, database };
     writeFileSync(ready, JSON.stringify(template));

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { ErpDemoData } from '../../backends/demo-data/demo-dataset.types';
 import { TrytonErpConnector } from '../../connectors/erp/tryton/tryton-erp.connector';
+import { freePorts } from '../../platform/free-ports';
 import { seedTryton } from './tryton-seed';
 
 /** The Tryton modules the connector relies on (their dependencies come along). */
@@ -130,7 +130,7 @@ export async function databaseExists(settings: TrytonSettings, database: string)
  * stop it) is stopped first: it would hold the port.
  */
 export async function startTrytond(settings: TrytonSettings, port?: number): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
-  const listenPort = port ?? (await freePort());
+  const listenPort = port ?? (await freePorts(1))[0];
   const conf = writeTrytondConfig(settings, listenPort);
   const pidFile = trytondPidFile(settings, listenPort);
   await stopLeftoverTrytond(pidFile, conf);
@@ -199,17 +199,6 @@ async function stopLeftoverTrytond(pidFile: string, conf: string): Promise<void>
     if (runsConf()) process.kill(pid, 'SIGKILL');
   }
   rmSync(pidFile, { force: true });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { buildDemoDataset } from '../../backends/demo-data/demo-dataset';
 import { SERVICES } from '../../scripts/services';
-import { type TestStack, freePorts, startTestStack } from '../../test-support/stack';
+import { freePorts } from '../../platform/free-ports';
+import { type TestStack, startTestStack } from '../../test-support/stack';
 
 /** A span as the OTLP/HTTP JSON encoding carries it, with its service. */
 interface CollectedSpan {

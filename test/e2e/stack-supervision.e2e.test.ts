@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SERVICES } from '../../scripts/services';
-import { type TestStack, freePorts, startTestStack } from '../../test-support/stack';
+import { freePorts } from '../../platform/free-ports';
+import { type TestStack, startTestStack } from '../../test-support/stack';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import path from 'node:path';
 import { HttpCrmConnector } from '../../../../../connectors/crm/http-crm.connector';
 import type { ErpConnector } from '../../../../../connectors/erp/erp.connector';
@@ -12,6 +11,7 @@ import { migrateErpDatabase } from '../../../../../backends/erp/database';
 import { seedErpDatabase } from '../../../../../backends/erp/seed';
 import { createErpBackend, type ErpBackend } from '../../../../../backends/erp/server';
 import { type Database, openDatabase } from '../../../../../platform/db';
+import { freePorts } from '../../../../../platform/free-ports';
 import { listen } from '../../../../../platform/http-server';
 import { createLogger } from '../../../../../platform/logger';
 import { createMetrics } from '../../../../../platform/metrics';
@@ -162,14 +162,6 @@ export interface OrderFlowWorld {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /**
  * Starts the world on in-memory PGlite databases and free ports. `deliverWebhooks: false` keeps
  * the ERP's change events in its outbox, so only the catch-up poll can move waiting flows.
@@ -184,7 +176,7 @@ export async function startOrderFlowWorld(
   } = {},
 ): Promise<OrderFlowWorld> {
   const logger = createLogger('flow-test', 'silent');
-  const [erpPort, integrationPort] = [await freePort(), await freePort()];
+  const [erpPort, integrationPort] = await freePorts(2);
   const erpDb = await openDatabase({ service: 'erp' });
   await migrateErpDatabase(erpDb);
   await seedErpDatabase(erpDb, flowErpData());

@@ -116,8 +116,12 @@ export class JsonHttpClient {
         headers,
         body,
         dispatcher: this.agent,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        // The attempt's limit is the signal alone, which covers the headers and the body. undici's
+        // own headers and body timeouts run on a coarse clock (half-second ticks) and can fire up to
+        // half a second early, which cut an attempt short of the caller's deadline and let another
+        // attempt start inside it.
+        headersTimeout: 0,
+        bodyTimeout: 0,
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {

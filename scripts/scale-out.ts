@@ -133,7 +133,11 @@ export function unexplainedFailures(result: ScalePhaseResult): FailedRequest[] {
   return result.failedRequests.filter((request) => !request.timedOut && !inFlightAtKill(request, result.kill));
 }
 
-/** The timeouts of the gateway ("did not answer within 5000 ms"), of the connectors ("erp is unavailable (timeout)", undici's UND_ERR_HEADERS_TIMEOUT) and of the driver's own fetch. */
+/**
+ * The timeouts of the gateway ("did not answer within 5000 ms"), of the connectors ("erp is
+ * unavailable (timeout)"), of undici's own headers and body timeouts (UND_ERR_*_TIMEOUT, for a
+ * client that sets them) and of the driver's own fetch.
+ */
 const TIMEOUT_MESSAGE = /did not answer within|\b(timeout|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|TimeoutError)\b/;
 
 /** The exactly-once verdict of one phase: empty when every check holds. */

@@ -4,7 +4,8 @@
  * stack's own processes. The global setup probes PostgreSQL and Redis once and makes the folder
  * where each kind of stack is seeded once per run and then copied (test-support/stack.ts).
  *
- * Suites that stop, kill or restart services of their own stack, or start more processes: minutes each. `npm test` leaves
+ * Suites that stop, kill or restart services of their own stack, start more processes or a
+ * PostgreSQL stack of their own: minutes each. `npm test` leaves
  * them out (TEST_SET=quick), `npm run test:slow` runs only them, and CI runs both.
  */
 const SLOW_SUITES = [
@@ -17,6 +18,8 @@ const SLOW_SUITES = [
   'test/e2e/live-updates.e2e.test.ts',
   // Two instances of each part behind load balancers; a gateway and an integration worker SIGKILLed.
   'test/e2e/scale-out.e2e.test.ts',
+  // Customer 360 on a PostgreSQL stack of its own: npm test runs it on PGlite.
+  'test/e2e/customer-360.postgres.e2e.test.ts',
 ];
 const set = process.env.TEST_SET;
 
@@ -28,6 +31,7 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/.data/', ...(set === 'quick' ? SLOW_SUITES.map((suite) => `<rootDir>/${suite}`) : [])],
   testTimeout: 60000,
   maxWorkers: 2,
+  testSequencer: '<rootDir>/test-support/jest-sequencer.js',
   globalSetup: '<rootDir>/test-support/jest-global-setup.ts',
   globalTeardown: '<rootDir>/test-support/jest-global-teardown.ts',
 };

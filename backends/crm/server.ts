@@ -37,9 +37,11 @@ export async function prepareCrmDatabase(db: Database): Promise<string[]> {
   await db.exec(IDEMPOTENCY_TABLE_SQL);
   await db.exec(OUTBOX_TABLE_SQL);
   const applied = await migrate(db, path.join(__dirname, 'migrations'));
-  // PGlite runs no autovacuum, so without this the planner never has statistics and guesses:
+  // PGlite runs no autovacuum, so without ANALYZE the planner never has statistics and guesses:
   // batch reads by account then walk whole tables in index order instead of using their indexes.
-  if (db.kind === 'pglite') await db.exec('ANALYZE');
+  // Statistics are kept in the database: after the seed (which analyses what it fills) and the
+  // embedded database's periodic ANALYZE, a start refreshes them only when the schema changed.
+  if (db.kind === 'pglite' && applied.length > 0) await db.exec('ANALYZE');
   return applied;
 }
 

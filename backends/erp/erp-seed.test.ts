@@ -15,7 +15,7 @@ async function seededDatabase(data: ErpDemoData): Promise<{ db: Database; dispos
   if (!opened) throw new Error('PGlite is always available');
   await migrateErpDatabase(opened.db);
   const started = Date.now();
-  const counts = await seedErpDatabase(opened.db, data);
+  const counts = await seedErpDatabase(opened.db, () => data);
   return { ...opened, ms: Date.now() - started, counts };
 }
 
@@ -77,7 +77,7 @@ describe('ERP demo seed', () => {
   });
 
   it('seeds only once and numbers new records after the seeded ones', async () => {
-    expect(await seedErpDatabase(first.db, data)).toBeNull();
+    expect(await seedErpDatabase(first.db, () => data)).toBeNull();
     const customer = await first.db.transaction((tx) => createCustomer(tx, { name: 'Hotel Supplies Srl' }));
     const highest = Math.max(...data.customers.map((c) => Number(c.customerNo.replace(/\D/g, ''))));
     expect(Number(customer.customerNo.slice(2))).toBe(highest + 1);

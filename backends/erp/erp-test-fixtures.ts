@@ -113,7 +113,7 @@ export function tinyErpData(): ErpDemoData {
 /** Migrates and tiny-seeds `db` and builds a backend on it (not listening). */
 export async function buildTestErpBackend(db: Database, overrides: Partial<ErpBackendDeps> = {}): Promise<ErpBackend> {
   await migrateErpDatabase(db);
-  await seedErpDatabase(db, tinyErpData());
+  await seedErpDatabase(db, tinyErpData);
   return createErpBackend({
     db,
     internalSecret: TEST_INTERNAL_SECRET,

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
   if (config.SEED) {
     const started = Date.now();
-    const counts = await seedErpDatabase(db, buildDemoDataset(demoScaleOf(config)).erp);
+    const counts = await seedErpDatabase(db, () => buildDemoDataset(demoScaleOf(config)).erp);
     if (counts) logger.info({ ms: Date.now() - started, ...counts }, 'demo data seeded');
   }
   const backend = createErpBackend({

@@ -24,10 +24,13 @@ export interface ErpSeedCounts {
  * returns null when it did nothing. Reservations are derived, not copied: each open order line's
  * reserved quantity is taken from the warehouses in code order, as far as stock allows, so stock
  * and reservations agree exactly. Seeding records no change events (nothing changed for anyone).
+ * `dataset` is only built when needed, so a restart does not pay for generating it; each table is
+ * analysed once filled, so the planner's statistics (kept in the database) fit the seed.
  */
-export async function seedErpDatabase(db: Database, data: ErpDemoData): Promise<ErpSeedCounts | null> {
+export async function seedErpDatabase(db: Database, dataset: () => ErpDemoData): Promise<ErpSeedCounts | null> {
   return db.transaction(async (tx) => {
     if (!(await isEmpty(tx))) return null;
+    const data = dataset();
     const warehouseCodes = data.warehouses.map((w) => w.code).sort();
     const free = new Map<string, number>();
     for (const s of data.stock) free.set(`${s.sku}\u0000${s.warehouseCode}`, s.onHand);

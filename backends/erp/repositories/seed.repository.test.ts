@@ -15,7 +15,7 @@ describe('ERP seed leaves the planner statistics of what it loaded', () => {
     if (!opened) throw new Error('PGlite is always available');
     ({ db, dispose } = opened);
     await migrateErpDatabase(db);
-    await seedErpDatabase(db, buildDemoDataset({ salesOrders: 5000 }).erp);
+    await seedErpDatabase(db, () => buildDemoDataset({ salesOrders: 5000 }).erp);
   });
 
   afterAll(async () => {

@@ -179,7 +179,7 @@ export async function startOrderFlowWorld(
   const [erpPort, integrationPort] = await freePorts(2);
   const erpDb = await openDatabase({ service: 'erp' });
   await migrateErpDatabase(erpDb);
-  await seedErpDatabase(erpDb, flowErpData());
+  await seedErpDatabase(erpDb, flowErpData);
   const erpBackend = createErpBackend({
     db: erpDb,
     internalSecret: INTERNAL_SECRET,

@@ -18,7 +18,7 @@ const SLOW_SUITES = [
   'test/e2e/live-updates.e2e.test.ts',
   // Two instances of each part behind load balancers; a gateway and an integration worker SIGKILLed.
   'test/e2e/scale-out.e2e.test.ts',
-  // Customer 360 on a PostgreSQL stack of its own: npm test runs it on PGlite.
+  // Customer 360 on a PostgreSQL stack of its own: npm test runs it on PGlite (embedded-stack).
   'test/e2e/customer-360.postgres.e2e.test.ts',
 ];
 const set = process.env.TEST_SET;

@@ -1,6 +1,6 @@
 import { buildDemoDataset } from '../../../backends/demo-data/demo-dataset';
 import { Money, formatAmount, sumAmounts } from '../../../platform/money';
-import { type StackKind, type TestStack, startTestStack } from '../../../test-support/stack';
+import type { TestStack } from '../../../test-support/stack';
 
 const dataset = buildDemoDataset();
 const OPEN_ORDER_STATUSES = new Set(['CONFIRMED', 'IN_PRODUCTION', 'READY_TO_SHIP', 'PARTIALLY_SHIPPED']);
@@ -31,20 +31,22 @@ const CUSTOMER_360 = /* GraphQL */ `
 `;
 
 /**
- * Customer 360 through the gateway on a stack of its own (it counts backend calls and reads the
- * seed's reservations exactly), as separate processes on `kind`: what a client sees must be the
- * same on PGlite and on PostgreSQL + Redis. Call inside a describe.
+ * What the stack these cases run on is configured with: no background polls, which would add
+ * their own backend calls to the ones the cases count (changes still arrive by webhook).
  */
-export function customer360Cases(kind: StackKind): void {
+export const CUSTOMER_360_STACK_ENV: NodeJS.ProcessEnv = { SYNC_POLL_INTERVAL_MS: '3600000', RECONCILIATION_INTERVAL_MS: '3600000' };
+
+/**
+ * Customer 360 through the gateway on a running stack started with CUSTOMER_360_STACK_ENV, first
+ * on it: the cases compare the answers with the seed (reservations exactly) and count backend calls.
+ * What a client sees must be the same on PGlite and on PostgreSQL + Redis.
+ */
+export function customer360Cases(stackOf: () => TestStack): void {
   let stack: TestStack;
 
-  beforeAll(async () => {
-    // Background polls would add their own backend calls to the ones this suite counts.
-    stack = await startTestStack(kind, { env: { SYNC_POLL_INTERVAL_MS: '3600000', RECONCILIATION_INTERVAL_MS: '3600000' } });
-  }, 240_000);
-  afterAll(async () => {
-    await stack?.dispose();
-  }, 60_000);
+  beforeAll(() => {
+    stack = stackOf();
+  });
 
   it('answers a Customer 360 for 50 customers consistently from both systems', async () => {
     const { data, errors } = await stack.gql(CUSTOMER_360, { first: 50 });

@@ -56,10 +56,8 @@ export class JsonHttpClient {
     const safe = call.method === 'GET' || call.idempotencyKey !== undefined;
     const attempts = safe ? this.retries + 1 : 1;
     const deadlineAt = currentRequestContext()?.deadlineAt;
-    let lastError: unknown = new AppError(ErrorCode.UPSTREAM_UNAVAILABLE, `${this.options.system} was not called: the request's time was up`, {
-      system: this.options.system,
-      operation: call.operation,
-    });
+    // Built only when thrown: an error captures a stack trace, and nearly every call succeeds.
+    let lastError: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) {
         const pause = Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random());
@@ -75,7 +73,7 @@ export class JsonHttpClient {
         if (!(error instanceof AppError) || error.code !== ErrorCode.UPSTREAM_UNAVAILABLE) throw error;
       }
     }
-    throw lastError;
+    throw lastError ?? new AppError(ErrorCode.UPSTREAM_UNAVAILABLE, `${this.options.system} was not called: the request's time was up`, { system: this.options.system, operation: call.operation });
   }
 
   /** One attempt, counted, and a client span of the caller's trace when tracing is on. */

@@ -5,7 +5,7 @@ import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
 import { AppError, ErrorCode, httpStatusOf, isAppError } from './errors';
 import { REQUEST_BUDGET_HEADER, REQUEST_ID_HEADER, deadlineFrom, requestIdFrom, runWithRequestContext } from './request-context';
-import { SERVICE_TOKEN_HEADER, verifyServiceToken } from './service-auth';
+import { SERVICE_TOKEN_HEADER, serviceTokenVerifier } from './service-auth';
 import { type Span, SpanKind, contextFromHeaders, markFailed, startSpan, tracingEnabled, withSpan } from './tracing';
 
 /** What every HTTP service is built from. */
@@ -62,6 +62,7 @@ export function createHttpService(options: HttpServiceOptions): FastifyInstance 
     genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
   });
   const open = new Set([...ALWAYS_OPEN, ...(options.openRoutes ?? [])]);
+  const verifyCaller = options.internalSecret ? serviceTokenVerifier(options.internalSecret) : undefined;
 
   app.decorateRequest('traceSpan', undefined);
   // Every handler runs inside the request's context (and its server span, when tracing is on) so
@@ -74,8 +75,8 @@ export function createHttpService(options: HttpServiceOptions): FastifyInstance 
     }
     const run = () => runWithRequestContext({ requestId: req.id, deadlineAt: deadlineFrom(req.headers[REQUEST_BUDGET_HEADER]) }, () => {
       const path = req.url.split('?', 1)[0];
-      if (options.internalSecret && !open.has(path)) {
-        const caller = verifyServiceToken(options.internalSecret, headerValue(req.headers[SERVICE_TOKEN_HEADER]));
+      if (verifyCaller && !open.has(path)) {
+        const caller = verifyCaller(headerValue(req.headers[SERVICE_TOKEN_HEADER]));
         if (!caller) {
           void reply.code(401).send({ error: { code: ErrorCode.UNAUTHENTICATED, message: 'internal credential required' } });
           return;

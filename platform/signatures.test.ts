@@ -1,4 +1,4 @@
-import { signServiceToken, verifyServiceToken } from './service-auth';
+import { serviceTokenVerifier, signServiceToken, verifyServiceToken } from './service-auth';
 import { signWebhook, verifyWebhook } from './webhook-signature';
 
 describe('service token', () => {
@@ -13,6 +13,21 @@ describe('service token', () => {
     expect(verifyServiceToken(secret, signServiceToken(secret, 'gateway', Date.now() - 3_600_000))).toBeNull();
     expect(verifyServiceToken(secret, 'gateway.123.abc')).toBeNull();
     expect(verifyServiceToken(secret, undefined)).toBeNull();
+  });
+
+  it('checks a repeated token once and its age on every use', () => {
+    const verify = serviceTokenVerifier(secret);
+    const signedAt = Date.now();
+    const token = signServiceToken(secret, 'gateway', signedAt);
+    expect(verify(token, signedAt)).toBe('gateway');
+    expect(verify(token, signedAt + 60_000)).toBe('gateway');
+    // The same token past its five minutes is refused, though its signature was checked before.
+    expect(verify(token, signedAt + 301_000)).toBeNull();
+    // A forged token that shares the caller and the second is not taken for the verified one.
+    const forged = `gateway.${token.split('.')[1]}.${'0'.repeat(64)}`;
+    expect(verify(forged, signedAt)).toBeNull();
+    expect(verify(signServiceToken('another-secret-of-some-length', 'gateway', signedAt), signedAt)).toBeNull();
+    expect(verify(undefined, signedAt)).toBeNull();
   });
 });
 

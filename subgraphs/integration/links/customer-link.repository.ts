@@ -1,4 +1,4 @@
-import type { Queryable } from '../../../platform/db';
+import { type Queryable, iso, isoOrNull } from '../../../platform/db';
 import { isUuid } from '../../../platform/input-ids';
 
 /** Where a customer stands between the two systems. */
@@ -70,12 +70,7 @@ export class CustomerLinkRepository {
     const crmAccountIds = [...new Set((keys.crmAccountIds ?? []).filter((id) => isUuid(id)).map((id) => id.toLowerCase()))];
     const erpCustomerNos = [...new Set(keys.erpCustomerNos ?? [])];
     if (ids.length + crmAccountIds.length + erpCustomerNos.length === 0) return [];
-    const result = await this.db.query<LinkRow>(
-      `SELECT ${COLUMNS} FROM customer_links
-       WHERE id = ANY($1::text[]) OR crm_account_id = ANY($2::uuid[]) OR erp_customer_no = ANY($3::text[])`,
-      [ids, crmAccountIds, erpCustomerNos],
-    );
-    return result.rows.map(toLink);
+    return this.select('id = ANY($1::text[]) OR crm_account_id = ANY($2::uuid[]) OR erp_customer_no = ANY($3::text[])', [ids, crmAccountIds, erpCustomerNos]);
   }
 
   /** The links with these API ids. */
@@ -95,11 +90,22 @@ export class CustomerLinkRepository {
 
   /** Up to `limit` links ordered by id, after the id `after` when given. */
   async page(options: { after?: string; limit: number }): Promise<CustomerLink[]> {
-    const result = await this.db.query<LinkRow>(
-      `SELECT ${COLUMNS} FROM customer_links WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
-      [options.after ?? null, options.limit],
+    return this.select('$1::text IS NULL OR id > $1', [options.after ?? null, options.limit], 'ORDER BY id LIMIT $2');
+  }
+
+  /**
+   * The links matching `condition`, ordered by id, read as one JSON array: PGlite decodes every
+   * column value of every row in JavaScript, and a batch of 100 links (an export page's
+   * customers) cost 2.3 times as much as rows as in one document (1.97 against 0.87 ms; the
+   * same for one link).
+   */
+  private async select(condition: string, params: unknown[], orderAndLimit = ''): Promise<CustomerLink[]> {
+    const result = await this.db.query<{ links: string }>(
+      `SELECT coalesce(json_agg(l ORDER BY l.id), '[]')::text AS links
+       FROM (SELECT ${COLUMNS} FROM customer_links WHERE (${condition}) ${orderAndLimit}) l`,
+      params,
     );
-    return result.rows.map(toLink);
+    return (JSON.parse(result.rows[0].links) as LinkRow[]).map(toLink);
   }
 
   /** How many links exist (a counter the table's triggers keep exact; see migration 008). */
@@ -163,13 +169,9 @@ function toLink(row: LinkRow): CustomerLink {
     erpCustomerNo: row.erp_customer_no,
     syncState: row.sync_state,
     syncError: row.sync_error,
-    lastSyncedAt: row.last_synced_at === null ? null : iso(row.last_synced_at),
+    lastSyncedAt: isoOrNull(row.last_synced_at),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
     version: Number(row.version),
   };
-}
-
-function iso(value: Date | string): string {
-  return new Date(value).toISOString();
 }

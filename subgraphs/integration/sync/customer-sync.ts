@@ -9,7 +9,7 @@ import type { Logger } from '../../../platform/logger';
 import { PollLoop } from '../../../platform/poll-loop';
 import type { ServiceMetrics } from '../../../platform/metrics';
 import type { ChangeEvent } from '../../../platform/outbox';
-import { JOB_SCHEMA, type JobQueueDefinition, jobPollSeconds } from '../flows/engine/job-queue';
+import { JOB_SCHEMA, type JobQueueDefinition } from '../flows/engine/job-queue';
 import { type CustomerLink, CustomerLinkRepository } from '../links/customer-link.repository';
 import type { CustomerLinker } from '../links/customer-linker';
 import type { IntegrationCrm, IntegrationErp } from '../ports';
@@ -164,7 +164,7 @@ export class CustomerSync {
 
   /** Starts taking sync jobs in this process (the server does at build, so queued work resumes). */
   async startWorker(): Promise<void> {
-    this.workerId = await this.deps.boss.work<SyncJob>(CUSTOMER_SYNC_QUEUE, { batchSize: 1, pollingIntervalSeconds: jobPollSeconds(this.deps.db) }, async ([job]) => {
+    this.workerId = await this.deps.boss.work<SyncJob>(CUSTOMER_SYNC_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
       await this.runJob(job.data);
     });
   }

@@ -10,7 +10,7 @@ import { createFlowMetrics, type FlowMetrics } from './flow-metrics';
 import { type RetryDecision, type RetryPolicy, type RetryStreak, backoffMs, changedRefs, decideFailure, decideUndoFailure, isRetryable, nextStep, refsOf } from './flow-decisions';
 import { type FlowRun, type FlowRunRetry, FlowRefTaken, FlowRunRepository, type FlowStepRow, type NewFlowRun, UNFINISHED_STATUSES } from './flow-run.repository';
 import type { ChangedRecord, FlowDefinition, FlowStep, StepContext, WaitTarget } from './flow-step';
-import { jobExecutor, jobPollSeconds } from './job-queue';
+import { jobExecutor } from './job-queue';
 
 /** How a flow engine runs: retries, leases, the catch-up poll and its workers. */
 export interface FlowEngineOptions {
@@ -38,9 +38,6 @@ export interface FlowEngineOptions {
 
 /** How long a change event is remembered for steps that were deciding to wait when it came. */
 const RECENT_CHANGE_MS = 10_000;
-
-/** How long after a delayed job's start time its worker is woken: its start is stored from this clock, compared with the database's. */
-const DUE_MARGIN_MS = 20;
 
 /** Jobs a worker takes per fetch; also how many direct advances per worker this process runs at once. */
 const JOBS_PER_FETCH = 4;
@@ -98,7 +95,7 @@ export class FlowEngine<State extends object, Deps> {
   /** Starts the workers and the catch-up poll. */
   async start(): Promise<void> {
     for (let i = 0; i < this.options.workers; i++) {
-      const id = await this.options.boss.work<{ runId: string }>(this.queue, { batchSize: JOBS_PER_FETCH, pollingIntervalSeconds: jobPollSeconds(this.options.db) }, async (jobs) => {
+      const id = await this.options.boss.work<{ runId: string }>(this.queue, { batchSize: JOBS_PER_FETCH, pollingIntervalSeconds: 0.5 }, async (jobs) => {
         await Promise.all(jobs.map((job) => this.track(this.advance(job.data.runId))));
       });
       this.workerIds.push(id);
@@ -283,10 +280,7 @@ export class FlowEngine<State extends object, Deps> {
       ...(options.delayMs ? { startAfter: new Date(Date.now() + options.delayMs) } : {}),
       ...(options.tx ? { db: jobExecutor(options.tx) } : {}),
     });
-    if (options.tx) return;
-    if (!options.delayMs) this.notify();
-    // A worker would find the job at its next poll; woken when it falls due, it starts on time.
-    else setTimeout(() => this.notify(), options.delayMs + DUE_MARGIN_MS).unref();
+    if (!options.delayMs && !options.tx) this.notify();
   }
 
   /** Sends an "advance" job for each of these runs now, in one insert. */

@@ -10,18 +10,6 @@ export function jobExecutor(tx: Queryable): PgBoss.Db {
   return { executeSql: (text, values) => tx.query(text, values) as Promise<{ rows: any[] }> };
 }
 
-/**
- * How often an idle worker looks for due jobs, in seconds. On PGlite the database is this
- * process's own, so every job is sent here and the sender wakes a worker at once
- * (`notifyWorker`, also when a delayed job falls due); a poll only finds what nothing woke a
- * worker for (pg-boss's own retries, jobs left by the last run) and costs a statement on the
- * one-at-a-time embedded database, so workers there look every 2 s. On PostgreSQL other
- * replicas send too: every half second.
- */
-export function jobPollSeconds(db: Pick<Database, 'kind'>): number {
-  return db.kind === 'pglite' ? 2 : 0.5;
-}
-
 /** A queue and how its jobs are kept: a name alone is a plain queue without retries (flows retry by themselves). */
 export type JobQueueDefinition = string | (PgBoss.Queue & { name: string });
 

@@ -54,7 +54,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
    * only the gateway may set, then the service token, the time the gateway waits, the request id,
    * the trace context and the verified principal.
    */
-  headersFor({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Record<string, string> {
+  private headersFor({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Record<string, string> {
     const headers: Record<string, string> = {};
     if (request.http?.headers) {
       for (const [name, value] of request.http.headers) {

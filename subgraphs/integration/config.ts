@@ -37,6 +37,12 @@ const integrationConfigSchema = baseConfigSchema.extend({
   /** FLOW_POLL_MS: interval of the catch-up poll that re-checks waiting flows (lost webhooks); default 5000. */
   FLOW_POLL_MS: z.coerce.number().int().positive().default(5000),
   /**
+   * FLOW_WAIT_RECHECK_MAX_MS: the longest a waiting flow goes without being looked at again when no
+   * change event wakes it; it is looked at after a quarter of the time it has waited (at least
+   * FLOW_POLL_MS), so long waits cost the ERP little; default 300000 (5 minutes).
+   */
+  FLOW_WAIT_RECHECK_MAX_MS: z.coerce.number().int().positive().default(300_000),
+  /**
    * CREDIT_REVIEW_WINDOW_HOURS: how long an order over the customer's credit waits for finance to
    * approve or reject it before it is refused (CREDIT_LIMIT_EXCEEDED, and undone); default 72.
    */

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
         probeMs: config.FLOW_PROBE_MS,
         leaseMs: config.FLOW_LEASE_MS,
         pollMs: config.FLOW_POLL_MS,
+        waitRecheckMaxMs: config.FLOW_WAIT_RECHECK_MAX_MS,
         creditReviewWindowMs: config.CREDIT_REVIEW_WINDOW_HOURS * 3600_000,
         workers: config.FLOW_WORKERS ?? (db.kind === 'pglite' ? 4 : 24),
       },

@@ -1,5 +1,5 @@
 import { AppError, ErrorCode } from '../../../../platform/errors';
-import { backoffMs, changedRefs, decideFailure, decideUndoFailure, failureKind, nextStep, refsOf, systemOf } from './flow-decisions';
+import { backoffMs, changedRefs, decideFailure, decideUndoFailure, failureKind, nextStep, refsOf, systemOf, waitRecheckMs } from './flow-decisions';
 import { defineFlow, defineStep, type FailureRule, type FlowRef } from './flow-step';
 
 const RULES: FailureRule[] = [
@@ -63,6 +63,16 @@ describe('what a step failure does to its run', () => {
     expect(backoffMs(10, 500, 60_000, () => 0.5)).toBe(45_000);
     // Attempts far beyond any real streak stay finite.
     expect(backoffMs(10_000, 500, 60_000, () => 0)).toBe(60_000);
+  });
+
+  it('looks at a waiting run again after a quarter of its wait so far, between the poll interval and the cap', () => {
+    const minutes = (n: number) => n * 60_000;
+    // Just begun, or waiting under 20 s: every poll (5 s).
+    expect([0, 1000, 20_000].map((waited) => waitRecheckMs(waited, 5000, minutes(5)))).toEqual([5000, 5000, 5000]);
+    // A minute: 15 s; ten minutes: 2.5 min; from twenty minutes on: the cap.
+    expect([minutes(1), minutes(10), minutes(20), minutes(60 * 24 * 3)].map((waited) => waitRecheckMs(waited, 5000, minutes(5)))).toEqual([15_000, 150_000, minutes(5), minutes(5)]);
+    // A cap below the poll interval cannot make the runs look more often than the poll.
+    expect(waitRecheckMs(minutes(60), 5000, 1000)).toBe(5000);
   });
 
   it('names the system a connector error came from, none for other errors', () => {

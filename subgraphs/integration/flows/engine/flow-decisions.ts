@@ -35,6 +35,17 @@ export function backoffMs(attempt: number, baseMs: number, maxMs = Number.POSITI
   return Math.round(capped - random() * capped * 0.5);
 }
 
+/**
+ * When a waiting run is looked at again unless a change event wakes it first: a quarter of the time
+ * it has waited so far, at least `pollMs`, at most `maxMs`. Events wake runs at once; this look only
+ * catches one whose event was lost, so a run waiting days for its shipment costs a backend read
+ * every few minutes instead of every `pollMs` (thousands of open orders would otherwise keep the
+ * ERP busy), while an event lost early is still caught within seconds.
+ */
+export function waitRecheckMs(waitedMs: number, pollMs: number, maxMs: number): number {
+  return Math.round(Math.min(Math.max(maxMs, pollMs), Math.max(pollMs, waitedMs / 4)));
+}
+
 /** The error code of a failure; an error without one counts as the backend being unavailable. */
 export function codeOf(error: unknown): string {
   return isAppError(error) ? error.code : ErrorCode.UPSTREAM_UNAVAILABLE;

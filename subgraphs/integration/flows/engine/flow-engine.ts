@@ -7,7 +7,7 @@ import { failureText } from './failure-text';
 import type { Logger } from '../../../../platform/logger';
 import type { ServiceMetrics } from '../../../../platform/metrics';
 import { createFlowMetrics, type FlowMetrics } from './flow-metrics';
-import { type RetryDecision, type RetryPolicy, type RetryStreak, backoffMs, changedRefs, decideFailure, decideUndoFailure, isRetryable, nextStep, refsOf } from './flow-decisions';
+import { type RetryDecision, type RetryPolicy, type RetryStreak, backoffMs, changedRefs, decideFailure, decideUndoFailure, isRetryable, nextStep, refsOf, waitRecheckMs } from './flow-decisions';
 import { type FlowRun, type FlowRunRetry, FlowRefTaken, FlowRunRepository, type FlowStepRow, type NewFlowRun, UNFINISHED_STATUSES } from './flow-run.repository';
 import type { ChangedRecord, FlowDefinition, FlowStep, StepContext, WaitTarget } from './flow-step';
 import { jobExecutor } from './job-queue';
@@ -32,9 +32,17 @@ export interface FlowEngineOptions {
   leaseMs: number;
   /** How often the catch-up poll re-checks waiting runs and picks up abandoned ones. */
   pollMs: number;
+  /**
+   * The longest a waiting run goes without being looked at again (it is looked at after a quarter
+   * of the time it has waited, at least `pollMs`: `waitRecheckMs`); default 300000.
+   */
+  waitRecheckMaxMs?: number;
   /** Workers polling the job queue in this process. */
   workers: number;
 }
+
+/** The longest a waiting run goes unchecked when no event wakes it (FlowEngineOptions.waitRecheckMaxMs). */
+const DEFAULT_WAIT_RECHECK_MAX_MS = 300_000;
 
 /** How long a change event is remembered for steps that were deciding to wait when it came. */
 const RECENT_CHANGE_MS = 10_000;
@@ -384,7 +392,7 @@ export class FlowEngine<State extends object, Deps> {
         row.position,
         { status: 'WAITING', error: outcome.reason ?? null },
         outcome.on,
-        { status: 'WAITING', state: nextState, refs, checkAgainInMs: outcome.checkAgainInMs ?? this.options.pollMs, retry: null },
+        { status: 'WAITING', state: nextState, refs, checkAgainInMs: outcome.checkAgainInMs ?? this.recheckDelayMs(recheck ? row : null), retry: null },
         { release: true },
       );
       if (!recheck) stepLogger.info({ waitingOn: outcome.on }, 'flow waiting');
@@ -515,6 +523,13 @@ export class FlowEngine<State extends object, Deps> {
       key: (part?: string) => [run.id, step.id, undo ? 'undo' : null, part].filter(Boolean).join(':'),
       logger,
     };
+  }
+
+  // A step that just began waiting is looked at again after pollMs; one already waiting, later the longer it waited.
+  private recheckDelayMs(waiting: FlowStepRow | null): number {
+    const since = waiting?.startedAt ? Date.parse(waiting.startedAt) : Number.NaN;
+    const waitedMs = Number.isNaN(since) ? 0 : Math.max(0, Date.now() - since);
+    return waitRecheckMs(waitedMs, this.options.pollMs, this.options.waitRecheckMaxMs ?? DEFAULT_WAIT_RECHECK_MAX_MS);
   }
 
   private notify(): void {

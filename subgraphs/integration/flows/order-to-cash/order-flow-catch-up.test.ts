@@ -36,6 +36,33 @@ describe('a flow whose webhooks never arrive', () => {
     expect(done.step).toBe('DONE');
     expect((await world.erp.getSalesOrders([waiting.salesOrderId!]))[0].status).toBe('PAID');
   }, 180_000);
+
+  it('looks at a flow that has waited long less often: after a quarter of its wait, at most every 5 minutes', async () => {
+    const id = (await world.gql(PLACE, { key: 'long-wait' })).data.placeOrder.id;
+    await eventually(() => stepOf(world, id, 'wait-for-shipment'), (s) => s.step === 'WAITING');
+    const nextCheckInMs = async () => {
+      const { rows } = await world.integrationDb.query<{ ms: number }>('SELECT (extract(epoch FROM next_check_at - now()) * 1000)::float8 AS ms FROM flow_runs WHERE id = $1', [id]);
+      return Number(rows[0].ms);
+    };
+    // Freshly waiting, it is looked at again within the poll interval (250 ms here).
+    expect(await nextCheckInMs()).toBeLessThanOrEqual(250);
+
+    // As if it had waited four minutes, then an hour: each look finds nothing and sets the next one.
+    for (const [waited, expected] of [['4 minutes', 60_000], ['1 hour', 300_000]] as const) {
+      await world.integrationDb.query(`UPDATE flow_steps SET started_at = now() - $2::interval WHERE run_id = $1 AND name = 'wait-for-shipment'`, [id, waited]);
+      await world.integrationDb.query('UPDATE flow_runs SET next_check_at = now() WHERE id = $1', [id]);
+      const next = await eventually(nextCheckInMs, (ms) => ms > 10_000);
+      // A quarter of the wait as it was when looked at (a few moments past the four minutes), or the cap.
+      expect(next).toBeGreaterThan(expected - 10_000);
+      expect(next).toBeLessThanOrEqual(expected + 2000);
+    }
+
+    // A change event still wakes it at once (this world's ERP keeps its events: the test hands one over).
+    const [shipment] = await world.erp.listShipmentsBySalesOrders([(await stepOf(world, id, 'wait-for-shipment')).salesOrderId!]);
+    await world.erp.confirmShipment(shipment.id, { carrier: 'DHL', trackingNumber: 'LONG-1' });
+    expect(await world.integration.orderFlows!.engine.wake([{ entity: 'shipment', entityId: shipment.id, version: 1_000_000 }])).toBe(1);
+    await eventually(() => stepOf(world, id, 'wait-for-shipment'), (s) => s.step === 'DONE', 5000);
+  }, 180_000);
 });
 
 describe('a flow retrying on a backend that is away', () => {

@@ -24,6 +24,8 @@ export interface OrderFlowSettings {
   probeMs?: number;
   leaseMs: number;
   pollMs: number;
+  /** The longest a waiting flow goes without a look when no event wakes it (FLOW_WAIT_RECHECK_MAX_MS). */
+  waitRecheckMaxMs?: number;
   workers: number;
   /** How long cancelOrder waits for the compensation before answering with the flow as it is. */
   cancelWaitMs?: number;
@@ -81,6 +83,7 @@ export async function startOrderFlows(deps: OrderFlowsDeps): Promise<OrderFlows>
     probeMs: settings.probeMs,
     leaseMs: settings.leaseMs,
     pollMs: settings.pollMs,
+    waitRecheckMaxMs: settings.waitRecheckMaxMs,
     workers: settings.workers,
   });
   deps.events.subscribe('erp', ORDER_FLOW_EVENTS, async (events) => {
